@@ -1,0 +1,60 @@
+import { spawn } from "node:child_process";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** Absolute path of the repository root. */
+export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
+
+/** Options for {@link run}. */
+export interface RunOptions {
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Capture stdout and return it instead of streaming it. */
+  capture?: boolean;
+}
+
+/** Error thrown when a command exits non-zero. */
+export class CommandFailedError extends Error {
+  override name = "CommandFailedError";
+  readonly exitCode: number | null;
+  constructor(command: string, exitCode: number | null, options?: ErrorOptions) {
+    super(`${command} exited with ${exitCode}`, options);
+    this.exitCode = exitCode;
+  }
+}
+
+/**
+ * Runs a command to completion, streaming its output (or capturing stdout), and throws
+ * {@link CommandFailedError} when it fails. `npx`-style binaries from node_modules/.bin are on PATH.
+ */
+export function run(command: string, args: readonly string[], options: RunOptions = {}): Promise<string> {
+  const binPath = resolve(repoRoot, "node_modules", ".bin");
+  const env = { ...process.env, ...options.env };
+  env.PATH = `${binPath}${process.platform === "win32" ? ";" : ":"}${env.PATH ?? ""}`;
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(command, args, {
+      cwd: options.cwd ?? repoRoot,
+      env,
+      stdio: ["ignore", options.capture ? "pipe" : "inherit", "inherit"],
+      shell: process.platform === "win32",
+    });
+    let out = "";
+    child.stdout?.setEncoding("utf8").on("data", (chunk: string) => {
+      out += chunk;
+    });
+    child.on("error", reject);
+    child.on("exit", (code) => {
+      if (code === 0) resolvePromise(out);
+      else reject(new CommandFailedError([command, ...args].join(" "), code));
+    });
+  });
+}
+
+/** Prints a step header and times the step. */
+export async function step<T>(name: string, fn: () => Promise<T>): Promise<T> {
+  const started = performance.now();
+  process.stdout.write(`\n▶ ${name}\n`);
+  const result = await fn();
+  process.stdout.write(`✔ ${name} (${((performance.now() - started) / 1000).toFixed(1)} s)\n`);
+  return result;
+}

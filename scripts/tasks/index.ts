@@ -1,0 +1,18 @@
+/**
+ * Every named task of the repository. Each entry loads its module lazily, so tasks that
+ * need node_modules are only imported after dependencies are installed.
+ */
+export const tasks: Record<string, () => Promise<void>> = {
+  lint: async () => (await import("./lint.ts")).lint(),
+  format: async () => (await import("./lint.ts")).format(),
+  typecheck: async () => (await import("./typecheck.ts")).typecheck(),
+  provision: async () => (await import("./provision.ts")).provision(),
+  "proto:generate": async () => (await import("./proto.ts")).generate(),
+  "proto:check": async () => (await import("./proto.ts")).check(),
+  "proto:baseline": async () => (await import("./proto.ts")).baseline(),
+  "proto:artifacts": async () => (await import("./proto.ts")).artifacts(),
+  "test:node": async () => (await import("./node-tests.ts")).nodeTests(),
+};
+
+/** The order `npm test` runs tasks in: cheap static checks first, servers last. */
+export const testSequence = ["provision", "lint", "typecheck", "proto:check", "test:node"] as const;
