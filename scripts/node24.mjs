@@ -7,7 +7,7 @@
 // reuse it. Its bin folder is put first on PATH, so `npm`, `npx` and child `node`
 // processes started by the script run on Node 24 too.
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, readdirSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync } from "node:fs";
 import { delimiter, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { cacheRoot } from "./cache-root.mjs";
@@ -38,10 +38,14 @@ function provisionNode() {
   process.stderr.write(`[node24] provisioning Node ${PINNED_NODE} (${pkg}) into ${dir}\n`);
   try {
     const npmCmd = process.platform === "win32" ? "npm.cmd" : "npm";
-    const pack = spawnSync(npmCmd, ["pack", `${pkg}@${PINNED_NODE}`, "--silent", "--pack-destination", work], {
-      stdio: ["ignore", "pipe", "inherit"],
-      shell: process.platform === "win32",
-    });
+    const pack = spawnSync(
+      npmCmd,
+      ["pack", `${pkg}@${PINNED_NODE}`, "--silent", "--pack-destination", work],
+      {
+        stdio: ["ignore", "pipe", "inherit"],
+        shell: process.platform === "win32",
+      },
+    );
     if (pack.status !== 0) throw new Error(`npm pack ${pkg}@${PINNED_NODE} failed`);
     const tgz = readdirSync(work).find((f) => f.endsWith(".tgz"));
     if (!tgz) throw new Error("npm pack produced no tarball");

@@ -1,18 +1,38 @@
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+// Built-ins only, like this file: dependencies are not installed yet when it runs.
+import { acquireLock } from "../../packages/testing/src/provision/install-dir.ts";
 import { repoRoot, run } from "./run.ts";
 
 const stampFile = join(repoRoot, "node_modules", ".langtian-lock-hash");
 
+function lockHash(): string {
+  return createHash("sha256")
+    .update(readFileSync(join(repoRoot, "package-lock.json")))
+    .digest("hex");
+}
+
+function upToDate(hash: string): boolean {
+  return existsSync(stampFile) && readFileSync(stampFile, "utf8") === hash;
+}
+
 /**
- * Installs npm dependencies with `npm ci` when node_modules is missing or older than
- * package-lock.json, so that `npm test` works on a fresh clone without `npm install`.
+ * Installs npm dependencies when node_modules is missing or older than package-lock.json, so
+ * that `npm test` and `npm run stack` work on a fresh clone without `npm install`. A fresh
+ * tree gets `npm ci`; an existing one gets `npm install`, which updates it in place instead
+ * of deleting it under processes that are using it. A lock keeps concurrent runs apart.
  */
 export async function ensureDependencies(): Promise<void> {
-  const lock = readFileSync(join(repoRoot, "package-lock.json"));
-  const hash = createHash("sha256").update(lock).digest("hex");
-  if (existsSync(stampFile) && readFileSync(stampFile, "utf8") === hash) return;
-  await run("npm", ["ci", "--no-audit", "--no-fund"]);
-  writeFileSync(stampFile, hash);
+  if (upToDate(lockHash())) return;
+  const release = await acquireLock(join(repoRoot, ".npm-install.lock"), "npm dependencies");
+  try {
+    const hash = lockHash();
+    if (upToDate(hash)) return;
+    const fresh = !existsSync(join(repoRoot, "node_modules"));
+    await run("npm", [fresh ? "ci" : "install", "--no-audit", "--no-fund"]);
+    writeFileSync(stampFile, hash);
+  } finally {
+    await release();
+  }
 }

@@ -16,6 +16,9 @@ const testGlobs = [
  */
 export async function nodeTests(): Promise<void> {
   const servers = await startSharedServers();
+  process.stdout.write(
+    `shared servers: nats ${servers.env.LANGTIAN_TEST_NATS_URL}, kafka ${servers.env.LANGTIAN_TEST_KAFKA_BOOTSTRAP}\n`,
+  );
   try {
     await run(process.execPath, ["--test", "--test-concurrency=3", "--test-timeout=600000", ...testGlobs], {
       env: servers.env,

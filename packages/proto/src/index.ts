@@ -2,5 +2,9 @@
  * Generated protobuf contracts of Langtian EDA (protoc-gen-es, never edited by hand).
  * Regenerate with `npm run proto:generate`; `npm test` fails when the committed code is stale.
  */
+export * from "./gen/langtian/collector/v1/collector_pb.js";
+export * from "./gen/langtian/device/v1/alarm_pb.js";
+export * from "./gen/langtian/device/v1/status_pb.js";
+export * from "./gen/langtian/device/v1/telemetry_pb.js";
 export * from "./gen/langtian/envelope/v1/envelope_pb.js";
 export * from "./gen/langtian/lifecycle/v1/lifecycle_pb.js";

@@ -14,14 +14,16 @@ export declare const file_langtian_envelope_v1_envelope: GenFile;
 /**
  * Envelope carries every event through the platform: collector, JetStream, Kafka and lake.
  * Its metadata is enough to route, deduplicate, order and decode the payload without
- * knowing the payload's schema in advance.
+ * knowing the payload's schema in advance. Validation rules live in @langtian/envelope.
  *
  * @generated from message langtian.envelope.v1.Envelope
  */
 export declare type Envelope = Message<"langtian.envelope.v1.Envelope"> & {
   /**
-   * Globally unique id of the event: a UUIDv7 string (time-ordered), or a deterministic
-   * id derived from source and device sequence number so retransmits deduplicate.
+   * Globally unique id of the event, a lower-case canonical UUID string. Either a UUIDv7
+   * (time-ordered, for events the platform creates) or a deterministic name-based UUIDv5
+   * derived from source_system, device id and device sequence number, so that a device's
+   * retransmits get the same id and deduplicate.
    *
    * @generated from field: string event_id = 1;
    */
@@ -42,7 +44,8 @@ export declare type Envelope = Message<"langtian.envelope.v1.Envelope"> & {
   eventTimestamp?: Timestamp | undefined;
 
   /**
-   * "MAJOR.MINOR" version of the payload schema, e.g. "1.0".
+   * "MAJOR.MINOR" version of the payload schema, e.g. "1.0". MINOR grows with additive
+   * changes; a breaking change is a new MAJOR in a new proto package (v2 beside v1).
    *
    * @generated from field: string schema_version = 4;
    */
@@ -56,7 +59,7 @@ export declare type Envelope = Message<"langtian.envelope.v1.Envelope"> & {
   sourceSystem: string;
 
   /**
-   * Key that keeps related events in order (usually the device id).
+   * Key that keeps related events in order (usually the device id). Unset: no ordering need.
    *
    * @generated from field: optional string partition_key = 6;
    */
@@ -71,7 +74,8 @@ export declare type Envelope = Message<"langtian.envelope.v1.Envelope"> & {
 
   /**
    * Fully-qualified protobuf message name of the payload ("langtian.device.v1.Telemetry"),
-   * or a media type such as "application/json" / "application/octet-stream" for non-protobuf payloads.
+   * which any consumer looks up in a type registry to decode it; or a media type such as
+   * "application/json" / "application/octet-stream" for non-protobuf payloads.
    *
    * @generated from field: string payload_type = 8;
    */
@@ -90,6 +94,14 @@ export declare type Envelope = Message<"langtian.envelope.v1.Envelope"> & {
    * @generated from field: langtian.envelope.v1.TraceContext trace_context = 10;
    */
   traceContext?: TraceContext | undefined;
+
+  /**
+   * When the platform first received the event (set once by the collector; producers that
+   * are already inside the platform leave it unset). Measures delivery delay and lateness.
+   *
+   * @generated from field: google.protobuf.Timestamp received_timestamp = 11;
+   */
+  receivedTimestamp?: Timestamp | undefined;
 };
 
 /**

@@ -1,0 +1,156 @@
+/**
+ * Lake writer benchmark: events/s from Kafka into DuckLake at several batch sizes, flush
+ * latency p50/p99, RSS and catalog size, next to a raw baseline on the same box in the same
+ * run (decode the same envelopes, DuckDB appender, COPY to Parquet). Prints JSON.
+ *
+ *   node bench/lake-writer/lake-writer-bench.ts [events=1000000] [batchSizes=5000,20000,50000]
+ */
+import { statSync } from "node:fs";
+import { join } from "node:path";
+import { DuckDBInstance } from "@duckdb/node-api";
+import { devicePayloadRegistry } from "@langtian/envelope";
+import { startKafka, tempDir, uniqueName } from "@langtian/testing";
+import { createIngestLoop } from "../../services/lake-writer/src/ingest/ingest-loop.ts";
+import { createKafkaSource } from "../../services/lake-writer/src/kafka/kafka-source.ts";
+import { createBatchWriter, stageRows } from "../../services/lake-writer/src/lake/batch-writer.ts";
+import type { CellValue } from "../../services/lake-writer/src/lake/columns.ts";
+import { openLake } from "../../services/lake-writer/src/lake/open-lake.ts";
+import { ensureStateSchema } from "../../services/lake-writer/src/lake/partition-ledger.ts";
+import { provisionDuckdbExtensions } from "../../services/lake-writer/src/provision/provision-extensions.ts";
+import { routeRecord } from "../../services/lake-writer/src/tables/event-tables.ts";
+import type { TableSpec } from "../../services/lake-writer/src/tables/table-manager.ts";
+import { createTableManager } from "../../services/lake-writer/src/tables/table-manager.ts";
+import { createTopic, produce, telemetryEvents } from "../../services/lake-writer/src/testing/test-events.ts";
+import { queryNumber } from "../../services/lake-writer/src/testing/test-lake.ts";
+
+const total = Number(process.argv[2] ?? 1_000_000);
+const batchSizes = (process.argv[3] ?? "5000,20000,50000").split(",").map(Number);
+const partitions = 4;
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+}
+
+const extensions = await provisionDuckdbExtensions();
+const kafka = await startKafka();
+try {
+  const topic = uniqueName("bench-lake");
+  await createTopic(kafka.bootstrap, topic, partitions);
+  const events = telemetryEvents(total);
+  const produceStarted = performance.now();
+  await produce(kafka.bootstrap, topic, events);
+  const produceSeconds = (performance.now() - produceStarted) / 1000;
+
+  // Baseline: same bytes, same decoding and routing, DuckDB appender into memory, COPY to Parquet.
+  const baselineDir = tempDir("bench-baseline");
+  const baselineStarted = performance.now();
+  const instance = await DuckDBInstance.create(":memory:");
+  const connection = await instance.connect();
+  const rows: CellValue[][] = [];
+  let spec: TableSpec | undefined;
+  for (const [i, event] of events.entries()) {
+    const routed = routeRecord(
+      event.value,
+      { source: "kafka:bench", partition: "0", position: BigInt(i) },
+      devicePayloadRegistry,
+    );
+    if (routed.kind !== "row") continue;
+    spec ??= routed.spec;
+    rows.push(routed.row);
+  }
+  if (!spec) throw new Error("no rows routed");
+  await stageRows(connection, "raw", { spec, rows });
+  await connection.run(`COPY temp.main.raw TO '${join(baselineDir, "raw.parquet")}' (FORMAT parquet)`);
+  const baselineSeconds = (performance.now() - baselineStarted) / 1000;
+  connection.closeSync();
+  instance.closeSync();
+
+  const runs = [];
+  for (const batchSize of batchSizes) {
+    const dir = tempDir("bench-lake");
+    const lake = await openLake(
+      { catalog: { kind: "duckdb", path: join(dir, "catalog.ducklake") }, dataPath: join(dir, "data") },
+      extensions,
+    );
+    const writerConnection = await lake.connect();
+    await ensureStateSchema(writerConnection);
+    const latencies: number[] = [];
+    let rows = 0;
+    let peakRss = 0;
+    let finish: () => void = () => undefined;
+    const finished = new Promise<void>((resolve) => {
+      finish = resolve;
+    });
+    const started = performance.now();
+    const loop = createIngestLoop({
+      source: createKafkaSource({
+        bootstrap: kafka.bootstrap,
+        topics: [topic],
+        groupId: uniqueName("bench-group"),
+        clientId: "bench",
+      }),
+      writer: createBatchWriter({
+        connection: writerConnection,
+        tables: createTableManager(writerConnection),
+        maxCommitRetries: 3,
+      }),
+      connection: writerConnection,
+      owner: "bench",
+      registry: devicePayloadRegistry,
+      limits: { maxBatchRows: batchSize, maxBatchBytes: 256 * 1024 * 1024, flushIntervalMs: 1000 },
+      observer: {
+        batchCommitted(info) {
+          latencies.push(info.latencyMs);
+          rows += info.rows;
+          peakRss = Math.max(peakRss, process.memoryUsage.rss());
+          if (rows >= total) finish();
+        },
+      },
+    });
+    await finished;
+    const seconds = (performance.now() - started) / 1000;
+    await loop.drain();
+    const check = await lake.connect();
+    const stored = await queryNumber(check, "SELECT count(*) FROM lake.device_telemetry_v1");
+    lake.close();
+    latencies.sort((a, b) => a - b);
+    runs.push({
+      batchSize,
+      rows: stored,
+      seconds: Number(seconds.toFixed(2)),
+      eventsPerSecond: Math.round(total / seconds),
+      batches: latencies.length,
+      flushLatencyMs: {
+        p50: Number(percentile(latencies, 50).toFixed(1)),
+        p99: Number(percentile(latencies, 99).toFixed(1)),
+      },
+      peakRssMiB: Math.round(peakRss / 1024 / 1024),
+      catalogBytes: statSync(join(dir, "catalog.ducklake")).size,
+    });
+  }
+  const baselineEventsPerSecond = Math.round(total / baselineSeconds);
+  const best = Math.max(...runs.map((r) => r.eventsPerSecond));
+  process.stdout.write(
+    `${JSON.stringify(
+      {
+        benchmark: "lake-writer",
+        events: total,
+        partitions,
+        produceEventsPerSecond: Math.round(total / produceSeconds),
+        baseline: {
+          kind: "decode + DuckDB appender + COPY to Parquet",
+          eventsPerSecond: baselineEventsPerSecond,
+          seconds: Number(baselineSeconds.toFixed(2)),
+        },
+        runs,
+        bestVsBaseline: Number((best / baselineEventsPerSecond).toFixed(2)),
+        bestVsSqlFlow45k: Number((best / 45_000).toFixed(2)),
+      },
+      null,
+      2,
+    )}\n`,
+  );
+} finally {
+  await kafka.stop();
+}

@@ -1,0 +1,48 @@
+/**
+ * @langtian/envelope: the rules and helpers every service shares for the event envelope —
+ * validation with every violation listed, event ids (UUIDv7, deterministic UUIDv5), building,
+ * binary and JSON codecs, and a payload registry to decode payloads generically.
+ */
+export { decodeEnvelope, encodeEnvelope } from "./codec.ts";
+export {
+  type BytesPayload,
+  createEnvelope,
+  type EnvelopeFields,
+  type MessagePayload,
+} from "./create-envelope.ts";
+export {
+  createDeviceEnvelope,
+  type DeviceEnvelopeInit,
+  DeviceEventType,
+  type DevicePayload,
+  deviceSchemaVersion,
+} from "./device-events.ts";
+export {
+  EnvelopeDecodeError,
+  EnvelopeValidationError,
+  EventIdInputError,
+  PayloadDecodeError,
+  PayloadTypeMismatchError,
+  UnknownPayloadTypeError,
+} from "./errors.ts";
+export { defaultEnvelopeLimits, type EnvelopeLimits } from "./limits.ts";
+export {
+  createPayloadRegistry,
+  decodePayload,
+  decodePayloadAs,
+  devicePayloadRegistry,
+  encodePayload,
+  envelopeFromJson,
+  envelopeToJson,
+  payloadSchemaOf,
+} from "./payload-registry.ts";
+export {
+  createUuidV7Generator,
+  deterministicEventId,
+  eventIdNamespace,
+  type UuidV7Generator,
+  uuidVersion,
+  uuidv7,
+} from "./uuid.ts";
+export { assertValidEnvelope, type ValidateOptions, validateEnvelope } from "./validate-envelope.ts";
+export { type Violation, ViolationRule, type ViolationRuleName } from "./violation.ts";

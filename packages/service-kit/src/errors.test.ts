@@ -1,0 +1,52 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { Code, ConnectError } from "@connectrpc/connect";
+import {
+  CheckTimeoutError,
+  ConfigError,
+  DrainHookError,
+  OperatorAuthError,
+  OperatorAuthFailure,
+  toConnectError,
+} from "./errors.ts";
+
+describe("errors", () => {
+  it("are named subclasses that keep their cause", () => {
+    const cause = new Error("root");
+    const err = new DrainHookError("flush", { cause });
+    assert.equal(err.name, "DrainHookError");
+    assert.equal(err.cause, cause);
+    assert.ok(err instanceof Error);
+    assert.equal(new ConfigError("x", []).name, "ConfigError");
+  });
+
+  it("map to ConnectError codes at the RPC edge", () => {
+    assert.equal(
+      toConnectError(new OperatorAuthError(OperatorAuthFailure.missing, "m")).code,
+      Code.Unauthenticated,
+    );
+    assert.equal(
+      toConnectError(new OperatorAuthError(OperatorAuthFailure.mismatch, "m")).code,
+      Code.PermissionDenied,
+    );
+    assert.equal(
+      toConnectError(new OperatorAuthError(OperatorAuthFailure.disabled, "m")).code,
+      Code.PermissionDenied,
+    );
+    assert.equal(toConnectError(new CheckTimeoutError("c", 1)).code, Code.DeadlineExceeded);
+    assert.equal(toConnectError(new Error("other")).code, Code.Unknown);
+    const existing = new ConnectError("x", Code.NotFound);
+    assert.equal(toConnectError(existing), existing);
+  });
+
+  it("ConfigError lists every issue in its message", () => {
+    const err = new ConfigError("bridge", [
+      { path: "a", source: "env X", expected: "an integer", got: '"q"' },
+      { path: "b", source: "missing", expected: "a string", got: "nothing" },
+    ]);
+    assert.equal(
+      err.message,
+      'invalid configuration for bridge (2 problems):\n  - a (env X): expected an integer, got "q"\n  - b (missing): expected a string, got nothing',
+    );
+  });
+});

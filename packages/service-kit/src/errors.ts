@@ -1,0 +1,88 @@
+/**
+ * Named errors of service-kit. Inside a service we throw these (with `{ cause }`); at the RPC
+ * edge only `ConnectError` leaves the process (see `toConnectError`).
+ */
+import { Code, ConnectError } from "@connectrpc/connect";
+
+/** One configuration problem: where, what was expected, what was found (secrets redacted). */
+export interface ConfigIssue {
+  /** Dotted path in the schema, e.g. `nats.url`. */
+  readonly path: string;
+  /** Where the value came from: `env NAME`, `file`, `default` or `missing`. */
+  readonly source: string;
+  /** What the schema expects, e.g. `integer between 1 and 65535`. */
+  readonly expected: string;
+  /** What was found, quoted; `[redacted]` for secret fields. */
+  readonly got: string;
+}
+
+/** Thrown by `loadConfig` with EVERY problem found, so one restart fixes them all. */
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+  /** All problems found, in schema order. */
+  readonly issues: readonly ConfigIssue[];
+
+  constructor(service: string, issues: readonly ConfigIssue[], options?: ErrorOptions) {
+    const lines = issues.map((i) => `  - ${i.path} (${i.source}): expected ${i.expected}, got ${i.got}`);
+    const count = issues.length === 1 ? "1 problem" : `${issues.length} problems`;
+    super(`invalid configuration for ${service} (${count}):\n${lines.join("\n")}`, options);
+    this.issues = issues;
+  }
+}
+
+/** A dependency health check did not answer within its timeout. */
+export class CheckTimeoutError extends Error {
+  override readonly name = "CheckTimeoutError";
+  constructor(check: string, timeoutMs: number, options?: ErrorOptions) {
+    super(`health check "${check}" did not answer within ${timeoutMs} ms`, options);
+  }
+}
+
+/** A drain hook threw; the drain carries on with the next hook and reports it. */
+export class DrainHookError extends Error {
+  override readonly name = "DrainHookError";
+  constructor(hook: string, options?: ErrorOptions) {
+    super(`drain hook "${hook}" failed`, options);
+  }
+}
+
+/** Operator authentication outcome codes, as a const object (no enums under type stripping). */
+export const OperatorAuthFailure = {
+  /** No operator token configured: mutations are disabled. */
+  disabled: "disabled",
+  /** The request carried no bearer token. */
+  missing: "missing",
+  /** The request carried a token that does not match. */
+  mismatch: "mismatch",
+} as const;
+/** One of `OperatorAuthFailure`'s values. */
+export type OperatorAuthFailure = (typeof OperatorAuthFailure)[keyof typeof OperatorAuthFailure];
+
+/** An operator-only action was refused. */
+export class OperatorAuthError extends Error {
+  override readonly name = "OperatorAuthError";
+  readonly failure: OperatorAuthFailure;
+  constructor(failure: OperatorAuthFailure, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.failure = failure;
+  }
+}
+
+/**
+ * Converts anything thrown inside a handler into a `ConnectError` with a standard code.
+ * Our own errors map to precise codes; everything else goes through `ConnectError.from`
+ * (which yields `Unknown` for other errors and keeps existing ConnectErrors as they are).
+ */
+export function toConnectError(err: unknown): ConnectError {
+  if (err instanceof ConnectError) return err;
+  if (err instanceof OperatorAuthError) {
+    const code = err.failure === OperatorAuthFailure.missing ? Code.Unauthenticated : Code.PermissionDenied;
+    return new ConnectError(err.message, code, undefined, undefined, err);
+  }
+  if (err instanceof ConfigError)
+    return new ConnectError(err.message, Code.InvalidArgument, undefined, undefined, err);
+  if (err instanceof CheckTimeoutError) {
+    return new ConnectError(err.message, Code.DeadlineExceeded, undefined, undefined, err);
+  }
+  return ConnectError.from(err);
+}

@@ -1,0 +1,79 @@
+/**
+ * @langtian/service-kit: what every Langtian EDA service shares — config, logger, metrics,
+ * health, drain lifecycle, the LifecycleService, operator auth, the one-port Connect/gRPC
+ * server, graceful shutdown and W3C trace context for message headers.
+ */
+export type { OperatorAuth } from "./auth.ts";
+export { createOperatorAuth, methodKey, operatorAuthInterceptor, requireOperator } from "./auth.ts";
+export type { ConfigFile, Env } from "./config.ts";
+export { CONFIG_FILE_ENV_SUFFIX, configFileFromEnv, deepFreeze, loadConfig, redactConfig } from "./config.ts";
+export type { ConfigSchema, Field, FieldInfo, FieldOptions, InferConfig, Shape } from "./config-schema.ts";
+export {
+  boolean,
+  defineConfigSchema,
+  describeConfig,
+  FieldKind,
+  integer,
+  number,
+  oneOf,
+  secretPaths,
+  string,
+  stringList,
+  toEnvSegment,
+} from "./config-schema.ts";
+export type {
+  DualProtocolServer,
+  DualProtocolServerOptions,
+  DualRequestHandler,
+} from "./dual-protocol-server.ts";
+export { createDualProtocolServer, HTTP2_PREFACE, sniffProtocol } from "./dual-protocol-server.ts";
+export type { ConfigIssue } from "./errors.ts";
+export {
+  CheckTimeoutError,
+  ConfigError,
+  DrainHookError,
+  OperatorAuthError,
+  OperatorAuthFailure,
+  toConnectError,
+} from "./errors.ts";
+export type { CheckResult, DependencyCheck, DependencyState, HealthChecks } from "./health.ts";
+export { createHealthChecks, DEFAULT_CHECK_TIMEOUT_MS, requiredHealthy } from "./health.ts";
+export type { HealthReport, ServiceIdentity } from "./health-report.ts";
+export { buildHealthReport } from "./health-report.ts";
+export type {
+  CounterSource,
+  DrainHook,
+  DrainOptions,
+  DrainResult,
+  Lifecycle,
+  LifecycleOptions,
+} from "./lifecycle.ts";
+export { createLifecycle, DrainOrder, LifecyclePhase } from "./lifecycle.ts";
+export type { LifecycleServiceDeps } from "./lifecycle-service.ts";
+export { createLifecycleServiceImpl, toProtoPhase, untilAborted } from "./lifecycle-service.ts";
+export type { LoggerOptions } from "./logger.ts";
+export { createLogger, REDACTED_TEXT } from "./logger.ts";
+export type { MetricsOptions, ServiceMetrics } from "./metrics.ts";
+export { createMetrics } from "./metrics.ts";
+export { rpcMetricsInterceptor } from "./rpc-metrics.ts";
+export type { ListenAddress, ServiceApp, ServiceAppOptions, ServiceFastify } from "./service-app.ts";
+export { createServiceApp, FORCE_CLOSE_AFTER_ABORT_MS } from "./service-app.ts";
+export type { ServiceConfig } from "./service-config.ts";
+export { LOG_LEVELS, serviceFields } from "./service-config.ts";
+export type { ProcessLike, ShutdownHandle, ShutdownOptions, ShutdownTarget } from "./shutdown.ts";
+export { installShutdown, SHUTDOWN_SIGNALS, ShutdownExitCode } from "./shutdown.ts";
+export type { KafkaHeaderBytes, KafkaHeadersLike, NatsHeadersLike } from "./trace-context.ts";
+export {
+  contextFromEnvelope,
+  extractKafkaTraceHeaders,
+  extractNatsTraceHeaders,
+  formatTraceparent,
+  injectKafkaTraceHeaders,
+  injectNatsTraceHeaders,
+  kafkaTraceHeaderEntries,
+  parseTraceparent,
+  TRACEPARENT,
+  TRACESTATE,
+  traceContextToEnvelope,
+  w3cTraceContextPropagator,
+} from "./trace-context.ts";

@@ -1,0 +1,58 @@
+/**
+ * The configuration fields every service shares (listen address, logging, operator token,
+ * drain and shutdown deadlines). Services spread them into their own schema.
+ */
+import type { InferConfig } from "./config-schema.ts";
+import { integer, oneOf, string } from "./config-schema.ts";
+
+/** pino log levels accepted by `logLevel`. */
+export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+
+/**
+ * The shared service fields, with the service's own default port.
+ *
+ * ```ts
+ * export const configSchema = defineConfigSchema("bridge", {
+ *   ...serviceFields({ port: 4102 }),
+ *   nats: { url: string({ url: true, default: "nats://127.0.0.1:4222" }) },
+ * });
+ * ```
+ */
+export function serviceFields(defaults: { port: number; host?: string }) {
+  return {
+    host: string({
+      default: defaults.host ?? "127.0.0.1",
+      description: "Address the RPC/HTTP port binds to.",
+    }),
+    port: integer({
+      default: defaults.port,
+      min: 0,
+      max: 65535,
+      description: "TCP port; 0 picks a free one.",
+    }),
+    logLevel: oneOf(LOG_LEVELS, { default: "info", description: "Minimum pino log level." }),
+    instanceId: string({
+      optional: true,
+      description: "Unique id of this instance; a random UUID when unset.",
+    }),
+    operatorToken: string({
+      optional: true,
+      secret: true,
+      minLength: 16,
+      description: "Bearer token for mutating RPCs and admin routes; unset disables them.",
+    }),
+    drainDeadlineMs: integer({
+      default: 25_000,
+      min: 0,
+      description: "How long a drain waits for in-flight work before giving up, in ms.",
+    }),
+    shutdownDeadlineMs: integer({
+      default: 30_000,
+      min: 0,
+      description: "How long a signal-triggered shutdown may take before the process exits non-zero, in ms.",
+    }),
+  };
+}
+
+/** The loaded shape of `serviceFields`: what `createServiceApp` needs from a service's config. */
+export type ServiceConfig = InferConfig<ReturnType<typeof serviceFields>>;

@@ -1,0 +1,99 @@
+import { existsSync } from "node:fs";
+import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { dirname } from "node:path";
+
+/** Error thrown when a tool cannot be provisioned into the cache. */
+export class ProvisionError extends Error {
+  override name = "ProvisionError";
+}
+
+/** What {@link installDir} needs to know about one cached install. */
+export interface InstallDirSpec {
+  /** Short label for progress lines, e.g. `nats-server v2.15.2`. */
+  label: string;
+  /** Final folder; it exists only when complete (it is renamed into place at the end). */
+  dir: string;
+  /** Fills the (empty, existing) staging folder; throw to abort. */
+  build: (stagingDir: string) => Promise<void>;
+}
+
+/** How long to wait for another process that is installing the same thing. */
+const lockWaitMs = 30 * 60_000;
+const lockPollMs = 500;
+
+/**
+ * Installs something into a cache folder exactly once, safely across concurrent processes:
+ * an exclusive lock file next to the folder (taken over when its owner died), a private
+ * staging folder, then an atomic rename into place. Progress and the elapsed time go to
+ * stderr, so `npm test` shows why its first run is slow. Returns `dir`.
+ */
+export async function installDir(spec: InstallDirSpec): Promise<string> {
+  if (existsSync(spec.dir)) return spec.dir;
+  await mkdir(dirname(spec.dir), { recursive: true });
+  const release = await acquireLock(`${spec.dir}.lock`, spec.label);
+  try {
+    // Another process may have finished while we waited for the lock.
+    if (existsSync(spec.dir)) return spec.dir;
+    const staging = `${spec.dir}.tmp-${process.pid}`;
+    await rm(staging, { recursive: true, force: true });
+    await mkdir(staging, { recursive: true });
+    const started = performance.now();
+    progress(`${spec.label}: installing into ${spec.dir}`);
+    try {
+      await spec.build(staging);
+      await rename(staging, spec.dir);
+    } catch (err) {
+      await rm(staging, { recursive: true, force: true });
+      throw err;
+    }
+    progress(`${spec.label}: ready in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    return spec.dir;
+  } finally {
+    await release();
+  }
+}
+
+/** Writes one progress line to stderr. */
+export function progress(line: string): void {
+  process.stderr.write(`[provision] ${line}\n`);
+}
+
+/**
+ * A lock file created exclusively; it holds the owner's pid so a lock left behind by a
+ * dead process is taken over instead of blocking every later run. Resolves to the release
+ * function. Uses only Node built-ins: `npm test` takes it before node_modules exists.
+ */
+export async function acquireLock(path: string, label: string): Promise<() => Promise<void>> {
+  const deadline = Date.now() + lockWaitMs;
+  let announced = false;
+  for (;;) {
+    try {
+      await writeFile(path, String(process.pid), { flag: "wx" });
+      return () => rm(path, { force: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+    }
+    const owner = Number.parseInt(await readFile(path, "utf8").catch(() => ""), 10);
+    if (Number.isInteger(owner) && !isAlive(owner)) {
+      await rm(path, { force: true });
+      continue;
+    }
+    if (!announced) {
+      progress(`${label}: waiting for pid ${owner}, which is installing it`);
+      announced = true;
+    }
+    if (Date.now() > deadline)
+      throw new ProvisionError(`timed out waiting for ${path} (held by pid ${owner})`);
+    await new Promise((resolve) => setTimeout(resolve, lockPollMs));
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: the process exists but belongs to another user.
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}

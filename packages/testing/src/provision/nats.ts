@@ -1,0 +1,107 @@
+import { existsSync } from "node:fs";
+import { delimiter, join } from "node:path";
+import { cacheRoot } from "../../../../scripts/cache-root.mjs";
+import { installDir, ProvisionError, progress } from "./install-dir.ts";
+import { runTool } from "./run-tool.ts";
+
+/** The nats-server release we build; bump deliberately, tests run against exactly this. */
+export const natsServerModule = "github.com/nats-io/nats-server/v2";
+export const natsServerVersion = "v2.15.2";
+/** The `nats` CLI release benchmarks compare against (`nats bench`). */
+export const natsCliModule = "github.com/nats-io/natscli/nats";
+export const natsCliVersion = "v0.5.0";
+
+const exe = process.platform === "win32" ? ".exe" : "";
+const debianNatsServer = "/usr/bin/nats-server";
+
+let serverPending: Promise<string> | undefined;
+let cliPending: Promise<string> | undefined;
+
+/**
+ * Returns the path of a nats-server binary: built once from the Go module proxy into
+ * `<cacheRoot()>/nats-server/<version>/`. When the Go build fails (no Go toolchain), falls
+ * back to Debian's `nats-server` package (an older release; a warning says so).
+ */
+export function provisionNatsServer(): Promise<string> {
+  serverPending ??= provisionNatsServerOnce().catch((err: unknown) => {
+    serverPending = undefined;
+    throw err;
+  });
+  return serverPending;
+}
+
+/**
+ * Returns the path of the `nats` CLI, built once from the Go module proxy into
+ * `<cacheRoot()>/natscli/<version>/`. Only benchmarks need it, so `npm test` never calls it.
+ */
+export function provisionNatsCli(): Promise<string> {
+  cliPending ??= goInstall("natscli", natsCliModule, natsCliVersion, "nats").catch((err: unknown) => {
+    cliPending = undefined;
+    throw err;
+  });
+  return cliPending;
+}
+
+async function provisionNatsServerOnce(): Promise<string> {
+  try {
+    return await goInstall("nats-server", natsServerModule, natsServerVersion, "nats-server");
+  } catch (err) {
+    if (process.platform !== "linux") throw err;
+    progress(`nats-server: Go build failed, falling back to the Debian package: ${String(err)}`);
+    if (!existsSync(debianNatsServer)) {
+      const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
+      const install = () =>
+        runTool("apt-get", ["install", "-y", "--no-install-recommends", "nats-server"], { env });
+      // A fresh machine has no package lists yet: update once, then try again.
+      await install().catch(async () => {
+        await runTool("apt-get", ["update"], { env });
+        await install();
+      });
+    }
+    if (!existsSync(debianNatsServer)) {
+      throw new ProvisionError("nats-server: neither the Go build nor the Debian package worked", {
+        cause: err,
+      });
+    }
+    progress(`nats-server: WARNING using ${debianNatsServer}, not ${natsServerVersion}`);
+    return debianNatsServer;
+  }
+}
+
+/** `go install module@version` with GOBIN pointing at a staging folder of the cache. */
+async function goInstall(name: string, module: string, version: string, binary: string): Promise<string> {
+  const dir = join(cacheRoot(), name, version);
+  const bin = join(dir, `${binary}${exe}`);
+  if (existsSync(bin)) return bin;
+  await installDir({
+    label: `${name} ${version}`,
+    dir,
+    build: async (staging) => {
+      await runTool(goBinary(), ["install", `${module}@${version}`], {
+        env: {
+          ...process.env,
+          GOBIN: staging,
+          // A module pinned by version has no go.mod of ours; never consult a vendor folder.
+          GOFLAGS: "-mod=mod",
+          CGO_ENABLED: "0",
+        },
+      });
+      if (!existsSync(join(staging, `${binary}${exe}`))) {
+        throw new ProvisionError(`go install ${module}@${version} produced no ${binary}${exe}`);
+      }
+    },
+  });
+  return bin;
+}
+
+/** `go` from PATH, or the standard install location when PATH lacks it (CI shells). */
+function goBinary(): string {
+  const onPath = (process.env.PATH ?? "")
+    .split(delimiter)
+    .map((d) => join(d, `go${exe}`))
+    .find((p) => existsSync(p));
+  if (onPath) return onPath;
+  const standard =
+    process.platform === "win32" ? "C:\\Program Files\\Go\\bin\\go.exe" : "/usr/local/go/bin/go";
+  return existsSync(standard) ? standard : `go${exe}`;
+}

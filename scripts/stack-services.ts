@@ -1,0 +1,73 @@
+/**
+ * The pipeline services `npm run stack` starts, in order, after nats-server and Kafka are
+ * ready. Each is a child `node` process running its `main.ts`; its output is printed with a
+ * `[name]` prefix. Add a service by adding an entry here; scripts/stack.ts needs no change.
+ */
+
+/** Where the stack's servers run, handed to each service to build its environment. */
+export interface StackContext {
+  /** `nats://127.0.0.1:<port>` of the stack's nats-server (JetStream on). */
+  natsUrl: string;
+  /** `127.0.0.1:<port>` of the stack's Kafka broker. */
+  kafkaBootstrap: string;
+  /** This service's own persistent folder (created), e.g. for a lake or a catalog. */
+  dataDir: string;
+  /** This service's ports, by the role names of its `ports` entry, after overrides and clashes. */
+  ports: Record<string, number>;
+}
+
+/** One service of the stack. */
+export interface StackService {
+  /** Short name: the log prefix, the table row and the data subfolder. */
+  name: string;
+  /** Entry point, relative to the repository root, e.g. `services/collector/src/main.ts`. */
+  script: string;
+  /**
+   * Ports by role with their defaults, e.g. `{ http: 8080, udp: 5140 }`. Each can be set
+   * with `LANGTIAN_STACK_<NAME>_<ROLE>_PORT`; a busy default moves to a free port.
+   */
+  ports?: Record<string, number>;
+  /** Environment of the service process (added to the stack's own environment). */
+  env: (stack: StackContext) => Record<string, string>;
+  /** URL polled until it answers 2xx (e.g. the service's /readyz); without one, started counts as ready. */
+  readyUrl?: (stack: StackContext) => string;
+  /** What the table shows as its address, e.g. its API URL. */
+  address?: (stack: StackContext) => string;
+}
+
+// The device simulator sends to the collector's UDP port, which is only known once the
+// collector's ports are resolved (a busy default moves); the collector entry records it here.
+let collectorFramePort = 7402;
+
+/** The collector: JSON datagrams on `udp`, device frames on `frames`, push API on `http`. */
+const collector: StackService = {
+  name: "collector",
+  script: "services/collector/src/main.ts",
+  ports: { http: 4101, udp: 7401, frames: 7402 },
+  env: (stack) => {
+    collectorFramePort = stack.ports.frames ?? collectorFramePort;
+    return {
+      LANGTIAN_COLLECTOR_PORT: String(stack.ports.http),
+      LANGTIAN_COLLECTOR_NATS_URL: stack.natsUrl,
+      LANGTIAN_COLLECTOR_SPOOL_DIR: `${stack.dataDir}/spool`,
+      LANGTIAN_COLLECTOR_UDP_LISTENERS: [
+        `udp://127.0.0.1:${stack.ports.udp}?decoder=json&event_type=device.telemetry&source_system=stack&name=json`,
+        `udp://127.0.0.1:${stack.ports.frames}?decoder=device-frame&event_type=device.telemetry&source_system=stack&name=frames`,
+      ].join(","),
+    };
+  },
+  readyUrl: (stack) => `http://127.0.0.1:${stack.ports.http}/readyz`,
+  address: (stack) => `http://127.0.0.1:${stack.ports.http} udp:${stack.ports.udp},${stack.ports.frames}`,
+};
+
+/** A few simulated devices feeding the collector with device frames (10 per second). */
+const deviceSimulator: StackService = {
+  name: "device-simulator",
+  script: "services/collector/src/simulator/main.ts",
+  env: () => ({
+    LANGTIAN_SIMULATOR_ARGS: `--target 127.0.0.1:${collectorFramePort} --format device-frame --rate 10 --count 600 --devices 5 --forever`,
+  }),
+};
+
+/** The services, started in this order and stopped in reverse. */
+export const stackServices: StackService[] = [collector, deviceSimulator];

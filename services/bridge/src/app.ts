@@ -1,0 +1,175 @@
+import { jetstream } from "@nats-io/jetstream";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { createServiceApp, DrainOrder, type ServiceApp } from "@langtian/service-kit";
+import type { DestinationStream } from "pino";
+import pkg from "../package.json" with { type: "json" };
+import { type BridgeConfig, bridgeConfigSchema } from "./config.ts";
+import { type JetStreamSource, startJetStreamSource } from "./jetstream-source.ts";
+import { createKafkaSink, type KafkaSink } from "./kafka-sink.ts";
+import { createTopicRouter } from "./mapping.ts";
+import { type BridgeMetrics, createBridgeMetrics } from "./metrics.ts";
+import { createPipeline, type Pipeline } from "./pipeline.ts";
+
+/** Optional collaborators, for tests. */
+export interface BridgeDeps {
+  /** Where the logger writes (default stdout). */
+  readonly logDestination?: DestinationStream;
+}
+
+/** A built bridge instance: the service app plus the stage, started by `start()`. */
+export interface BridgeApp {
+  readonly service: ServiceApp;
+  readonly metrics: BridgeMetrics;
+  /** Connects to NATS and Kafka, binds to the provisioned consumer and starts bridging. */
+  start(): Promise<void>;
+  /** Drains (stop fetching, finish and ack in-flight, flush, close) and closes the server. */
+  stop(): Promise<void>;
+  /** Whether this instance is the active one (ordered mode); true in shared mode once started. */
+  active(): boolean;
+}
+
+/**
+ * Builds the bridge. Never listens and never connects until `start()`; `main.ts` listens.
+ * The durable consumer and the topics must exist (the `provision` command makes them).
+ */
+export function createApp(config: BridgeConfig, deps: BridgeDeps = {}): BridgeApp {
+  const service = createServiceApp({
+    schema: bridgeConfigSchema,
+    version: pkg.version,
+    config,
+    ...(deps.logDestination === undefined ? {} : { logDestination: deps.logDestination }),
+  });
+  const { logger } = service;
+  const metrics = createBridgeMetrics(service.metrics);
+  let nc: NatsConnection | undefined;
+  let sink: KafkaSink | undefined;
+  let pipeline: Pipeline | undefined;
+  let source: JetStreamSource | undefined;
+  let infoTimer: NodeJS.Timeout | undefined;
+
+  service.health.add({
+    name: "nats",
+    check: async () => {
+      if (nc === undefined || nc.isClosed()) return { healthy: false, detail: "not connected" };
+      const rttMs = await nc.rtt();
+      return { healthy: true, detail: `${nc.getServer()} rtt ${rttMs.toFixed(1)} ms` };
+    },
+  });
+  service.health.add({
+    name: "kafka",
+    timeoutMs: 5000,
+    check: async () => {
+      if (sink === undefined) return { healthy: false, detail: "not started" };
+      await sink.ping();
+      return { healthy: true, detail: config.kafka.bootstrap.join(",") };
+    },
+  });
+  service.lifecycle.addCounters(() => ({ in_flight: pipeline?.inFlight() ?? 0 }));
+
+  let drained: Promise<void> | undefined;
+  service.lifecycle.onDrain({
+    name: "stop-fetching",
+    order: DrainOrder.stopIntake,
+    run: async () => {
+      if (infoTimer !== undefined) clearInterval(infoTimer);
+      // Draining first releases a fetch loop blocked on backpressure; what the client had
+      // buffered is then naked at once so another instance takes it without waiting AckWait.
+      drained = pipeline?.drain();
+      await source?.stop();
+    },
+  });
+  service.lifecycle.onDrain({
+    name: "finish-in-flight",
+    order: DrainOrder.finishInFlight,
+    run: async () => {
+      await drained;
+      pipeline?.close();
+    },
+  });
+  service.lifecycle.onDrain({
+    name: "flush-acks",
+    order: DrainOrder.flush,
+    // Acks are fire-and-forget publishes: flush so the server has them before we disconnect.
+    run: async () => {
+      if (nc !== undefined && !nc.isClosed()) await nc.flush();
+    },
+  });
+  service.lifecycle.onDrain({
+    name: "close-connections",
+    order: DrainOrder.closeConnections,
+    run: async () => {
+      await sink?.close();
+      if (nc !== undefined && !nc.isClosed()) await nc.close();
+    },
+  });
+
+  return {
+    service,
+    metrics,
+    async start() {
+      nc = await connect({
+        servers: config.nats.url.split(","),
+        name: `langtian-bridge-${service.instanceId}`,
+        maxReconnectAttempts: -1,
+      });
+      sink = createKafkaSink({
+        bootstrap: config.kafka.bootstrap,
+        clientId: `${config.kafka.clientId}-${service.instanceId}`,
+        compression: config.kafka.compression,
+        requestTimeoutMs: config.kafka.requestTimeoutMs,
+        retries: config.kafka.retries,
+        retryDelayMs: config.kafka.retryDelayMs,
+      });
+      const js = jetstream(nc);
+      const consumer = await js.consumers.get(config.nats.stream, config.nats.durable);
+      const info = await consumer.info();
+      const ordered = info.config.priority_policy === "pinned_client";
+      pipeline = createPipeline({
+        sink,
+        router: createTopicRouter(config.topicRules, config.topics.defaultTopic),
+        deadLetterTopic: config.topics.deadLetterTopic,
+        maxBatchRecords: config.pipeline.maxBatchRecords,
+        maxBatchBytes: config.pipeline.maxBatchBytes,
+        maxRecordBytes: config.pipeline.maxRecordBytes,
+        maxInFlight: config.pipeline.maxInFlight,
+        poisonMaxDeliveries: config.pipeline.poisonMaxDeliveries,
+        backoff: { initialMs: config.pipeline.backoffInitialMs, maxMs: config.pipeline.backoffMaxMs, jitter: 0.2 },
+        // Three chances per AckWait, so one late timer never lets a slow write expire.
+        workingIntervalMs: Math.max(250, Math.floor((info.config.ack_wait ?? 30e9) / 1e6 / 3)),
+        ordered,
+        metrics,
+        logger,
+      });
+      source = await startJetStreamSource({
+        nc,
+        js,
+        stream: config.nats.stream,
+        durable: config.nats.durable,
+        fetchBatch: config.nats.fetchBatch,
+        fetchExpiresMs: config.nats.fetchExpiresMs,
+        pipeline,
+        logger,
+      });
+      source.done.catch((err: unknown) => logger.error({ err }, "fetch loop ended with an error"));
+      const refreshInfo = async () => {
+        const i = await consumer.info();
+        metrics.consumerPending.set(i.num_pending);
+        metrics.consumerAckPending.set(i.num_ack_pending);
+        metrics.consumerRedelivered.set(i.num_redelivered);
+      };
+      infoTimer = setInterval(() => {
+        refreshInfo().catch((err: unknown) => logger.warn({ err }, "consumer info failed"));
+      }, config.nats.consumerInfoIntervalMs);
+      infoTimer.unref();
+      logger.info(
+        { stream: config.nats.stream, durable: config.nats.durable, ordered, kafka: config.kafka.bootstrap },
+        "bridging JetStream to Kafka",
+      );
+    },
+    async stop() {
+      await service.drain();
+      await service.close();
+    },
+    active: () => source?.pinned() ?? false,
+  };
+}

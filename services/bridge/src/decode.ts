@@ -1,0 +1,37 @@
+import { decodeEnvelope as decodeBinary, validateEnvelope, ViolationRule } from "@langtian/envelope";
+import type { Envelope } from "@langtian/proto";
+
+/** Why a message cannot be bridged, written into the dead-letter record. `as const`, not an enum. */
+export const PoisonReason = {
+  undecodable: "undecodable-envelope",
+  invalid: "invalid-envelope",
+  tooLarge: "too-large-for-kafka",
+} as const;
+/** One of {@link PoisonReason}'s values. */
+export type PoisonReason = (typeof PoisonReason)[keyof typeof PoisonReason];
+
+/** Result of decoding one JetStream payload. */
+export type DecodeResult =
+  | { readonly ok: true; readonly envelope: Envelope }
+  | { readonly ok: false; readonly reason: PoisonReason; readonly detail: string };
+
+/**
+ * Decodes and validates an envelope with the platform's shared rules. The bridge forwards the
+ * original bytes untouched; it decodes to route, key and label the record. Lateness is not the
+ * bridge's call (a replay or a long outage legitimately carries old timestamps), so
+ * `timestamp_range` violations are ignored here.
+ */
+export function decodeEnvelope(data: Uint8Array): DecodeResult {
+  let envelope: Envelope;
+  try {
+    envelope = decodeBinary(data);
+  } catch (err) {
+    return { ok: false, reason: PoisonReason.undecodable, detail: (err as Error).message };
+  }
+  const violations = validateEnvelope(envelope).filter((v) => v.rule !== ViolationRule.timestampRange);
+  if (violations.length > 0) {
+    const detail = violations.map((v) => `${v.path} ${v.message}`).join("; ");
+    return { ok: false, reason: PoisonReason.invalid, detail };
+  }
+  return { ok: true, envelope };
+}

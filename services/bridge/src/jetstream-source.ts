@@ -1,0 +1,145 @@
+import type { ConsumerMessages, JetStreamClient, JsMsg } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
+import type { InboundMessage, Pipeline } from "./pipeline.ts";
+import { ORDERED_PRIORITY_GROUP } from "./provision.ts";
+
+/** Binding and fetch settings of one bridge instance. */
+export interface JetStreamSourceOptions {
+  readonly nc: NatsConnection;
+  readonly js: JetStreamClient;
+  readonly stream: string;
+  readonly durable: string;
+  /** Messages asked for in one pull request (the client renews at 75 % received). */
+  readonly fetchBatch: number;
+  /** Lifetime of one pull request; the client renews it. */
+  readonly fetchExpiresMs: number;
+  readonly pipeline: Pipeline;
+  readonly logger?: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
+}
+
+/** Pulls from the durable consumer into the pipeline. */
+export interface JetStreamSource {
+  /** Whether the bound consumer is in ordered mode (priority group with a pinned client). */
+  readonly ordered: boolean;
+  /** Whether this instance currently holds the pin (ordered mode); always true otherwise. */
+  pinned(): boolean;
+  /** Resolves when the fetch loop has ended (after `stop`, or on a fatal consumer error). */
+  readonly done: Promise<void>;
+  /** Stops fetching; anything still arriving is naked by the draining pipeline. */
+  stop(): Promise<void>;
+}
+
+/** Adapts a nats.js message to the pipeline's view of it. */
+export function adaptJsMsg(m: JsMsg): InboundMessage {
+  const info = m.info;
+  return {
+    data: m.data,
+    subject: m.subject,
+    streamSequence: info.streamSequence,
+    deliveryCount: info.deliveryCount,
+    header: (name) => (m.headers?.has(name) ? m.headers.get(name) : undefined),
+    ack: () => m.ack(),
+    nak: (delayMs) => m.nak(delayMs),
+    working: () => m.working(),
+    term: (reason) => m.term(reason),
+  };
+}
+
+/**
+ * Binds to the provisioned durable consumer (never creates it: binding fails clearly when the
+ * provision step was not run) and starts fetching. Messages are handed to the pipeline as they
+ * arrive (callback mode): nats.js's iterator would keep pulling into a hidden buffer while the
+ * loop body waits, and messages waiting there get no in-progress acks, so under load they
+ * outlive AckWait and come back as duplicates. The flow limit is the consumer's MaxAckPending.
+ *
+ * The mode follows the consumer: if it was provisioned with a priority group and the
+ * pinned-client policy, this instance joins the group and only the pinned instance receives
+ * messages.
+ */
+export async function startJetStreamSource(options: JetStreamSourceOptions): Promise<JetStreamSource> {
+  const { js, pipeline, logger } = options;
+  const consumer = await js.consumers.get(options.stream, options.durable);
+  const info = await consumer.info(true);
+  const ordered = info.config.priority_policy === "pinned_client";
+  let isPinned = !ordered;
+  const messages: ConsumerMessages = await consumer.consume({
+    max_messages: options.fetchBatch,
+    expires: options.fetchExpiresMs,
+    ...(ordered ? { group: ORDERED_PRIORITY_GROUP } : {}),
+    callback: (m) => pipeline.push(adaptJsMsg(m)),
+  });
+  let stopping = false;
+
+  const statusLoop = (async () => {
+    for await (const s of messages.status()) {
+      if (s.type === "consumer_pinned") {
+        isPinned = true;
+        logger?.info({ pinId: s.id }, "this instance is now the pinned (active) consumer");
+      } else if (s.type === "consumer_unpinned") {
+        isPinned = false;
+        logger?.warn({}, "this instance lost the pin");
+      } else if (s.type === "consumer_deleted" || s.type === "consumer_not_found") {
+        logger?.warn({ status: s.type }, "durable consumer missing: run the provision step");
+      }
+    }
+  })();
+
+  const done = (async () => {
+    try {
+      const err = await messages.closed();
+      if (err instanceof Error) throw err;
+    } finally {
+      await statusLoop.catch(() => undefined);
+    }
+  })();
+
+  return {
+    ordered,
+    pinned: () => isPinned,
+    done,
+    async stop() {
+      if (!stopping) {
+        stopping = true;
+        await sweepAfterStop(options.nc, messages, options.fetchExpiresMs, () => messages.stop());
+      }
+      return done;
+    },
+  };
+}
+
+/**
+ * Stops a consume without stranding messages. Stopping only unsubscribes; the server still
+ * holds our last pull request until it expires and keeps delivering into the now-deaf inbox,
+ * so those messages would sit unacked for a whole AckWait (and, in ordered mode, block the
+ * next instance). A second subscription on the same inbox naks whatever still arrives until
+ * the last pull request has expired.
+ */
+async function sweepAfterStop(
+  nc: NatsConnection,
+  messages: ConsumerMessages,
+  fetchExpiresMs: number,
+  stop: () => void,
+): Promise<void> {
+  // The inbox is not part of the public type; without it we fall back to a plain stop.
+  const inbox = (messages as unknown as { inbox?: unknown }).inbox;
+  if (typeof inbox !== "string" || nc.isClosed()) {
+    stop();
+    return;
+  }
+  let stopped = false;
+  const sweeper = nc.subscribe(inbox, {
+    callback: (_err, msg) => {
+      // Until stop() returns, the pipeline's own subscription sees (and naks) every message.
+      if (!stopped) return;
+      if (msg.reply?.startsWith("$JS.ACK.")) msg.respond("-NAK");
+    },
+  });
+  // The client routes deliveries by subscription id, not subject: the server must know the
+  // sweeper before the old subscription goes, or deliveries already on the wire are dropped.
+  await nc.flush();
+  stop();
+  stopped = true;
+  // Every message the old subscription got before stop() is the pipeline's; the rest is ours.
+  await new Promise((resolve) => setTimeout(resolve, fetchExpiresMs + 500));
+  sweeper.unsubscribe();
+}

@@ -1,0 +1,163 @@
+import type { Envelope } from "@langtian/proto";
+
+/** One routing rule: JetStream subjects matching `subject` (NATS wildcards `*` and `>`) go to `topic`. */
+export interface TopicRule {
+  readonly subject: string;
+  readonly topic: string;
+}
+
+/** Routes subjects to Kafka topics: first matching rule wins, else the default topic. */
+export interface TopicRouter {
+  topicFor(subject: string): string;
+}
+
+/**
+ * Tells whether a concrete NATS subject matches a pattern with NATS wildcards:
+ * `*` matches exactly one token, `>` (last token only) matches one or more tokens.
+ */
+export function subjectMatches(pattern: string, subject: string): boolean {
+  const p = pattern.split(".");
+  const s = subject.split(".");
+  for (let i = 0; i < p.length; i++) {
+    const token = p[i];
+    if (token === ">") return i === p.length - 1 && s.length > i;
+    if (i >= s.length) return false;
+    if (token !== "*" && token !== s[i]) return false;
+  }
+  return p.length === s.length;
+}
+
+/**
+ * Builds the subject → topic router. Results are memoised per subject because a stream
+ * carries few distinct subjects but every message asks.
+ */
+export function createTopicRouter(rules: readonly TopicRule[], defaultTopic: string): TopicRouter {
+  const cache = new Map<string, string>();
+  return {
+    topicFor(subject: string): string {
+      let topic = cache.get(subject);
+      if (topic === undefined) {
+        topic = rules.find((rule) => subjectMatches(rule.subject, subject))?.topic ?? defaultTopic;
+        // Bound the cache so a stream with unbounded subject cardinality cannot grow memory.
+        if (cache.size > 10_000) cache.clear();
+        cache.set(subject, topic);
+      }
+      return topic;
+    },
+  };
+}
+
+/**
+ * Parses rules written as `pattern=topic` pairs separated by commas
+ * (`devices.*.telemetry=telemetry,devices.>=devices`). Returns the problems found, not throws,
+ * so config loading can list them all.
+ */
+export function parseTopicRules(text: string): { rules: TopicRule[]; problems: string[] } {
+  const rules: TopicRule[] = [];
+  const problems: string[] = [];
+  for (const part of text.split(",")) {
+    const item = part.trim();
+    if (item === "") continue;
+    const eq = item.lastIndexOf("=");
+    const subject = eq > 0 ? item.slice(0, eq).trim() : "";
+    const topic = eq > 0 ? item.slice(eq + 1).trim() : "";
+    if (subject === "" || topic === "") {
+      problems.push(`topic rule "${item}" is not "subject-pattern=topic"`);
+    } else if (!isValidSubjectPattern(subject)) {
+      problems.push(`topic rule "${item}": "${subject}" is not a valid NATS subject pattern`);
+    } else if (!isValidTopicName(topic)) {
+      problems.push(`topic rule "${item}": "${topic}" is not a valid Kafka topic name`);
+    } else {
+      rules.push({ subject, topic });
+    }
+  }
+  return { rules, problems };
+}
+
+/** A NATS subject pattern: non-empty tokens, `>` only as the last token. */
+export function isValidSubjectPattern(pattern: string): boolean {
+  const tokens = pattern.split(".");
+  return tokens.every(
+    (t, i) => t !== "" && !/\s/.test(t) && (t !== ">" || i === tokens.length - 1) && (t.length === 1 || !/[*>]/.test(t)),
+  );
+}
+
+/** Kafka's own topic-name rule: 1–249 of `[a-zA-Z0-9._-]`, not `.` or `..`. */
+export function isValidTopicName(topic: string): boolean {
+  return /^[a-zA-Z0-9._-]{1,249}$/.test(topic) && topic !== "." && topic !== "..";
+}
+
+/** Kafka header names written by the bridge. Lower-case, prefixed, stable: consumers select on them. */
+export const BridgeHeaders = {
+  eventId: "langtian-event-id",
+  eventType: "langtian-event-type",
+  eventTimestamp: "langtian-event-timestamp",
+  schemaVersion: "langtian-schema-version",
+  sourceSystem: "langtian-source-system",
+  partitionKey: "langtian-partition-key",
+  payloadType: "langtian-payload-type",
+  natsMsgId: "Nats-Msg-Id",
+  natsSubject: "langtian-nats-subject",
+  natsStreamSequence: "langtian-nats-stream-seq",
+  traceparent: "traceparent",
+  tracestate: "tracestate",
+  deadLetterReason: "langtian-dead-letter-reason",
+  deadLetterDeliveries: "langtian-dead-letter-deliveries",
+} as const;
+
+/** The Kafka record key: `partition_key` when the producer set one, else `source_system`. */
+export function recordKey(envelope: Envelope): string {
+  return envelope.partitionKey !== undefined && envelope.partitionKey !== ""
+    ? envelope.partitionKey
+    : envelope.sourceSystem;
+}
+
+/** Where a JetStream message came from, as far as headers are concerned. */
+export interface SourceInfo {
+  readonly subject: string;
+  readonly streamSequence: number;
+  /** `Nats-Msg-Id` of the publish (the collector sets it to the event id for dedupe). */
+  readonly natsMsgId: string | undefined;
+  /** `traceparent` / `tracestate` NATS headers, which win over the envelope's own copy. */
+  readonly traceparent: string | undefined;
+  readonly tracestate: string | undefined;
+}
+
+/**
+ * Kafka headers for one event: the envelope metadata (so consumers can route and dedupe
+ * without decoding the value), the NATS origin and the W3C trace context.
+ */
+export function recordHeaders(envelope: Envelope, source: SourceInfo): Map<string, string> {
+  const h = new Map<string, string>();
+  h.set(BridgeHeaders.eventId, envelope.eventId);
+  h.set(BridgeHeaders.eventType, envelope.eventType);
+  if (envelope.eventTimestamp !== undefined) {
+    h.set(BridgeHeaders.eventTimestamp, timestampToIso(envelope.eventTimestamp));
+  }
+  h.set(BridgeHeaders.schemaVersion, envelope.schemaVersion);
+  h.set(BridgeHeaders.sourceSystem, envelope.sourceSystem);
+  if (envelope.partitionKey !== undefined) h.set(BridgeHeaders.partitionKey, envelope.partitionKey);
+  h.set(BridgeHeaders.payloadType, envelope.payloadType);
+  h.set(BridgeHeaders.natsMsgId, source.natsMsgId ?? envelope.eventId);
+  h.set(BridgeHeaders.natsSubject, source.subject);
+  h.set(BridgeHeaders.natsStreamSequence, String(source.streamSequence));
+  const traceparent = source.traceparent ?? nonEmpty(envelope.traceContext?.traceparent);
+  if (traceparent !== undefined) h.set(BridgeHeaders.traceparent, traceparent);
+  const tracestate = source.tracestate ?? nonEmpty(envelope.traceContext?.tracestate);
+  if (tracestate !== undefined) h.set(BridgeHeaders.tracestate, tracestate);
+  return h;
+}
+
+/** Milliseconds since the epoch of a protobuf Timestamp. */
+export function timestampToMs(ts: { seconds: bigint; nanos: number }): number {
+  return Number(ts.seconds) * 1000 + Math.floor(ts.nanos / 1_000_000);
+}
+
+function timestampToIso(ts: { seconds: bigint; nanos: number }): string {
+  const ms = timestampToMs(ts);
+  return Number.isFinite(ms) && Math.abs(ms) < 8.64e15 ? new Date(ms).toISOString() : String(ts.seconds);
+}
+
+function nonEmpty(s: string | undefined): string | undefined {
+  return s === undefined || s === "" ? undefined : s;
+}

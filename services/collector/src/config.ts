@@ -1,0 +1,185 @@
+import {
+  ConfigError,
+  type ConfigIssue,
+  defineConfigSchema,
+  type InferConfig,
+  integer,
+  oneOf,
+  serviceFields,
+  string,
+  stringList,
+} from "@langtian/service-kit";
+import { FsyncPolicy, OverflowPolicy } from "./spool.ts";
+
+/**
+ * The collector's configuration. Env vars: `LANGTIAN_COLLECTOR_<PATH>`, e.g.
+ * `LANGTIAN_COLLECTOR_NATS_URL`, `LANGTIAN_COLLECTOR_UDP_LISTENERS` (comma-separated).
+ */
+export const configSchema = defineConfigSchema("collector", {
+  ...serviceFields({ port: 4101 }),
+  nats: {
+    url: string({ default: "nats://127.0.0.1:4222", description: "NATS server URL(s), comma-separated." }),
+    ackTimeoutMs: integer({ default: 5_000, min: 1, description: "How long to wait for a PubAck, in ms." }),
+  },
+  stream: {
+    name: string({
+      default: "EDA_EVENTS",
+      pattern: /^[A-Za-z0-9_-]+$/,
+      description: "JetStream stream name.",
+    }),
+    subjectPrefix: string({
+      default: "eda.events",
+      pattern: /^[a-z0-9_-]+(\.[a-z0-9_-]+)*$/,
+      description: "Events are published to `<prefix>.<event_type>`.",
+    }),
+    replicas: integer({ default: 1, min: 1, max: 5, description: "Stream replicas (1 or 3)." }),
+    duplicateWindowMs: integer({ default: 120_000, min: 1_000, description: "Dedupe window, in ms." }),
+    maxBytes: integer({
+      default: 1024 ** 3,
+      min: 0,
+      description: "Stream size limit in bytes; 0 = none.",
+    }),
+    maxAgeMs: integer({
+      default: 7 * 24 * 3_600_000,
+      min: 0,
+      description: "Message age limit in ms; 0 = none.",
+    }),
+    maxMsgs: integer({ default: 0, min: 0, description: "Message count limit; 0 = none." }),
+    maxMsgBytes: integer({
+      default: 1024 * 1024,
+      min: 0,
+      description: "Largest message in bytes; 0 = none.",
+    }),
+  },
+  udp: {
+    listeners: stringList({
+      default: ["udp://127.0.0.1:7401?decoder=json&event_type=device.telemetry&source_system=local"],
+      description:
+        "UDP listeners: udp://HOST:PORT?decoder=NAME&event_type=TYPE&source_system=SRC[&schema_version=1.0][&name=N]; [::] for IPv6.",
+    }),
+    receiveBufferBytes: integer({
+      default: 8 * 1024 * 1024,
+      min: 65_536,
+      description: "SO_RCVBUF per socket.",
+    }),
+    maxDatagramBytes: integer({
+      default: 65_507,
+      min: 64,
+      max: 65_535,
+      description: "Larger datagrams are rejected.",
+    }),
+  },
+  publish: {
+    maxInFlight: integer({
+      default: 4_096,
+      min: 1,
+      description: "Publishes awaiting PubAck before spooling.",
+    }),
+    maxAttempts: integer({ default: 3, min: 1, description: "Attempts per publish before spooling." }),
+    retryBackoffMs: integer({ default: 100, min: 0, description: "First retry delay (doubles), in ms." }),
+    replayBatch: integer({ default: 1_024, min: 1, description: "Spooled events replayed concurrently." }),
+    replayRetryMs: integer({
+      default: 500,
+      min: 1,
+      description: "Pause after a failed replay round, in ms.",
+    }),
+  },
+  spool: {
+    dir: string({ default: "data/collector/spool", description: "Spool directory (one per instance)." }),
+    maxBytes: integer({ default: 1024 ** 3, min: 1024, description: "Spool size limit in bytes." }),
+    segmentBytes: integer({
+      default: 64 * 1024 * 1024,
+      min: 1024,
+      description: "Spool segment size in bytes.",
+    }),
+    fsync: oneOf([FsyncPolicy.Always, FsyncPolicy.Interval, FsyncPolicy.Never], {
+      default: FsyncPolicy.Interval,
+      description: "When spooled events are flushed to disk.",
+    }),
+    fsyncIntervalMs: integer({
+      default: 200,
+      min: 1,
+      description: "Flush period for fsync=interval, in ms.",
+    }),
+    overflow: oneOf([OverflowPolicy.RejectNew, OverflowPolicy.DropOldest], {
+      default: OverflowPolicy.RejectNew,
+      description: "What a full spool does: refuse new events, or delete the oldest segment.",
+    }),
+  },
+  ingest: {
+    maxBatchEvents: integer({ default: 1_000, min: 1, description: "Most events per Ingest call." }),
+    maxEventBytes: integer({
+      default: 1024 * 1024,
+      min: 256,
+      description: "Largest pushed event, in bytes.",
+    }),
+  },
+  deadLetter: {
+    subject: string({
+      optional: true,
+      description: "Subject for rejected datagrams (raw); unset = count only.",
+    }),
+  },
+});
+
+/** The loaded configuration. */
+export type CollectorConfig = InferConfig<typeof configSchema>;
+
+/** One UDP listener, parsed from its `udp://` URL. */
+export interface ListenerConfig {
+  readonly name: string;
+  readonly host: string;
+  readonly port: number;
+  readonly decoder: string;
+  readonly eventType: string;
+  readonly sourceSystem: string;
+  readonly schemaVersion: string;
+}
+
+/**
+ * Parses the `udp.listeners` URLs; every problem is reported at once (as a ConfigError),
+ * including decoders that are not registered.
+ */
+export function parseListeners(specs: readonly string[], decoderNames: readonly string[]): ListenerConfig[] {
+  const issues: ConfigIssue[] = [];
+  const out: ListenerConfig[] = [];
+  const names = new Set<string>();
+  for (const [i, spec] of specs.entries()) {
+    const path = `udp.listeners[${i}]`;
+    const problem = (expected: string) =>
+      issues.push({ path, source: "config", expected, got: JSON.stringify(spec) });
+    let url: URL;
+    try {
+      url = new URL(spec);
+    } catch {
+      problem("a udp://HOST:PORT?decoder=...&event_type=...&source_system=... URL");
+      continue;
+    }
+    const q = url.searchParams;
+    const decoder = q.get("decoder") ?? "";
+    const eventType = q.get("event_type") ?? "";
+    const sourceSystem = q.get("source_system") ?? "";
+    const port = Number(url.port || "0");
+    const host = url.hostname.replace(/^\[|\]$/g, "");
+    if (url.protocol !== "udp:") problem("scheme udp://");
+    if (!decoderNames.includes(decoder)) problem(`decoder= one of ${decoderNames.join(", ")}`);
+    if (!/^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$/.test(eventType))
+      problem('event_type= a dotted type like "device.telemetry"');
+    if (sourceSystem === "") problem("source_system= a non-empty name");
+    if (host === "") problem("a host");
+    const name = q.get("name") ?? `${decoder}-${host}-${port}`;
+    if (names.has(name)) problem(`a unique name (duplicate "${name}")`);
+    names.add(name);
+    out.push({
+      name,
+      host,
+      port,
+      decoder,
+      eventType,
+      sourceSystem,
+      schemaVersion: q.get("schema_version") ?? "1.0",
+    });
+  }
+  if (issues.length > 0) throw new ConfigError("collector", issues);
+  return out;
+}

@@ -1,0 +1,48 @@
+import { create, toBinary } from "@bufbuild/protobuf";
+import { type Reading as ProtoReading, ReadingSchema, TelemetrySchema } from "@langtian/proto";
+import { DeviceFrameError, decodeDeviceFrame, type Reading } from "../device-frame.ts";
+import { type DecodedEvent, DecodeError, type Decoder } from "./decoder.ts";
+
+/**
+ * The compact binary device frame (see `device-frame.ts`), re-encoded as a
+ * `langtian.device.v1.Telemetry` protobuf payload.
+ */
+export function createDeviceFrameDecoder(): Decoder {
+  return {
+    name: "device-frame",
+    decode(datagram: Uint8Array): DecodedEvent {
+      let frame: ReturnType<typeof decodeDeviceFrame>;
+      try {
+        frame = decodeDeviceFrame(datagram);
+      } catch (cause) {
+        if (cause instanceof DeviceFrameError) throw new DecodeError(cause.reason, cause.message, { cause });
+        throw cause;
+      }
+      const telemetry = create(TelemetrySchema, {
+        deviceId: frame.deviceId,
+        sequence: frame.sequence,
+        readings: frame.readings.map(toProtoReading),
+      });
+      return {
+        payload: toBinary(TelemetrySchema, telemetry),
+        payloadType: TelemetrySchema.typeName,
+        deviceId: frame.deviceId,
+        sequence: frame.sequence.toString(),
+        ...(frame.timestampMs > 0 && { eventTimeMs: frame.timestampMs }),
+      };
+    },
+  };
+}
+
+function toProtoReading(r: Reading): ProtoReading {
+  switch (r.type) {
+    case "float64":
+      return create(ReadingSchema, { metric: r.name, value: { case: "doubleValue", value: r.value } });
+    case "int64":
+      return create(ReadingSchema, { metric: r.name, value: { case: "intValue", value: r.value } });
+    case "bool":
+      return create(ReadingSchema, { metric: r.name, value: { case: "boolValue", value: r.value } });
+    case "string":
+      return create(ReadingSchema, { metric: r.name, value: { case: "stringValue", value: r.value } });
+  }
+}

@@ -1,0 +1,173 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, it } from "node:test";
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { Delivery, type DeliveryOptions, DeliveryRejectedError } from "./delivery.ts";
+import { createCollectorMetrics, type MetricFactory } from "./metrics.ts";
+import type { OutboundEvent } from "./outbound-event.ts";
+import type { PublishTarget } from "./publish-target.ts";
+import { Spool } from "./spool.ts";
+
+const dirs: string[] = [];
+after(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+function testMetrics() {
+  const registry = new Registry();
+  const factory: MetricFactory = {
+    counter: (o) => new Counter({ ...o, registers: [registry] }),
+    gauge: (o) => new Gauge({ ...o, registers: [registry] }),
+    histogram: (o) => new Histogram({ ...o, registers: [registry] }),
+  };
+  return createCollectorMetrics(factory);
+}
+
+/** A stream stand-in: dedupes by msgId like JetStream, can be "down" or fail on demand. */
+class FakeStream implements PublishTarget {
+  readonly ids: string[] = [];
+  connected = true;
+  failures = 0;
+  gate: Promise<void> | undefined;
+  async publish(e: OutboundEvent) {
+    await this.gate;
+    if (!this.connected) throw new Error("disconnected");
+    if (this.failures > 0) {
+      this.failures--;
+      throw new Error("timeout");
+    }
+    if (this.ids.includes(e.msgId)) return { duplicate: true };
+    this.ids.push(e.msgId);
+    return { duplicate: false };
+  }
+  isConnected() {
+    return this.connected;
+  }
+}
+
+const options: DeliveryOptions = {
+  maxInFlight: 4,
+  maxAttempts: 3,
+  retryBackoffMs: 1,
+  replayBatch: 3,
+  replayRetryMs: 5,
+};
+
+function setup(maxBytes = 1 << 20) {
+  const dir = mkdtempSync(join(tmpdir(), "collector-delivery-"));
+  dirs.push(dir);
+  const spool = Spool.open({
+    dir,
+    maxBytes,
+    segmentBytes: 200,
+    fsync: "never",
+    fsyncIntervalMs: 100,
+    overflow: "reject-new",
+  });
+  const stream = new FakeStream();
+  const metrics = testMetrics();
+  const delivery = new Delivery(stream, spool, metrics, options);
+  return { spool, stream, metrics, delivery };
+}
+
+const event = (i: number): OutboundEvent => ({
+  subject: "eda.events.test",
+  msgId: `id-${i}`,
+  data: Uint8Array.of(i),
+  receivedAtMs: Date.now(),
+});
+
+async function until(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((r) => setTimeout(r, 2));
+}
+
+describe("delivery", () => {
+  it("publishes directly while the stream is healthy", async () => {
+    const { stream, delivery, spool } = setup();
+    const outcomes = await Promise.all([0, 1, 2].map((i) => delivery.submit(event(i))));
+    assert.deepEqual(outcomes, ["published", "published", "published"]);
+    assert.equal(spool.depth, 0);
+    assert.deepEqual(stream.ids, ["id-0", "id-1", "id-2"]);
+    await delivery.close();
+    spool.close();
+  });
+
+  it("spools while disconnected and replays in order exactly once after reconnecting", async () => {
+    const { stream, delivery, spool, metrics } = setup();
+    stream.connected = false;
+    for (let i = 0; i < 10; i++) assert.equal(await delivery.submit(event(i)), "spooled");
+    stream.connected = true;
+    // New events after the reconnect queue behind the spool, keeping the order.
+    assert.equal(await delivery.submit(event(10)), "spooled");
+    delivery.poke();
+    await until(() => spool.depth === 0);
+    assert.deepEqual(
+      stream.ids,
+      Array.from({ length: 11 }, (_, i) => `id-${i}`),
+    );
+    assert.equal((await metrics.spoolReplayed.get()).values[0]?.value, 11);
+    assert.equal(await delivery.submit(event(11)), "published");
+    await delivery.close();
+    spool.close();
+  });
+
+  it("retries a failing publish with backoff and spools it when retries run out", async () => {
+    const { stream, delivery, spool, metrics } = setup();
+    stream.failures = 2;
+    assert.equal(await delivery.submit(event(1)), "published");
+    stream.failures = 3;
+    assert.equal(await delivery.submit(event(2)), "spooled");
+    await until(() => spool.depth === 0);
+    assert.deepEqual(stream.ids, ["id-1", "id-2"]);
+    assert.equal((await metrics.publishRetries.get()).values[0]?.value, 4);
+    await delivery.close();
+    spool.close();
+  });
+
+  it("spools instead of queueing when the in-flight bound is reached", async () => {
+    const { stream, delivery, spool } = setup();
+    let open = () => {};
+    stream.gate = new Promise((r) => {
+      open = r;
+    });
+    const pending = [0, 1, 2, 3].map((i) => delivery.submit(event(i)));
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(delivery.inFlight, 4);
+    assert.equal(await delivery.submit(event(4)), "spooled");
+    open();
+    stream.gate = undefined;
+    assert.deepEqual(await Promise.all(pending), ["published", "published", "published", "published"]);
+    await until(() => spool.depth === 0);
+    assert.equal(new Set(stream.ids).size, 5);
+    await delivery.close();
+    spool.close();
+  });
+
+  it("rejects loudly when the spool is full and counts it", async () => {
+    const { stream, delivery, spool, metrics } = setup(60);
+    stream.connected = false;
+    const results = await Promise.allSettled(Array.from({ length: 5 }, (_, i) => delivery.submit(event(i))));
+    const rejected = results.filter((r) => r.status === "rejected");
+    assert.ok(rejected.length > 0);
+    for (const r of rejected)
+      assert.ok(r.reason instanceof DeliveryRejectedError && r.reason.reason === "spool_full");
+    assert.equal((await metrics.rejected.get()).values[0]?.value, rejected.length);
+    assert.equal(spool.depth + rejected.length, 5);
+    await delivery.close();
+    spool.close();
+  });
+
+  it("drain waits for in-flight publishes and an emptied spool, then refuses new events", async () => {
+    const { stream, delivery, spool } = setup();
+    stream.connected = false;
+    for (let i = 0; i < 5; i++) await delivery.submit(event(i));
+    stream.connected = true;
+    assert.deepEqual(await delivery.drain(), { spoolDepth: 0 });
+    assert.equal(stream.ids.length, 5);
+    await assert.rejects(delivery.submit(event(9)), DeliveryRejectedError);
+    await delivery.close();
+    spool.close();
+  });
+});

@@ -1,0 +1,256 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import type { CollectorMetrics } from "./metrics.ts";
+import { decodeOutboundEvent, encodeOutboundEvent, type OutboundEvent } from "./outbound-event.ts";
+import type { PublishTarget } from "./publish-target.ts";
+import type { Spool } from "./spool.ts";
+
+/** Delivery settings. */
+export interface DeliveryOptions {
+  /** Direct publishes waiting for a PubAck at most; beyond it events go to the spool. */
+  readonly maxInFlight: number;
+  /** Attempts per direct publish before the event goes to the spool. */
+  readonly maxAttempts: number;
+  /** First retry delay; doubles per attempt. */
+  readonly retryBackoffMs: number;
+  /** Spooled events published concurrently per replay round. */
+  readonly replayBatch: number;
+  /** Pause after a failed replay round (and while disconnected). */
+  readonly replayRetryMs: number;
+}
+
+/** Where an accepted event ended up. */
+export type DeliveryOutcome = "published" | "duplicate" | "spooled";
+
+/** Why an event was not accepted. */
+export type RejectReason = "spool_full" | "spool_error" | "draining";
+
+const REJECT_MESSAGES: Record<RejectReason, string> = {
+  spool_full: "the spool is full",
+  spool_error: "the spool cannot be written",
+  draining: "the collector is draining",
+};
+
+/** Raised when an event cannot be accepted; the caller reports it (never silent). */
+export class DeliveryRejectedError extends Error {
+  override readonly name = "DeliveryRejectedError";
+  readonly reason: RejectReason;
+  constructor(reason: RejectReason, options?: ErrorOptions) {
+    super(REJECT_MESSAGES[reason], options);
+    this.reason = reason;
+  }
+}
+
+/**
+ * Gets every accepted event into JetStream exactly once (at-least-once publishing plus the
+ * stream's `Nats-Msg-Id` dedupe):
+ * - while healthy, events are published directly, up to `maxInFlight` awaiting PubAcks,
+ *   each retried with backoff;
+ * - when NATS is down, too slow (in-flight bound reached) or a publish keeps failing,
+ *   events go to the on-disk spool, and while the spool is not empty every new event
+ *   follows them there, so replay keeps their order;
+ * - a replay loop publishes the spool in order and commits only acknowledged records.
+ */
+export class Delivery {
+  readonly #target: PublishTarget;
+  readonly #spool: Spool;
+  readonly #metrics: CollectorMetrics;
+  readonly #opts: DeliveryOptions;
+  #inFlight = 0;
+  #spooling: boolean;
+  #closed = false;
+  #stopped = false;
+  #wake: (() => void) | undefined;
+  #idle: (() => void)[] = [];
+  #pending: {
+    event: OutboundEvent;
+    resolve: (outcome: DeliveryOutcome) => void;
+    reject: (err: unknown) => void;
+  }[] = [];
+  readonly #replay: Promise<void>;
+
+  constructor(target: PublishTarget, spool: Spool, metrics: CollectorMetrics, opts: DeliveryOptions) {
+    this.#target = target;
+    this.#spool = spool;
+    this.#metrics = metrics;
+    this.#opts = opts;
+    this.#spooling = spool.depth > 0;
+    this.#replay = this.#replayLoop();
+  }
+
+  /** Publishes waiting for a PubAck right now. */
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  /**
+   * Accepts one event. Resolves once it is acknowledged by JetStream or safely in the
+   * spool; rejects with {@link DeliveryRejectedError} when it cannot be taken.
+   */
+  submit(event: OutboundEvent): Promise<DeliveryOutcome> {
+    if (this.#closed) return Promise.reject(this.#reject("draining"));
+    return new Promise((resolve, reject) => {
+      this.#pending.push({ event, resolve, reject });
+      if (this.#pending.length === 1) setImmediate(() => this.#routePending());
+    });
+  }
+
+  // Events submitted in one event-loop turn (e.g. the datagrams libuv read in one poll) are
+  // published together, so nats.js writes them to its socket in one write instead of one each.
+  #routePending(): void {
+    const batch = this.#pending;
+    this.#pending = [];
+    for (const p of batch) this.#route(p.event).then(p.resolve, p.reject);
+  }
+
+  #route(event: OutboundEvent): Promise<DeliveryOutcome> {
+    if (this.#spooling) return this.#toSpool(event, "ordering");
+    if (!this.#target.isConnected()) return this.#toSpool(event, "disconnected");
+    if (this.#inFlight >= this.#opts.maxInFlight) return this.#toSpool(event, "backpressure");
+    return this.#direct(event);
+  }
+
+  async #direct(event: OutboundEvent): Promise<DeliveryOutcome> {
+    this.#inFlight++;
+    this.#metrics.inFlight.inc();
+    try {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          const ack = await this.#target.publish(event);
+          return this.#acknowledged(event, ack.duplicate);
+        } catch {
+          if (attempt >= this.#opts.maxAttempts || !this.#target.isConnected() || this.#stopped) break;
+          this.#metrics.publishRetries.inc();
+          await sleep(this.#opts.retryBackoffMs * 2 ** (attempt - 1));
+        }
+      }
+      return await this.#toSpool(event, "publish_failed");
+    } finally {
+      this.#inFlight--;
+      this.#metrics.inFlight.dec();
+      if (this.#inFlight === 0) for (const resolve of this.#idle.splice(0)) resolve();
+    }
+  }
+
+  #acknowledged(event: OutboundEvent, duplicate: boolean): DeliveryOutcome {
+    this.#metrics.sourceReadLatency.observe((Date.now() - event.receivedAtMs) / 1000);
+    if (duplicate) {
+      this.#metrics.duplicates.inc();
+      return "duplicate";
+    }
+    this.#metrics.published.inc();
+    return "published";
+  }
+
+  #toSpool(event: OutboundEvent, reason: string): Promise<DeliveryOutcome> {
+    let result: ReturnType<Spool["append"]>;
+    try {
+      result = this.#spool.append(encodeOutboundEvent(event));
+    } catch (cause) {
+      // Disk full or an I/O error: refuse loudly rather than pretend the event is safe.
+      return Promise.reject(this.#reject("spool_error", cause));
+    }
+    if (!result.ok) {
+      this.#metrics.spoolOverflow.inc({ policy: "reject-new" });
+      return Promise.reject(this.#reject("spool_full"));
+    }
+    if (result.dropped > 0) this.#metrics.spoolOverflow.inc({ policy: "drop-oldest" }, result.dropped);
+    this.#metrics.spooled.inc({ reason });
+    this.#spooling = true;
+    this.#wake?.();
+    return Promise.resolve("spooled");
+  }
+
+  #reject(reason: RejectReason, cause?: unknown): DeliveryRejectedError {
+    this.#metrics.rejected.inc({ reason });
+    return new DeliveryRejectedError(reason, cause === undefined ? undefined : { cause });
+  }
+
+  async #replayLoop(): Promise<void> {
+    // Let the constructor return before the first (synchronous) spool read.
+    await Promise.resolve();
+    while (!this.#stopped) {
+      if (this.#spool.depth === 0) {
+        this.#spooling = false;
+        await new Promise<void>((resolve) => {
+          this.#wake = resolve;
+        });
+        this.#wake = undefined;
+        continue;
+      }
+      if (!this.#target.isConnected()) {
+        await this.#pause();
+        continue;
+      }
+      const batch = this.#spool.read(this.#opts.replayBatch);
+      if (batch.length === 0) {
+        this.#spool.rewind();
+        await this.#pause();
+        continue;
+      }
+      const events = batch.map((r) => decodeOutboundEvent(r.body));
+      const results = await Promise.allSettled(events.map((e) => this.#target.publish(e)));
+      // Commit the acknowledged prefix only, so a restart never skips an unacknowledged record.
+      let acked = 0;
+      for (const [i, r] of results.entries()) {
+        if (r.status !== "fulfilled") break;
+        this.#acknowledged(events[i] as OutboundEvent, r.value.duplicate);
+        this.#metrics.spoolReplayed.inc();
+        acked++;
+      }
+      if (acked > 0) this.#spool.commit((batch[acked - 1] as (typeof batch)[number]).next, acked);
+      if (acked < batch.length) {
+        this.#spool.rewind();
+        this.#metrics.publishRetries.inc(batch.length - acked);
+        await this.#pause();
+      }
+    }
+  }
+
+  #pause(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(done, this.#opts.replayRetryMs);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.#wake = done;
+    }).finally(() => {
+      this.#wake = undefined;
+    });
+  }
+
+  /** Nudges the replay loop (e.g. after the connection came back). */
+  poke(): void {
+    this.#wake?.();
+  }
+
+  /**
+   * Stops taking events, waits for in-flight publishes, then replays the spool until it
+   * is empty or `signal` aborts. Returns the events left in the spool (replayed at next start).
+   */
+  async drain(signal?: AbortSignal): Promise<{ readonly spoolDepth: number }> {
+    this.#closed = true;
+    // Route what was submitted before closing (routing runs on the next turn).
+    await new Promise((resolve) => setImmediate(resolve));
+    const aborted = new Promise<void>((resolve) => {
+      if (signal?.aborted) resolve();
+      signal?.addEventListener("abort", () => resolve(), { once: true });
+    });
+    if (this.#inFlight > 0) {
+      await Promise.race([new Promise<void>((resolve) => this.#idle.push(resolve)), aborted]);
+    }
+    while (this.#spool.depth > 0 && !signal?.aborted) {
+      this.#wake?.();
+      await Promise.race([sleep(20), aborted]);
+    }
+    return { spoolDepth: this.#spool.depth };
+  }
+
+  /** Stops the replay loop (after {@link drain}); the spool keeps what is left. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    this.#stopped = true;
+    this.#wake?.();
+    await this.#replay;
+  }
+}

@@ -1,0 +1,134 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { create, toJson } from "@bufbuild/protobuf";
+import { timestampNow } from "@bufbuild/protobuf/wkt";
+import { uuidv7 } from "@langtian/envelope";
+import { EnvelopeSchema, IngestRequestSchema } from "@langtian/proto";
+import { testNatsUrl } from "@langtian/testing";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { type CollectorApp, createApp } from "./app.ts";
+import { connectTo, isolatedConfig, quietLog, readStream, waitForStreamCount } from "./test-helpers.ts";
+
+const utf8 = new TextEncoder();
+const valid = (eventId = uuidv7()) =>
+  create(EnvelopeSchema, {
+    eventId,
+    eventType: "erp.order_created",
+    eventTimestamp: timestampNow(),
+    schemaVersion: "1.0",
+    sourceSystem: "erp",
+    partitionKey: "order-1",
+    payload: utf8.encode('{"order":1}'),
+    payloadType: "application/json",
+  });
+
+describe("push ingest (real nats-server)", () => {
+  let app: CollectorApp;
+  let nc: NatsConnection;
+  let config: ReturnType<typeof isolatedConfig>;
+
+  before(async () => {
+    const url = await testNatsUrl();
+    config = isolatedConfig(url, { udp: { listeners: [] } });
+    app = await createApp(config, { logDestination: quietLog });
+    nc = await connectTo(url);
+  });
+
+  after(async () => {
+    await app?.close();
+    await nc?.close();
+  });
+
+  it("Ingest accepts the valid events of a mixed batch and reports each invalid one precisely", async () => {
+    const resent = valid();
+    const noId = valid("");
+    const badType = valid();
+    badType.eventType = "Order Created";
+    badType.schemaVersion = "";
+    const badTrace = valid();
+    badTrace.traceContext = {
+      $typeName: "langtian.envelope.v1.TraceContext",
+      traceparent: "nope",
+      tracestate: "",
+    };
+    const request = create(IngestRequestSchema, { events: [resent, badType, noId, badTrace, resent] });
+    const response = await app.service.fastify.inject({
+      method: "POST",
+      url: "/langtian.collector.v1.CollectorService/Ingest",
+      headers: { "content-type": "application/json" },
+      payload: JSON.stringify(toJson(IngestRequestSchema, request)),
+    });
+    assert.equal(response.statusCode, 200, response.body);
+    const body = response.json();
+    assert.equal(body.acceptedCount, 3);
+    assert.deepEqual(
+      body.accepted.map((a: { index?: number; outcome: string }) => [a.index ?? 0, a.outcome]),
+      [
+        [0, "INGEST_OUTCOME_PUBLISHED"],
+        [2, "INGEST_OUTCOME_PUBLISHED"],
+        [4, "INGEST_OUTCOME_DUPLICATE"],
+      ],
+    );
+    assert.match(body.accepted[1].eventId, /^[0-9a-f]{8}-[0-9a-f]{4}-7/);
+    assert.deepEqual(
+      body.errors.map((e: { index: number; code: string; violations: { path: string; rule: string }[] }) => [
+        e.index,
+        e.code,
+        e.violations.map((v) => `${v.path}:${v.rule}`),
+      ]),
+      [
+        [1, "invalid_envelope", ["event_type:event_type", "schema_version:required"]],
+        [3, "invalid_envelope", ["trace_context.traceparent:traceparent"]],
+      ],
+    );
+    await waitForStreamCount(nc, config.stream.name, 2);
+    const stored = await readStream(nc, config.stream.name);
+    assert.deepEqual(
+      stored.map((m) => m.envelope.eventId),
+      [resent.eventId, body.accepted[1].eventId],
+    );
+    assert.equal(stored[0]?.subject, `${config.stream.subjectPrefix}.erp.order_created`);
+    assert.ok(stored[0]?.envelope.receivedTimestamp);
+  });
+
+  it("the HTTP JSON endpoint reports unparseable entries per event and accepts the rest", async () => {
+    const good = toJson(EnvelopeSchema, valid());
+    const telemetry = {
+      eventType: "device.telemetry",
+      eventTimestamp: new Date().toISOString(),
+      schemaVersion: "1.0",
+      sourceSystem: "scada",
+      payloadType: "langtian.device.v1.Telemetry",
+      payload: { deviceId: "d-9", sequence: "4", readings: [{ metric: "temperature", doubleValue: 20.5 }] },
+    };
+    const response = await app.service.fastify.inject({
+      method: "POST",
+      url: "/v1/events",
+      payload: { events: [good, { eventTimestamp: "not a time" }, telemetry, "text"] },
+    });
+    assert.equal(response.statusCode, 200, response.body);
+    const body = response.json();
+    assert.equal(body.acceptedCount, 2);
+    assert.deepEqual(
+      body.errors.map((e: { index: number; code: string }) => [e.index, e.code]),
+      [
+        [1, "invalid_json"],
+        [3, "invalid_json"],
+      ],
+    );
+    const bad = await app.service.fastify.inject({ method: "POST", url: "/v1/events", payload: { nope: 1 } });
+    assert.equal(bad.statusCode, 400);
+  });
+
+  it("refuses a batch over the limit as a whole", async () => {
+    const request = create(IngestRequestSchema, { events: Array.from({ length: 1_001 }, () => valid()) });
+    const response = await app.service.fastify.inject({
+      method: "POST",
+      url: "/langtian.collector.v1.CollectorService/Ingest",
+      headers: { "content-type": "application/json" },
+      payload: JSON.stringify(toJson(IngestRequestSchema, request)),
+    });
+    assert.equal(response.statusCode, 400);
+    assert.equal(response.json().code, "invalid_argument");
+  });
+});

@@ -1,0 +1,301 @@
+import type { Registry } from "@bufbuild/protobuf";
+import type { DuckDBConnection } from "@duckdb/node-api";
+import type { BatchWriter, LakeBatch } from "../lake/batch-writer.ts";
+import { PartitionFencedError } from "../lake/lake-transaction.ts";
+import { claimPartition, type PartitionLease } from "../lake/partition-ledger.ts";
+import { createBatchBuilder } from "../tables/batch-builder.ts";
+import { routeRecord } from "../tables/event-tables.ts";
+import type { Source } from "./source.ts";
+
+/** When a batch is committed: whichever limit is reached first. */
+export interface BatchLimits {
+  maxBatchRows: number;
+  maxBatchBytes: number;
+  /** Longest a record waits in memory before its batch is committed. */
+  flushIntervalMs: number;
+}
+
+/** What the loop reports, for metrics and logs. */
+export interface IngestObserver {
+  batchCommitted?(info: {
+    rows: number;
+    deadLetters: number;
+    tables: number;
+    latencyMs: number;
+    conflicts: number;
+  }): void;
+  fenced?(partitions: readonly string[]): void;
+  commitFailed?(err: unknown): void;
+  assigned?(partitions: readonly string[]): void;
+}
+
+/** Options of {@link createIngestLoop}. */
+export interface IngestLoopOptions {
+  source: Source;
+  writer: BatchWriter;
+  /** Connection for partition claims (the writer's own connection is fine: the loop is sequential). */
+  connection: DuckDBConnection;
+  /** Unique id of this writer instance, stored as the partitions' owner. */
+  owner: string;
+  registry: Registry;
+  limits: BatchLimits;
+  /** Optional transform step: rewrites the batch (SQL transforms, windows) before commit. */
+  transform?: (batch: LakeBatch) => Promise<LakeBatch>;
+  observer?: IngestObserver;
+  /** Pause after a failed commit before reading again. Default 1000 ms. */
+  retryDelayMs?: number;
+}
+
+/** A running ingest loop. */
+export interface IngestLoop {
+  /** Resolves when the loop has stopped (after {@link IngestLoop.drain} or a fatal error). */
+  readonly done: Promise<void>;
+  /** Finishes and commits the batch in progress, then stops. Idempotent. */
+  drain(): Promise<void>;
+  /** Stops at once, dropping the uncommitted batch (it is read again by the next owner). */
+  abort(): Promise<void>;
+  /** Partitions owned right now with their committed positions. */
+  positions(): ReadonlyMap<string, bigint>;
+  /** Records behind the end of each owned partition. */
+  lag(): Map<string, bigint>;
+  /** True between the first successful assignment handling and stop. */
+  readonly running: boolean;
+}
+
+/**
+ * The exactly-once loop: on assignment, claim each partition in the lake (bumping its
+ * epoch) and read from the position the lake has; batch records by rows, bytes and time;
+ * route them to tables (or dead letters); commit rows and new positions in one DuckLake
+ * transaction; only then tell the source (Kafka offset commit, for lag only). After a
+ * failed or fenced commit the batch is dropped and reading restarts from the lake's
+ * positions, so nothing is written twice and nothing is skipped.
+ */
+export function createIngestLoop(options: IngestLoopOptions): IngestLoop {
+  const { source, writer, connection, owner, registry, limits, observer } = options;
+  const leases = new Map<string, PartitionLease & { committed: bigint }>();
+  /** Read positions: ahead of `committed` while a batch is open. */
+  const readPositions = new Map<string, bigint>();
+  let pendingAssignment: readonly string[] | undefined;
+  let wake: (() => void) | undefined;
+  let draining = false;
+  let aborted = false;
+  let running = false;
+  const abortController = new AbortController();
+  let fatal: Error | undefined;
+
+  const notify = () => {
+    wake?.();
+    wake = undefined;
+  };
+
+  async function applyAssignment(partitions: readonly string[]): Promise<void> {
+    const wanted = new Set(partitions);
+    for (const partition of [...leases.keys()]) {
+      if (!wanted.has(partition)) {
+        leases.delete(partition);
+        readPositions.delete(partition);
+      }
+    }
+    for (const partition of partitions) {
+      if (leases.has(partition)) continue;
+      const lease = await claimPartition(connection, source.keyOf(partition), owner);
+      const committed = lease.nextPosition ?? (await source.initialPosition(partition));
+      leases.set(partition, { ...lease, committed });
+      readPositions.set(partition, committed);
+    }
+    observer?.assigned?.(partitions);
+  }
+
+  function rewind(): void {
+    for (const [partition, lease] of leases) readPositions.set(partition, lease.committed);
+  }
+
+  async function commit(
+    batchBuilder: ReturnType<typeof createBatchBuilder>,
+    reached: Map<string, bigint>,
+  ): Promise<void> {
+    if (reached.size === 0) return;
+    const started = performance.now();
+    const entries = [...reached].flatMap(([partition, nextPosition]) => {
+      const lease = leases.get(partition);
+      return lease ? [{ partition, lease, nextPosition }] : [];
+    });
+    let batch: LakeBatch = {
+      tables: batchBuilder.build(),
+      positions: entries.map(({ lease, nextPosition }) => ({ lease, nextPosition })),
+    };
+    if (options.transform) batch = await options.transform(batch);
+    const result = await writer.write(batch);
+    for (const { partition, lease, nextPosition } of entries) {
+      const current = leases.get(partition);
+      if (current && current.epoch === lease.epoch) current.committed = nextPosition;
+    }
+    observer?.batchCommitted?.({
+      rows: batchBuilder.rows - batchBuilder.deadLetters,
+      deadLetters: batchBuilder.deadLetters,
+      tables: batch.tables.length,
+      latencyMs: performance.now() - started,
+      conflicts: result.conflicts,
+    });
+    await source
+      .afterCommit(new Map(entries.map((e) => [e.partition, e.nextPosition])))
+      .catch(() => undefined);
+  }
+
+  async function run(): Promise<void> {
+    await source.start({
+      onAssignment(partitions) {
+        pendingAssignment = partitions;
+        notify();
+      },
+      onError(err) {
+        fatal = err;
+        notify();
+      },
+    });
+    running = true;
+    let builder = createBatchBuilder();
+    let reached = new Map<string, bigint>();
+    let bytes = 0;
+    let openedAt = 0;
+    /** Commits the open batch; false when it was dropped (fenced or failed) and positions rewound. */
+    const flush = async (): Promise<boolean> => {
+      try {
+        await commit(builder, reached);
+        return true;
+      } catch (err) {
+        if (err instanceof PartitionFencedError) {
+          observer?.fenced?.(err.partitions);
+          // Another writer owns these now; forget every lease and let the group tell us again.
+          for (const partition of [...leases.keys()]) {
+            const key = source.keyOf(partition);
+            if (err.partitions.includes(`${key.source}/${key.partition}`)) {
+              leases.delete(partition);
+              readPositions.delete(partition);
+            }
+          }
+        } else {
+          observer?.commitFailed?.(err);
+          await sleep(options.retryDelayMs ?? 1000, abortController.signal);
+        }
+        rewind();
+        return false;
+      } finally {
+        builder = createBatchBuilder();
+        reached = new Map();
+        bytes = 0;
+        openedAt = 0;
+      }
+    };
+    while (!aborted) {
+      if (fatal) throw fatal;
+      if (pendingAssignment) {
+        // Commit what we have while we may still own it; a fenced commit is simply dropped.
+        if (reached.size > 0) await flush();
+        const partitions = pendingAssignment;
+        pendingAssignment = undefined;
+        try {
+          await applyAssignment(partitions);
+        } catch (err) {
+          observer?.commitFailed?.(err);
+          pendingAssignment ??= partitions;
+          await sleep(options.retryDelayMs ?? 1000, abortController.signal);
+          continue;
+        }
+      }
+      if (draining) {
+        if (reached.size > 0) await flush();
+        break;
+      }
+      if (readPositions.size === 0) {
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+        });
+        continue;
+      }
+      const polled = await source.poll(readPositions, abortController.signal);
+      if (aborted) break;
+      const advance = (partition: string, position: bigint) => {
+        if (position > (readPositions.get(partition) ?? 0n)) {
+          readPositions.set(partition, position);
+          reached.set(partition, position);
+        }
+      };
+      const full = () => builder.rows >= limits.maxBatchRows || bytes >= limits.maxBatchBytes;
+      let rejected = false;
+      for (const record of polled.records) {
+        const expected = readPositions.get(record.partition);
+        if (expected === undefined || record.position < expected) continue;
+        const key = source.keyOf(record.partition);
+        builder.add(
+          routeRecord(
+            record.value,
+            { source: key.source, partition: key.partition, position: record.position },
+            registry,
+          ),
+        );
+        bytes += record.value.byteLength;
+        advance(record.partition, record.position + 1n);
+        if (openedAt === 0) openedAt = performance.now();
+        if (full() && !(await flush())) {
+          // Positions were rewound to the lake's: the rest of this poll is read again.
+          rejected = true;
+          break;
+        }
+      }
+      if (!rejected && !aborted) {
+        // Past the last record: Kafka transaction markers also take offsets.
+        for (const [partition, position] of polled.reached)
+          if (leases.has(partition)) advance(partition, position);
+        if (reached.size > 0 && openedAt === 0) openedAt = performance.now();
+      }
+      const due = full() || (openedAt > 0 && performance.now() - openedAt >= limits.flushIntervalMs);
+      if (due && reached.size > 0) await flush();
+    }
+  }
+
+  const done = run().finally(async () => {
+    running = false;
+    await source.close().catch(() => undefined);
+  });
+  // The caller observes failures through `done`; avoid an unhandled rejection meanwhile.
+  done.catch(() => undefined);
+
+  return {
+    done,
+    get running() {
+      return running;
+    },
+    async drain() {
+      draining = true;
+      notify();
+      await done.catch(() => undefined);
+    },
+    async abort() {
+      aborted = true;
+      abortController.abort();
+      notify();
+      await done.catch(() => undefined);
+    },
+    positions() {
+      return new Map([...leases].map(([partition, lease]) => [partition, lease.committed]));
+    },
+    lag() {
+      return source.lag(new Map([...leases].map(([p, l]) => [p, l.committed])));
+    },
+  };
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener(
+      "abort",
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      { once: true },
+    );
+  });
+}

@@ -1,0 +1,102 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import type { DuckDBConnection } from "@duckdb/node-api";
+import { devicePayloadRegistry } from "@langtian/envelope";
+import { testKafkaBootstrap, uniqueName } from "@langtian/testing";
+import { createKafkaSource, kafkaPartitionId } from "../kafka/kafka-source.ts";
+import { createBatchWriter } from "../lake/batch-writer.ts";
+import { claimPartition, ensureStateSchema } from "../lake/partition-ledger.ts";
+import { createTableManager } from "../tables/table-manager.ts";
+import { createTopic, produce, telemetryEvents } from "../testing/test-events.ts";
+import { openTestLake, queryNumber, type TestLake, waitForNumber } from "../testing/test-lake.ts";
+import { createIngestLoop, type IngestLoop, type IngestObserver } from "./ingest-loop.ts";
+
+const COUNT = "SELECT count(*) FROM lake.device_telemetry_v1";
+const DISTINCT = "SELECT count(DISTINCT event_id) FROM lake.device_telemetry_v1";
+
+describe("several writers, rebalances and zombies on a real Kafka and DuckLake", () => {
+  let bootstrap: string;
+  let test: TestLake;
+  let check: DuckDBConnection;
+  const loops: IngestLoop[] = [];
+  before(async () => {
+    bootstrap = await testKafkaBootstrap();
+    test = await openTestLake();
+    check = await test.lake.connect();
+    await ensureStateSchema(check);
+  });
+  after(async () => {
+    await Promise.all(loops.map((l) => l.abort()));
+    await test.dispose();
+  });
+
+  async function startLoop(topic: string, groupId: string, owner: string, observer?: IngestObserver) {
+    const connection = await test.lake.connect();
+    const loop = createIngestLoop({
+      source: createKafkaSource({
+        bootstrap,
+        topics: [topic],
+        groupId,
+        clientId: owner,
+        sessionTimeoutMs: 10_000,
+      }),
+      writer: createBatchWriter({ connection, tables: createTableManager(connection), maxCommitRetries: 5 }),
+      connection,
+      owner,
+      registry: devicePayloadRegistry,
+      limits: { maxBatchRows: 300, maxBatchBytes: 1 << 20, flushIntervalMs: 100 },
+      ...(observer && { observer }),
+    });
+    loops.push(loop);
+    return loop;
+  }
+
+  it("keeps exactly N rows when a second writer joins and the first one leaves mid-stream", async () => {
+    const topic = uniqueName("lw-rebalance");
+    const groupId = uniqueName("lw-group");
+    await createTopic(bootstrap, topic, 4);
+    await produce(bootstrap, topic, telemetryEvents(3000));
+    const first = await startLoop(topic, groupId, "writer-a");
+    await waitForNumber(check, COUNT, 3000);
+    const second = await startLoop(topic, groupId, "writer-b");
+    await produce(bootstrap, topic, telemetryEvents(3000, 3000));
+    await first.drain();
+    await produce(bootstrap, topic, telemetryEvents(3000, 6000));
+    await waitForNumber(check, COUNT, 9000);
+    await second.drain();
+    assert.equal(await queryNumber(check, DISTINCT), 9000);
+    assert.equal(await queryNumber(check, COUNT), 9000);
+  });
+
+  it("fences a writer whose partitions were claimed by another owner: it writes nothing more", async () => {
+    const topic = uniqueName("lw-zombie");
+    const groupId = uniqueName("lw-group");
+    await createTopic(bootstrap, topic, 2);
+    const before = await queryNumber(check, COUNT);
+    await produce(bootstrap, topic, telemetryEvents(1000, 100_000));
+    const fenced: string[] = [];
+    const zombie = await startLoop(topic, groupId, "writer-zombie", { fenced: (p) => fenced.push(...p) });
+    await waitForNumber(check, COUNT, before + 1000);
+    // The group has moved on without the zombie noticing: a new owner claims its partitions.
+    for (const partition of [0, 1]) {
+      const source = createKafkaSource({ bootstrap, topics: [topic], groupId: "unused", clientId: "keys" });
+      await claimPartition(check, source.keyOf(kafkaPartitionId(topic, partition)), "writer-new-owner");
+      await source.close();
+    }
+    await produce(bootstrap, topic, telemetryEvents(1000, 101_000));
+    const deadline = Date.now() + 60_000;
+    while (fenced.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    assert.equal(fenced.length, 2, "both partitions reported as fenced");
+    assert.equal(
+      await queryNumber(check, COUNT),
+      before + 1000,
+      "the zombie committed nothing after the claim",
+    );
+    await zombie.abort();
+    // A legitimate owner picks the partitions up from the lake's positions: exactly N in the end.
+    const owner = await startLoop(topic, groupId, "writer-next");
+    await waitForNumber(check, COUNT, before + 2000);
+    await owner.drain();
+    assert.equal(await queryNumber(check, DISTINCT), before + 2000);
+  });
+});

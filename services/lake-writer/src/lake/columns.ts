@@ -1,0 +1,125 @@
+import type { DuckDBAppender, DuckDBType, DuckDBValue } from "@duckdb/node-api";
+import {
+  BIGINT,
+  BLOB,
+  BOOLEAN,
+  DOUBLE,
+  DuckDBBlobValue,
+  DuckDBTimestampTZValue,
+  INTEGER,
+  TIMESTAMPTZ,
+  VARCHAR,
+} from "@duckdb/node-api";
+
+/** Column types the writer produces. */
+export const COLUMN_TYPES = [
+  "VARCHAR",
+  "BIGINT",
+  "INTEGER",
+  "DOUBLE",
+  "BOOLEAN",
+  "TIMESTAMPTZ",
+  "BLOB",
+  "JSON",
+] as const;
+
+/** One of {@link COLUMN_TYPES}. */
+export type ColumnType = (typeof COLUMN_TYPES)[number];
+
+/** A column of a lake table. */
+export interface ColumnSpec {
+  name: string;
+  type: ColumnType;
+}
+
+/**
+ * A cell as the writer carries it: TIMESTAMPTZ as microseconds since the epoch (bigint),
+ * BLOB as bytes, JSON as its text.
+ */
+export type CellValue = string | number | bigint | boolean | Uint8Array | null;
+
+/** Appends one cell of the given type; `null` becomes SQL NULL. */
+export function appendCell(appender: DuckDBAppender, type: ColumnType, value: CellValue): void {
+  if (value === null) {
+    appender.appendNull();
+    return;
+  }
+  switch (type) {
+    case "VARCHAR":
+    case "JSON":
+      appender.appendVarchar(typeof value === "string" ? value : String(value));
+      return;
+    case "BIGINT":
+      appender.appendBigInt(typeof value === "bigint" ? value : BigInt(value as number));
+      return;
+    case "INTEGER":
+      appender.appendInteger(Number(value));
+      return;
+    case "DOUBLE":
+      appender.appendDouble(Number(value));
+      return;
+    case "BOOLEAN":
+      appender.appendBoolean(Boolean(value));
+      return;
+    case "TIMESTAMPTZ":
+      appender.appendTimestampTZ(
+        new DuckDBTimestampTZValue(typeof value === "bigint" ? value : BigInt(value as number)),
+      );
+      return;
+    case "BLOB":
+      appender.appendBlob(value instanceof Uint8Array ? value : new TextEncoder().encode(String(value)));
+      return;
+  }
+}
+
+/**
+ * The DuckDB type a column is staged with in memory. JSON is staged as VARCHAR (the
+ * lake column is JSON; `INSERT … SELECT` casts) because the node API has no JSON type object.
+ */
+export function stagingType(type: ColumnType): DuckDBType {
+  switch (type) {
+    case "VARCHAR":
+    case "JSON":
+      return VARCHAR;
+    case "BIGINT":
+      return BIGINT;
+    case "INTEGER":
+      return INTEGER;
+    case "DOUBLE":
+      return DOUBLE;
+    case "BOOLEAN":
+      return BOOLEAN;
+    case "TIMESTAMPTZ":
+      return TIMESTAMPTZ;
+    case "BLOB":
+      return BLOB;
+  }
+}
+
+/** SQL type name of a staged column (see {@link stagingType}). */
+export function stagingTypeName(type: ColumnType): string {
+  return type === "JSON" ? "VARCHAR" : type;
+}
+
+/** Converts a cell to the value a data chunk of {@link stagingType} takes. */
+export function chunkValue(type: ColumnType, value: CellValue): DuckDBValue {
+  if (value === null) return null;
+  switch (type) {
+    case "VARCHAR":
+    case "JSON":
+      return typeof value === "string" ? value : String(value);
+    case "BIGINT":
+      return typeof value === "bigint" ? value : BigInt(value as number);
+    case "INTEGER":
+    case "DOUBLE":
+      return Number(value);
+    case "BOOLEAN":
+      return Boolean(value);
+    case "TIMESTAMPTZ":
+      return new DuckDBTimestampTZValue(typeof value === "bigint" ? value : BigInt(value as number));
+    case "BLOB":
+      return new DuckDBBlobValue(
+        value instanceof Uint8Array ? value : new TextEncoder().encode(String(value)),
+      );
+  }
+}

@@ -1,0 +1,130 @@
+import { createHash } from "node:crypto";
+import type { DuckDBConnection } from "@duckdb/node-api";
+import { PartitionFencedError, runInTransaction } from "./lake-transaction.ts";
+import { LAKE } from "./open-lake.ts";
+import { quoteIdent, quoteString } from "./sql.ts";
+
+/** Lake schema holding the writer's own state (positions, leases, window state). */
+export const STATE_SCHEMA = "lake_writer";
+
+/** One partition of one source: a Kafka topic partition or a JetStream stream. */
+export interface PartitionKey {
+  /** e.g. `kafka:device-events` or `jetstream:EVENTS`. */
+  source: string;
+  /** Partition number as text (`"0"`), or the consumer name for JetStream. */
+  partition: string;
+}
+
+/**
+ * A writer's claim on a partition: the epoch it got and the position the lake says
+ * comes next. Only the holder of the latest epoch can advance the position.
+ */
+export interface PartitionLease {
+  key: PartitionKey;
+  owner: string;
+  epoch: bigint;
+  /** Next Kafka offset / stream sequence to read, or null when nothing was ever written. */
+  nextPosition: bigint | null;
+  /** Fully qualified ledger table of this partition. */
+  table: string;
+}
+
+/**
+ * Name of the ledger table of one partition. Each partition gets its own one-row table
+ * because DuckLake detects conflicts per table: writers of different partitions never
+ * conflict, while a zombie and the new owner of the same partition always do.
+ */
+export function ledgerTable(key: PartitionKey): string {
+  const readable = `${key.source}_${key.partition}`.replace(/[^A-Za-z0-9]+/g, "_").slice(0, 60);
+  const hash = createHash("sha256").update(`${key.source}\u0000${key.partition}`).digest("hex").slice(0, 8);
+  return `${LAKE}.${STATE_SCHEMA}.${quoteIdent(`pos_${readable}_${hash}`.toLowerCase())}`;
+}
+
+/** Creates the state schema (idempotent; safe to race with other writers). */
+export async function ensureStateSchema(connection: DuckDBConnection): Promise<void> {
+  await runInTransaction(
+    connection,
+    () => connection.run(`CREATE SCHEMA IF NOT EXISTS ${LAKE}.${STATE_SCHEMA}`),
+    {
+      maxRetries: 10,
+    },
+  );
+}
+
+/**
+ * Takes ownership of a partition: bumps its epoch in the lake (creating its ledger row on
+ * first use) and returns the lease with the lake's next position. Any writer still
+ * holding an older epoch is fenced from then on.
+ */
+export async function claimPartition(
+  connection: DuckDBConnection,
+  key: PartitionKey,
+  owner: string,
+): Promise<PartitionLease> {
+  const table = ledgerTable(key);
+  await runInTransaction(
+    connection,
+    () =>
+      connection.run(
+        `CREATE TABLE IF NOT EXISTS ${table} (source VARCHAR, partition_id VARCHAR, next_position BIGINT, ` +
+          "owner VARCHAR, epoch BIGINT, updated_at TIMESTAMPTZ)",
+      ),
+    { maxRetries: 10 },
+  );
+  return runInTransaction(
+    connection,
+    async () => {
+      const reader = await connection.runAndReadAll(`SELECT next_position, epoch FROM ${table}`);
+      const rows = reader.getRows();
+      const current = rows[0];
+      if (!current) {
+        await connection.run(
+          `INSERT INTO ${table} VALUES (${quoteString(key.source)}, ${quoteString(key.partition)}, NULL, $1, 1, now())`,
+          [owner],
+        );
+        return { key, owner, epoch: 1n, nextPosition: null, table };
+      }
+      const epoch = (current[1] as bigint) + 1n;
+      await connection.run(`UPDATE ${table} SET owner = $1, epoch = $2, updated_at = now()`, [owner, epoch]);
+      const nextPosition = current[0] === null ? null : (current[0] as bigint);
+      return { key, owner, epoch, nextPosition, table };
+    },
+    { maxRetries: 20 },
+  );
+}
+
+/**
+ * Inside the caller's transaction: moves the partition's position forward, but only if
+ * `lease` still holds the latest epoch. Throws {@link PartitionFencedError} otherwise,
+ * so the caller rolls the whole batch back. A concurrent claim that has not committed
+ * yet makes the commit itself conflict instead.
+ */
+export async function advancePartition(
+  connection: DuckDBConnection,
+  lease: PartitionLease,
+  nextPosition: bigint,
+): Promise<void> {
+  const result = await connection.run(
+    `UPDATE ${lease.table} SET next_position = $1, updated_at = now() WHERE epoch = $2 AND owner = $3`,
+    [nextPosition, lease.epoch, lease.owner],
+  );
+  if (result.rowsChanged !== 1) {
+    throw new PartitionFencedError([`${lease.key.source}/${lease.key.partition}`]);
+  }
+}
+
+/** Reads a partition's committed position without claiming it (lag, tests, tools). */
+export async function readPartitionPosition(
+  connection: DuckDBConnection,
+  key: PartitionKey,
+): Promise<bigint | null> {
+  try {
+    const reader = await connection.runAndReadAll(`SELECT next_position FROM ${ledgerTable(key)}`);
+    const value = reader.getRows()[0]?.[0];
+    return value === undefined || value === null ? null : (value as bigint);
+  } catch (err) {
+    // The ledger table appears with the first claim; before that nothing was written.
+    if (err instanceof Error && /does not exist/i.test(err.message)) return null;
+    throw err;
+  }
+}

@@ -1,0 +1,76 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { devicePayloadRegistry } from "@langtian/envelope";
+import { tempDir, testKafkaBootstrap, uniqueName } from "@langtian/testing";
+import { createIngestLoop, type IngestLoop } from "../ingest/ingest-loop.ts";
+import { createKafkaSource } from "../kafka/kafka-source.ts";
+import { provisionDuckdbExtensions } from "../provision/provision-extensions.ts";
+import { createTableManager } from "../tables/table-manager.ts";
+import { startPostgres, type TestPostgres } from "../testing/start-postgres.ts";
+import { createTopic, produce, telemetryEvents } from "../testing/test-events.ts";
+import { queryNumber, waitForNumber } from "../testing/test-lake.ts";
+import { createBatchWriter } from "./batch-writer.ts";
+import type { LakeConfig } from "./lake-config.ts";
+import { type OpenLake, openLake } from "./open-lake.ts";
+import { ensureStateSchema } from "./partition-ledger.ts";
+
+describe("PostgreSQL catalog shared by two writers", () => {
+  let postgres: TestPostgres;
+  let bootstrap: string;
+  const lakes: OpenLake[] = [];
+  const loops: IngestLoop[] = [];
+  before(async () => {
+    [postgres, bootstrap] = await Promise.all([startPostgres(), testKafkaBootstrap()]);
+  });
+  after(async () => {
+    await Promise.all(loops.map((l) => l.abort()));
+    for (const lake of lakes) lake.close();
+    await postgres?.stop();
+  });
+
+  it("writes exactly N rows with two writer instances, each with its own DuckDB and the same catalog", async () => {
+    const config: LakeConfig = {
+      catalog: { kind: "postgres", dsn: postgres.dsn },
+      dataPath: join(tempDir("pg-lake"), "data"),
+    };
+    const extensions = await provisionDuckdbExtensions();
+    const topic = uniqueName("lw-pg");
+    const groupId = uniqueName("lw-pg-group");
+    await createTopic(bootstrap, topic, 4);
+    await produce(bootstrap, topic, telemetryEvents(4000));
+    for (const owner of ["writer-a", "writer-b"]) {
+      const lake = await openLake(config, extensions);
+      lakes.push(lake);
+      const connection = await lake.connect();
+      await ensureStateSchema(connection);
+      loops.push(
+        createIngestLoop({
+          source: createKafkaSource({ bootstrap, topics: [topic], groupId, clientId: owner }),
+          writer: createBatchWriter({
+            connection,
+            tables: createTableManager(connection),
+            maxCommitRetries: 20,
+          }),
+          connection,
+          owner,
+          registry: devicePayloadRegistry,
+          limits: { maxBatchRows: 400, maxBatchBytes: 1 << 20, flushIntervalMs: 100 },
+          observer: {
+            commitFailed: (err) => console.error("DEBUG", owner, err),
+            assigned: (p) => console.error("DEBUG assigned", owner, p),
+          },
+        }),
+      );
+    }
+    await produce(bootstrap, topic, telemetryEvents(4000, 4000));
+    const check = await (lakes[0] as OpenLake).connect();
+    await waitForNumber(check, "SELECT count(*) FROM lake.device_telemetry_v1", 8000, 120_000);
+    await Promise.all(loops.map((l) => l.drain()));
+    assert.equal(
+      await queryNumber(check, "SELECT count(DISTINCT event_id) FROM lake.device_telemetry_v1"),
+      8000,
+    );
+    assert.equal(await queryNumber(check, "SELECT count(*) FROM lake.device_telemetry_v1"), 8000);
+  });
+});

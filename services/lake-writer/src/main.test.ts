@@ -1,0 +1,133 @@
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn } from "node:child_process";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { tempDir, testKafkaBootstrap, uniqueName, waitFor } from "@langtian/testing";
+import { openLake } from "./lake/open-lake.ts";
+import { provisionDuckdbExtensions } from "./provision/provision-extensions.ts";
+import { createTopic, produce, telemetryEvents } from "./testing/test-events.ts";
+import { queryNumber } from "./testing/test-lake.ts";
+
+const mainFile = join(import.meta.dirname, "main.ts");
+
+/** A lake writer child process and the URL it listens on. */
+interface Child {
+  process: ChildProcess;
+  url: string;
+  exited: Promise<number | null>;
+}
+
+function startChild(env: NodeJS.ProcessEnv): Promise<Child> {
+  const child = spawn(process.execPath, [mainFile], {
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  return new Promise((resolve, reject) => {
+    let out = "";
+    let err = "";
+    child.stderr?.setEncoding("utf8").on("data", (chunk: string) => {
+      err += chunk;
+    });
+    child.stdout?.setEncoding("utf8").on("data", (chunk: string) => {
+      out += chunk;
+      const match = /"url":"(http:\/\/[^"]+)"[^\n]*lake writer listening/.exec(out);
+      if (match?.[1]) resolve({ process: child, url: match[1], exited });
+    });
+    void exited.then((code) =>
+      reject(new Error(`lake writer exited with ${code}: ${err.slice(-2000)}${out.slice(-2000)}`)),
+    );
+  });
+}
+
+async function metric(url: string, name: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  let sum = 0;
+  let seen = false;
+  for (const line of text.split("\n")) {
+    if (line.startsWith(`langtian_lake_writer_${name}`)) {
+      sum += Number(line.slice(line.lastIndexOf(" ") + 1));
+      seen = true;
+    }
+  }
+  return seen ? sum : Number.NaN;
+}
+
+describe("lake writer process (main.ts)", () => {
+  let bootstrap: string;
+  const children: ChildProcess[] = [];
+  before(async () => {
+    bootstrap = await testKafkaBootstrap();
+  });
+  after(() => {
+    for (const child of children) if (child.exitCode === null) child.kill("SIGKILL");
+  });
+
+  it("still holds exactly N rows after being killed with SIGKILL repeatedly mid-stream", async () => {
+    const N = 6000;
+    const topic = uniqueName("lw-kill");
+    await createTopic(bootstrap, topic, 3);
+    await produce(bootstrap, topic, telemetryEvents(N));
+    const dir = tempDir("lake-writer-kill");
+    const env = {
+      LANGTIAN_LAKE_WRITER_PORT: "0",
+      LANGTIAN_LAKE_WRITER_LOG_LEVEL: "info",
+      LANGTIAN_LAKE_WRITER_LAKE_CATALOG_PATH: join(dir, "catalog.ducklake"),
+      LANGTIAN_LAKE_WRITER_LAKE_DATA_PATH: join(dir, "data"),
+      LANGTIAN_LAKE_WRITER_KAFKA_BOOTSTRAP: bootstrap,
+      LANGTIAN_LAKE_WRITER_KAFKA_TOPICS: topic,
+      LANGTIAN_LAKE_WRITER_KAFKA_GROUP_ID: uniqueName("lw-kill-group"),
+      LANGTIAN_LAKE_WRITER_KAFKA_GROUP_INSTANCE_ID: "lake-writer-kill-test",
+      LANGTIAN_LAKE_WRITER_KAFKA_SESSION_TIMEOUT_MS: "6000",
+      LANGTIAN_LAKE_WRITER_BATCH_MAX_ROWS: "150",
+      LANGTIAN_LAKE_WRITER_BATCH_FLUSH_INTERVAL_MS: "20",
+      LANGTIAN_LAKE_WRITER_MAINTENANCE_INTERVAL_MS: "0",
+    };
+    let kills = 0;
+    for (let round = 0; round < 3; round++) {
+      const child = await startChild(env);
+      children.push(child.process);
+      // Kill once this run has committed a few batches: the next batch is mid-flight.
+      await waitFor(
+        async () => ((await metric(child.url, "batches_written_total")) >= 3 ? true : undefined),
+        {
+          what: "a few batches committed",
+          timeoutMs: 120_000,
+        },
+      );
+      child.process.kill("SIGKILL");
+      await child.exited;
+      kills++;
+    }
+    const last = await startChild(env);
+    children.push(last.process);
+    await waitFor(
+      async () => {
+        const lag = await metric(last.url, "partition_lag_records");
+        const owned = await metric(last.url, "owned_partitions");
+        return owned === 3 && lag === 0 ? true : undefined;
+      },
+      { what: "no lag on any partition", timeoutMs: 120_000 },
+    );
+    last.process.kill("SIGTERM");
+    assert.equal(await last.exited, 0);
+    const lake = await openLake(
+      {
+        catalog: { kind: "duckdb", path: env.LANGTIAN_LAKE_WRITER_LAKE_CATALOG_PATH },
+        dataPath: env.LANGTIAN_LAKE_WRITER_LAKE_DATA_PATH,
+      },
+      await provisionDuckdbExtensions(),
+    );
+    try {
+      const connection = await lake.connect();
+      assert.equal(kills, 3);
+      assert.equal(await queryNumber(connection, "SELECT count(*) FROM lake.device_telemetry_v1"), N);
+      assert.equal(
+        await queryNumber(connection, "SELECT count(DISTINCT event_id) FROM lake.device_telemetry_v1"),
+        N,
+      );
+    } finally {
+      lake.close();
+    }
+  });
+});

@@ -1,0 +1,72 @@
+import type { TableRows } from "../lake/batch-writer.ts";
+import type { CellValue, ColumnSpec } from "../lake/columns.ts";
+import { DEAD_LETTER_TABLE, type RoutedRecord } from "./event-tables.ts";
+import type { TableSpec } from "./table-manager.ts";
+
+/** Collects routed records of one batch, grouped by table. */
+export interface BatchBuilder {
+  add(record: RoutedRecord): void;
+  /** Rows written so far (data rows plus dead letters). */
+  readonly rows: number;
+  readonly deadLetters: number;
+  /** Rows per table, the dead-letter table included; columns merged when specs differ. */
+  build(): TableRows[];
+}
+
+/** Builds an empty {@link BatchBuilder}. */
+export function createBatchBuilder(): BatchBuilder {
+  const byTable = new Map<string, { spec: TableSpec; row: CellValue[] }[]>();
+  const deadRows: CellValue[][] = [];
+  let rows = 0;
+  return {
+    add(record) {
+      rows++;
+      if (record.kind === "dead") {
+        deadRows.push(record.row);
+        return;
+      }
+      let list = byTable.get(record.spec.name);
+      if (!list) {
+        list = [];
+        byTable.set(record.spec.name, list);
+      }
+      list.push({ spec: record.spec, row: record.row });
+    },
+    get rows() {
+      return rows;
+    },
+    get deadLetters() {
+      return deadRows.length;
+    },
+    build() {
+      const out: TableRows[] = [];
+      for (const list of byTable.values()) out.push(mergeRows(list));
+      if (deadRows.length > 0) out.push({ spec: DEAD_LETTER_TABLE, rows: deadRows });
+      return out;
+    },
+  };
+}
+
+/** Aligns rows of one table written with different specs (e.g. raw and typed payloads). */
+function mergeRows(list: { spec: TableSpec; row: CellValue[] }[]): TableRows {
+  const first = list[0];
+  if (!first) throw new Error("mergeRows needs at least one row");
+  if (list.every((r) => r.spec === first.spec)) return { spec: first.spec, rows: list.map((r) => r.row) };
+  const columns: ColumnSpec[] = [];
+  const index = new Map<string, number>();
+  for (const { spec } of list) {
+    for (const column of spec.columns) {
+      if (index.has(column.name)) continue;
+      index.set(column.name, columns.length);
+      columns.push(column);
+    }
+  }
+  const rows = list.map(({ spec, row }) => {
+    const aligned: CellValue[] = new Array(columns.length).fill(null);
+    spec.columns.forEach((column, i) => {
+      aligned[index.get(column.name) as number] = row[i] ?? null;
+    });
+    return aligned;
+  });
+  return { spec: { ...first.spec, columns }, rows };
+}

@@ -1,0 +1,109 @@
+import { execFile } from "node:child_process";
+import { chownSync, existsSync, mkdirSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { freePort, spawnServer, tempDir, waitFor } from "@langtian/testing";
+
+const execFileAsync = promisify(execFile);
+
+/** A throwaway PostgreSQL cluster on a free 127.0.0.1 port. */
+export interface TestPostgres {
+  /** libpq DSN of database `lake`. */
+  dsn: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * Finds the PostgreSQL server binaries (Debian's `postgresql` package). When they are
+ * missing and we are root, installs the package with apt-get, as the project's
+ * provisioning does on a fresh Debian box.
+ */
+export async function postgresBinDir(): Promise<string> {
+  const find = () => {
+    const root = "/usr/lib/postgresql";
+    if (!existsSync(root)) return undefined;
+    const versions = readdirSync(root).sort((a, b) => Number(b) - Number(a));
+    return versions.map((v) => join(root, v, "bin")).find((dir) => existsSync(join(dir, "initdb")));
+  };
+  let dir = find();
+  if (!dir && process.getuid?.() === 0) {
+    await execFileAsync("apt-get", ["install", "-y", "--no-install-recommends", "postgresql"], {
+      env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
+    });
+    dir = find();
+  }
+  if (!dir) throw new Error("PostgreSQL server binaries not found (install Debian package postgresql)");
+  return dir;
+}
+
+/**
+ * Starts a fresh cluster with initdb (trust auth, 127.0.0.1 only) and creates database
+ * `lake`. As root the server runs as the `postgres` user, which PostgreSQL requires.
+ */
+export async function startPostgres(): Promise<TestPostgres> {
+  const bin = await postgresBinDir();
+  const root = tempDir("postgres");
+  const dataDir = join(root, "data");
+  mkdirSync(dataDir);
+  const asRoot = process.getuid?.() === 0;
+  const pgUser = asRoot ? await userIds("postgres") : undefined;
+  if (pgUser) {
+    chownSync(root, pgUser.uid, pgUser.gid);
+    chownSync(dataDir, pgUser.uid, pgUser.gid);
+  }
+  const wrap = (command: string, args: string[]): [string, string[]] =>
+    asRoot ? ["runuser", ["-u", "postgres", "--", command, ...args]] : [command, args];
+  const [initCmd, initArgs] = wrap(join(bin, "initdb"), [
+    "-D",
+    dataDir,
+    "-U",
+    "lake",
+    "--auth=trust",
+    "-E",
+    "UTF8",
+  ]);
+  await execFileAsync(initCmd, initArgs, { env: { ...process.env, LC_ALL: "C" } });
+  const port = await freePort();
+  const [cmd, args] = wrap(join(bin, "postgres"), [
+    "-D",
+    dataDir,
+    "-p",
+    String(port),
+    "-k",
+    root,
+    "-c",
+    "listen_addresses=127.0.0.1",
+    "-c",
+    "fsync=off",
+  ]);
+  const server = spawnServer({ command: cmd, args, logFile: join(root, "postgres.log") });
+  const [readyCmd, readyArgs] = [join(bin, "pg_isready"), ["-h", "127.0.0.1", "-p", String(port)]];
+  await waitFor(
+    async () => {
+      await execFileAsync(readyCmd, readyArgs);
+      return true;
+    },
+    {
+      what: "postgres ready",
+      timeoutMs: 60_000,
+      giveUpIf: () => (server.isRunning() ? undefined : server.logTail()),
+    },
+  );
+  await execFileAsync(join(bin, "createdb"), ["-h", "127.0.0.1", "-p", String(port), "-U", "lake", "lake"]);
+  return {
+    port,
+    dsn: `host=127.0.0.1 port=${port} dbname=lake user=lake`,
+    async stop() {
+      await server.stop(10_000);
+    },
+  };
+}
+
+async function userIds(name: string): Promise<{ uid: number; gid: number }> {
+  const [{ stdout: uid }, { stdout: gid }] = await Promise.all([
+    execFileAsync("id", ["-u", name]),
+    execFileAsync("id", ["-g", name]),
+  ]);
+  return { uid: Number(uid.trim()), gid: Number(gid.trim()) };
+}
