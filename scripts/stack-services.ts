@@ -69,5 +69,40 @@ const deviceSimulator: StackService = {
   }),
 };
 
+/**
+ * The bridge: JetStream stream `EDA_EVENTS` (made by the collector) to Kafka topic `eda.events`.
+ * Its script runs the explicit `provision` step (durable consumer, topics) before the instance.
+ */
+const bridge: StackService = {
+  name: "bridge",
+  script: "services/bridge/src/provision-and-run.ts",
+  ports: { http: 4102 },
+  env: (stack) => ({
+    LANGTIAN_BRIDGE_PORT: String(stack.ports.http),
+    LANGTIAN_BRIDGE_NATS_URL: stack.natsUrl,
+    LANGTIAN_BRIDGE_KAFKA_BOOTSTRAP: stack.kafkaBootstrap,
+    LANGTIAN_BRIDGE_KAFKA_PARTITIONS: "3",
+  }),
+  readyUrl: (stack) => `http://127.0.0.1:${stack.ports.http}/readyz`,
+  address: (stack) => `http://127.0.0.1:${stack.ports.http}`,
+};
+
+/** The lake writer: Kafka topic `eda.events` into a DuckLake with a DuckDB-file catalog under its data dir. */
+const lakeWriter: StackService = {
+  name: "lake-writer",
+  script: "services/lake-writer/src/main.ts",
+  ports: { http: 4103 },
+  env: (stack) => ({
+    LANGTIAN_LAKE_WRITER_PORT: String(stack.ports.http),
+    LANGTIAN_LAKE_WRITER_KAFKA_BOOTSTRAP: stack.kafkaBootstrap,
+    LANGTIAN_LAKE_WRITER_KAFKA_TOPICS: "eda.events",
+    LANGTIAN_LAKE_WRITER_LAKE_CATALOG_PATH: `${stack.dataDir}/lake/catalog.ducklake`,
+    LANGTIAN_LAKE_WRITER_LAKE_DATA_PATH: `${stack.dataDir}/lake/data`,
+  }),
+  // /healthz, not /readyz: the writer is not ready until the bridge has created its topic.
+  readyUrl: (stack) => `http://127.0.0.1:${stack.ports.http}/healthz`,
+  address: (stack) => `http://127.0.0.1:${stack.ports.http} lake ${stack.dataDir}/lake`,
+};
+
 /** The services, started in this order and stopped in reverse. */
-export const stackServices: StackService[] = [collector, deviceSimulator];
+export const stackServices: StackService[] = [collector, bridge, deviceSimulator, lakeWriter];

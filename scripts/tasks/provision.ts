@@ -1,5 +1,6 @@
 import { provisionKafka, provisionNatsServer, provisionPython } from "../../packages/testing/src/index.ts";
 import { provisionDuckdbExtensions } from "../../services/lake-writer/src/provision/provision-extensions.ts";
+import { provisionSeaweedfs } from "../../services/lake-writer/src/provision/provision-seaweedfs.ts";
 
 /**
  * Installs everything the tests and `npm run stack` need outside npm: nats-server (built
@@ -14,5 +15,7 @@ export async function provision(): Promise<void> {
     provisionKafka(),
     provisionPython(),
     provisionDuckdbExtensions(),
+    // SeaweedFS (S3-compatible store) for the lake writer's S3 tests: the long Go build when cold.
+    provisionSeaweedfs(),
   ]);
 }

@@ -1,4 +1,4 @@
-import { createHash, getRandomValues, randomInt } from "node:crypto";
+import { getRandomValues, hash, randomInt } from "node:crypto";
 import { EventIdInputError } from "./errors.ts";
 
 /** Canonical textual UUID: lower-case hex, 8-4-4-4-12, RFC 9562 variant bits (10xx). */
@@ -9,6 +9,7 @@ const canonicalUuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[89ab][0-9a-f]{3}-[0
  * deterministic event id ever issued depends on it, and other languages must use the same one.
  */
 export const eventIdNamespace = "f2da62a8-545d-4be6-840a-fcd03ba4ec4c";
+const namespaceBytes = parseUuid(eventIdNamespace);
 
 /**
  * Returns the version (1–8) of a canonical lower-case UUID string, or `undefined` when the
@@ -98,23 +99,27 @@ export function deterministicEventId(
   deviceId: string,
   sequence: bigint | number,
 ): string {
-  for (const [name, value] of [
-    ["sourceSystem", sourceSystem],
-    ["deviceId", deviceId],
-  ] as const) {
-    if (value.length === 0) throw new EventIdInputError(`${name} must not be empty`);
-    if (value.includes("\u0000")) throw new EventIdInputError(`${name} must not contain NUL characters`);
-  }
+  checkNamePart("sourceSystem", sourceSystem);
+  checkNamePart("deviceId", deviceId);
   if (typeof sequence === "number" && !Number.isSafeInteger(sequence)) {
     throw new EventIdInputError(`sequence must be a safe integer or a bigint, got ${sequence}`);
   }
   if (sequence < 0) throw new EventIdInputError(`sequence must not be negative, got ${sequence}`);
-  const name = `${sourceSystem}\u0000${deviceId}\u0000${BigInt(sequence).toString(10)}`;
-  const digest = createHash("sha1").update(parseUuid(eventIdNamespace)).update(name, "utf8").digest();
-  const bytes = new Uint8Array(digest.subarray(0, 16));
+  // Runs once per device datagram: one buffer (namespace bytes, parsed once, then the name)
+  // and the one-shot hash, rather than a Hash object and a namespace re-parse per id.
+  const name = `${sourceSystem}\u0000${deviceId}\u0000${sequence.toString(10)}`;
+  const input = Buffer.allocUnsafe(16 + Buffer.byteLength(name, "utf8"));
+  input.set(namespaceBytes, 0);
+  input.write(name, 16, "utf8");
+  const bytes = hash("sha1", input, "buffer").subarray(0, 16);
   bytes[6] = ((bytes[6] ?? 0) & 0x0f) | 0x50;
   bytes[8] = ((bytes[8] ?? 0) & 0x3f) | 0x80;
   return formatUuid(bytes);
+}
+
+function checkNamePart(name: string, value: string): void {
+  if (value.length === 0) throw new EventIdInputError(`${name} must not be empty`);
+  if (value.includes("\u0000")) throw new EventIdInputError(`${name} must not contain NUL characters`);
 }
 
 function parseUuid(value: string): Uint8Array {
@@ -122,6 +127,6 @@ function parseUuid(value: string): Uint8Array {
 }
 
 function formatUuid(bytes: Uint8Array): string {
-  const hex = Buffer.from(bytes).toString("hex");
+  const hex = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("hex");
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }

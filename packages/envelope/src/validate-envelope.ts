@@ -37,7 +37,9 @@ const maxTimestampSeconds = 253_402_300_799n;
  * clock is only read when `nowMs` is not given.
  */
 export function validateEnvelope(envelope: Envelope, options: ValidateOptions = {}): Violation[] {
-  const limits: EnvelopeLimits = { ...defaultEnvelopeLimits, ...options.limits };
+  // The collector validates every datagram's envelope: no copy of the limits when none are overridden.
+  const limits: EnvelopeLimits =
+    options.limits === undefined ? defaultEnvelopeLimits : { ...defaultEnvelopeLimits, ...options.limits };
   const nowMs = options.nowMs ?? Date.now();
   const out: Violation[] = [];
   const add = (path: string, rule: ViolationRuleName, message: string) => out.push({ path, rule, message });
@@ -135,8 +137,9 @@ function noControlCharacters(path: string, value: string, add: Add): void {
 
 function checkEventId(eventId: string, limits: EnvelopeLimits, add: Add): void {
   if (!required("event_id", eventId, add)) return;
-  const accepted = `accepted versions: ${limits.acceptedUuidVersions.join(", ")}; 7 preferred`;
   const version = uuidVersion(eventId);
+  if (version !== undefined && limits.acceptedUuidVersions.includes(version)) return;
+  const accepted = `accepted versions: ${limits.acceptedUuidVersions.join(", ")}; 7 preferred`;
   if (version === undefined) {
     const hint = uuidVersion(eventId.toLowerCase()) !== undefined ? " (use lower case)" : "";
     add(
@@ -144,7 +147,7 @@ function checkEventId(eventId: string, limits: EnvelopeLimits, add: Add): void {
       ViolationRule.uuid,
       `must be a canonical lower-case UUID string like "0190a6e4-7c3b-7d2e-9f1a-3b5c7d9e1f20" (${accepted})${hint}; got ${valueHint(eventId)}`,
     );
-  } else if (!limits.acceptedUuidVersions.includes(version)) {
+  } else {
     add(
       "event_id",
       ViolationRule.uuidVersion,
@@ -174,19 +177,20 @@ function checkTimestamp(
   }
   if (range === undefined) return;
   const ms = Number(ts.seconds) * 1000 + Math.floor(ts.nanos / 1_000_000);
-  const iso = new Date(ms).toISOString();
-  const now = new Date(range.nowMs).toISOString();
+  // Messages are built only for a violation: the happy path runs once per datagram.
+  const iso = () => new Date(ms).toISOString();
+  const now = () => new Date(range.nowMs).toISOString();
   if (ms > range.nowMs + range.limits.maxFutureSkewMs) {
     add(
       path,
       ViolationRule.timestampRange,
-      `must be at most ${range.limits.maxFutureSkewMs} ms after now (${now}); got ${iso} (device clock wrong?)`,
+      `must be at most ${range.limits.maxFutureSkewMs} ms after now (${now()}); got ${iso()} (device clock wrong?)`,
     );
   } else if (ms < range.nowMs - range.limits.maxPastAgeMs) {
     add(
       path,
       ViolationRule.timestampRange,
-      `must be at most ${range.limits.maxPastAgeMs} ms before now (${now}); got ${iso}`,
+      `must be at most ${range.limits.maxPastAgeMs} ms before now (${now()}); got ${iso()}`,
     );
   }
 }

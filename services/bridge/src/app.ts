@@ -1,6 +1,6 @@
+import { createServiceApp, DrainOrder, type ServiceApp } from "@langtian/service-kit";
 import { jetstream } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { createServiceApp, DrainOrder, type ServiceApp } from "@langtian/service-kit";
 import type { DestinationStream } from "pino";
 import pkg from "../package.json" with { type: "json" };
 import { type BridgeConfig, bridgeConfigSchema } from "./config.ts";
@@ -133,7 +133,12 @@ export function createApp(config: BridgeConfig, deps: BridgeDeps = {}): BridgeAp
         maxRecordBytes: config.pipeline.maxRecordBytes,
         maxInFlight: config.pipeline.maxInFlight,
         poisonMaxDeliveries: config.pipeline.poisonMaxDeliveries,
-        backoff: { initialMs: config.pipeline.backoffInitialMs, maxMs: config.pipeline.backoffMaxMs, jitter: 0.2 },
+        produceTimeoutMs: config.pipeline.produceTimeoutMs,
+        backoff: {
+          initialMs: config.pipeline.backoffInitialMs,
+          maxMs: config.pipeline.backoffMaxMs,
+          jitter: 0.2,
+        },
         // Three chances per AckWait, so one late timer never lets a slow write expire.
         workingIntervalMs: Math.max(250, Math.floor((info.config.ack_wait ?? 30e9) / 1e6 / 3)),
         ordered,

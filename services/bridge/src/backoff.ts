@@ -7,7 +7,11 @@ export interface BackoffPolicy {
 }
 
 /** Delay before attempt `attempt + 1` (attempt counts from 1). */
-export function backoffMs(policy: BackoffPolicy, attempt: number, random: () => number = Math.random): number {
+export function backoffMs(
+  policy: BackoffPolicy,
+  attempt: number,
+  random: () => number = Math.random,
+): number {
   const exp = policy.initialMs * 2 ** Math.max(0, Math.min(attempt - 1, 30));
   const base = Math.min(policy.maxMs, exp);
   const spread = base * policy.jitter * (2 * random() - 1);

@@ -5,7 +5,7 @@ import { type JetStreamClient, jetstream } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { loadBridgeConfig } from "./config.ts";
 import { runProvision } from "./provision-command.ts";
-import { type ChildBridge, startChildBridge } from "./testing/child-bridge.ts";
+import { type ChildBridge, runProvisionCli, startChildBridge } from "./testing/child-bridge.ts";
 import { type KafkaTally, missingEvents, publishEvents, readTopic } from "./testing/harness.ts";
 import { type TestNames, testBridgeEnv, testNames } from "./testing/test-env.ts";
 
@@ -58,7 +58,8 @@ describe("bridge under faults (dedicated nats-server and Kafka, bridge as a chil
   it("loses nothing when an instance is SIGKILLed mid-stream and restarted (duplicates counted)", async (t) => {
     const names = testNames("kill");
     const e = env(names);
-    await runProvision(loadBridgeConfig(e));
+    const report = await runProvisionCli(e);
+    assert.deepEqual((report as { provisioned: { consumer: string } }).provisioned.consumer, "created");
     const seen = await tally(names.topic);
     const first = await spawn(e);
     const count = 20_000;
@@ -74,7 +75,10 @@ describe("bridge under faults (dedicated nats-server and Kafka, bridge as a chil
 
   it("stops acking while Kafka is down for 30 s, then resumes and loses nothing", async (t) => {
     const names = testNames("outage");
-    const e = env(names, { LANGTIAN_BRIDGE_KAFKA_REQUEST_TIMEOUT_MS: "2000", LANGTIAN_BRIDGE_KAFKA_RETRIES: "1" });
+    const e = env(names, {
+      LANGTIAN_BRIDGE_KAFKA_REQUEST_TIMEOUT_MS: "2000",
+      LANGTIAN_BRIDGE_KAFKA_RETRIES: "2",
+    });
     await runProvision(loadBridgeConfig(e));
     const seen = await tally(names.topic);
     const bridge = await spawn(e);
@@ -105,7 +109,7 @@ describe("bridge under faults (dedicated nats-server and Kafka, bridge as a chil
     const names = testNames("ordered");
     const e = env(names, {
       LANGTIAN_BRIDGE_NATS_ORDERED: "true",
-      // The pin moves only after the dead instance's messages are due again (≥ AckWait).
+      // A silent pinned instance loses the pin after 4 s (a killed one at once, when its connection drops).
       LANGTIAN_BRIDGE_NATS_PINNED_TIMEOUT_MS: "4000",
       LANGTIAN_BRIDGE_KAFKA_PARTITIONS: "1",
     });
@@ -130,10 +134,15 @@ describe("bridge under faults (dedicated nats-server and Kafka, bridge as a chil
     await seen.until((s) => s.counts.size >= count, 300_000);
     assert.deepEqual(missingEvents(published.eventIds, seen), []);
     assert.ok((await standby.metric("acked_total")) > 0, "the standby took over");
+    const position = new Map(published.eventIds.map((id, i) => [id, i]));
     for (const [key, order] of seen.orderByKey) {
-      const firstSeen = [...new Set(order)];
-      const expected = published.eventIds.filter((id) => published.keyOf.get(id) === key);
-      assert.deepEqual(firstSeen, expected, `order of key ${key}`);
+      const firstSeen = [...new Set(order)].map((id) => position.get(id) ?? -1);
+      const outOfOrder = firstSeen.findIndex((p, i) => i > 0 && p < (firstSeen[i - 1] ?? -1));
+      assert.equal(
+        outOfOrder,
+        -1,
+        `key ${key}: publish positions around the break: ${firstSeen.slice(Math.max(0, outOfOrder - 5), outOfOrder + 5)}`,
+      );
     }
     t.diagnostic(`ordered failover: ${count} events, ${seen.duplicates()} duplicates in Kafka`);
   });

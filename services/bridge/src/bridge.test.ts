@@ -59,7 +59,10 @@ describe("bridge with a real nats-server and Kafka", () => {
   it("provisions the consumer and topics idempotently, and only binds when provisioned", async () => {
     const names = testNames("prov");
     const config = configFor(names);
-    await assert.rejects(startBridge(config), "no stream and no consumer yet: an instance must not create them");
+    await assert.rejects(
+      startBridge(config),
+      "no stream and no consumer yet: an instance must not create them",
+    );
     const first = await runProvision(config);
     assert.equal(first.stream, "created");
     assert.equal(first.consumer, "created");
@@ -79,7 +82,7 @@ describe("bridge with a real nats-server and Kafka", () => {
     assert.equal(info.config.durable_name, names.durable, "stopping an instance never deletes the consumer");
   });
 
-  it("bridges 100k events: every event_id reaches Kafka, none twice, all acked", async () => {
+  it("bridges 100k events: every event_id reaches Kafka and is acked; no duplicates in a clean run", async (t) => {
     const names = testNames("bulk");
     const config = configFor(names);
     await runProvision(config);
@@ -87,11 +90,20 @@ describe("bridge with a real nats-server and Kafka", () => {
     try {
       const app = await startBridge(config);
       const count = 100_000;
-      const published = await publishEvents(js, { subject: `${names.subjectPrefix}.telemetry`, count, window: 2000 });
+      const published = await publishEvents(js, {
+        subject: `${names.subjectPrefix}.telemetry`,
+        count,
+        window: 2000,
+      });
       await tally.until((t) => t.counts.size >= count, 600_000);
       assert.deepEqual(missingEvents(published.eventIds, tally), []);
-      assert.equal(tally.duplicates(), 0, "no duplicates without faults");
-      await waitFor(async () => ((await metric(app, "acked_total")) === count ? true : undefined), {
+      const naked = await metric(app, "naked_total");
+      const errors = await metric(app, "kafka_produce_errors_total");
+      t.diagnostic(`100k: ${tally.duplicates()} duplicates, ${errors} produce errors, ${naked} naked`);
+      // A clean run has none. On an overloaded box a produce can time out although it was
+      // written; its retry then duplicates (at-least-once), so only a clean run must be exact.
+      if (errors === 0 && naked === 0) assert.equal(tally.duplicates(), 0, "no duplicates without faults");
+      await waitFor(async () => ((await metric(app, "acked_total")) >= count ? true : undefined), {
         what: "every event acked",
         timeoutMs: 60_000,
       });
@@ -110,17 +122,25 @@ describe("bridge with a real nats-server and Kafka", () => {
       LANGTIAN_BRIDGE_TOPICS_RULES: `${names.subjectPrefix}.alarm=${names.topic}.alarms`,
     });
     await runProvision(config);
-    const tally = await readTopic({ bootstrap: kafkaBootstrap, topic: `${names.topic}.alarms`, keepRecords: true });
+    const tally = await readTopic({
+      bootstrap: kafkaBootstrap,
+      topic: `${names.topic}.alarms`,
+      keepRecords: true,
+    });
     try {
       await startBridge(config);
       const eventId = uuidv7();
       const traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
       const h = headers();
       h.set("traceparent", traceparent);
-      await js.publish(`${names.subjectPrefix}.alarm`, testEnvelope({ eventId, partitionKey: "dev-9", payloadBytes: 8 }), {
-        msgID: eventId,
-        headers: h,
-      });
+      await js.publish(
+        `${names.subjectPrefix}.alarm`,
+        testEnvelope({ eventId, partitionKey: "dev-9", payloadBytes: 8 }),
+        {
+          msgID: eventId,
+          headers: h,
+        },
+      );
       await tally.until((t) => t.total() >= 1, 60_000);
       const [record] = tally.records;
       assert.equal(record?.key, "dev-9");
@@ -138,7 +158,11 @@ describe("bridge with a real nats-server and Kafka", () => {
     const config = configFor(names, { LANGTIAN_BRIDGE_PIPELINE_POISON_MAX_DELIVERIES: "2" });
     await runProvision(config);
     const events = await readTopic({ bootstrap: kafkaBootstrap, topic: names.topic });
-    const dlq = await readTopic({ bootstrap: kafkaBootstrap, topic: names.deadLetterTopic, keepRecords: true });
+    const dlq = await readTopic({
+      bootstrap: kafkaBootstrap,
+      topic: names.deadLetterTopic,
+      keepRecords: true,
+    });
     try {
       const app = await startBridge(config);
       const subject = `${names.subjectPrefix}.telemetry`;
@@ -234,7 +258,13 @@ describe("bridge with a real nats-server and Kafka", () => {
       ],
     );
     const metrics = await app.service.fastify.inject({ method: "GET", url: "/metrics" });
-    for (const name of ["consumed_total", "acked_total", "naked_total", "kafka_produce_seconds", "consumer_pending"]) {
+    for (const name of [
+      "consumed_total",
+      "acked_total",
+      "naked_total",
+      "kafka_produce_seconds",
+      "consumer_pending",
+    ]) {
       assert.match(metrics.body, new RegExp(`langtian_bridge_${name}`));
     }
   });

@@ -30,7 +30,11 @@ export const bridgeConfigSchema = defineConfigSchema("bridge", {
       default: [],
       description: "If set, `provision` creates the stream with these subjects when it is missing.",
     }),
-    streamMaxBytes: integer({ default: 10 * 1024 ** 3, min: 1, description: "Size limit of a stream created by provision, in bytes." }),
+    streamMaxBytes: integer({
+      default: 10 * 1024 ** 3,
+      min: 1,
+      description: "Size limit of a stream created by provision, in bytes.",
+    }),
     ackWaitMs: integer({ default: 30_000, min: 1000, description: "AckWait of the consumer, in ms." }),
     maxAckPending: integer({
       default: 20_000,
@@ -44,10 +48,18 @@ export const bridgeConfigSchema = defineConfigSchema("bridge", {
     pinnedTimeoutMs: integer({
       default: 35_000,
       min: 1000,
-      description: "Ordered mode: a silent pinned instance loses the pin after this long, in ms (keep ≥ ackWaitMs).",
+      description: "Ordered mode: a pinned instance that stops pulling loses the pin after this long, in ms.",
     }),
-    fetchBatch: integer({ default: 2000, min: 1, description: "Messages the client pulls ahead of processing." }),
-    fetchExpiresMs: integer({ default: 5000, min: 1000, description: "Lifetime of one pull request, in ms." }),
+    fetchBatch: integer({
+      default: 2000,
+      min: 1,
+      description: "Messages the client pulls ahead of processing.",
+    }),
+    fetchExpiresMs: integer({
+      default: 5000,
+      min: 1000,
+      description: "Lifetime of one pull request, in ms.",
+    }),
     consumerInfoIntervalMs: integer({
       default: 5000,
       min: 100,
@@ -55,15 +67,36 @@ export const bridgeConfigSchema = defineConfigSchema("bridge", {
     }),
   },
   kafka: {
-    bootstrap: stringList({ default: ["127.0.0.1:9092"], minLength: 1, description: "Kafka bootstrap brokers host:port." }),
+    bootstrap: stringList({
+      default: ["127.0.0.1:9092"],
+      minLength: 1,
+      description: "Kafka bootstrap brokers host:port.",
+    }),
     clientId: string({ default: "langtian-bridge", description: "Kafka client id." }),
-    compression: oneOf(["none", "gzip", "snappy", "lz4", "zstd"], { default: "none", description: "Batch compression." }),
-    requestTimeoutMs: integer({ default: 10_000, min: 100, description: "Kafka request timeout, in ms." }),
-    retries: integer({ default: 3, min: 0, description: "Client retries of one produce before the pipeline naks." }),
+    compression: oneOf(["none", "gzip", "snappy", "lz4", "zstd"], {
+      default: "none",
+      description: "Batch compression.",
+    }),
+    requestTimeoutMs: integer({ default: 30_000, min: 100, description: "Kafka request timeout, in ms." }),
+    // At least 2: the client turns 0 or 1 retries of an idempotent producer into "retry for ever",
+    // which would hide an outage from the pipeline (no nak, no error metric).
+    retries: integer({
+      default: 3,
+      min: 2,
+      description: "Client retries of one produce before the pipeline naks.",
+    }),
     retryDelayMs: integer({ default: 250, min: 0, description: "Delay between client retries, in ms." }),
     partitions: integer({ default: 6, min: 1, description: "Partitions of topics created by provision." }),
-    replicationFactor: integer({ default: 1, min: 1, description: "Replication factor of topics created by provision." }),
-    minInsyncReplicas: integer({ default: 1, min: 1, description: "min.insync.replicas of topics created by provision." }),
+    replicationFactor: integer({
+      default: 1,
+      min: 1,
+      description: "Replication factor of topics created by provision.",
+    }),
+    minInsyncReplicas: integer({
+      default: 1,
+      min: 1,
+      description: "min.insync.replicas of topics created by provision.",
+    }),
   },
   topics: {
     defaultTopic: string({ default: "eda.events", description: "Topic for subjects no rule matches." }),
@@ -74,26 +107,54 @@ export const bridgeConfigSchema = defineConfigSchema("bridge", {
     deadLetterTopic: string({ default: "eda.bridge.dead-letter", description: "Topic for poison messages." }),
   },
   pipeline: {
-    maxBatchRecords: integer({ default: 2000, min: 1, description: "Most records in one Kafka produce request." }),
-    maxBatchBytes: integer({ default: 800_000, min: 1024, description: "Most bytes in one produce request." }),
+    maxBatchRecords: integer({
+      default: 2000,
+      min: 1,
+      description: "Most records in one Kafka produce request.",
+    }),
+    maxBatchBytes: integer({
+      default: 800_000,
+      min: 1024,
+      description: "Most bytes in one produce request.",
+    }),
     maxRecordBytes: integer({
       default: 1_000_000,
       min: 1024,
       description: "Larger records are poison (keep below the broker's message.max.bytes).",
     }),
-    maxInFlight: integer({ default: 10_000, min: 1, description: "Messages one instance holds before it stops fetching." }),
+    produceTimeoutMs: integer({
+      default: 120_000,
+      min: 100,
+      description: "A produce not settled in this time counts as failed (naked), in ms.",
+    }),
+    maxInFlight: integer({
+      default: 30_000,
+      min: 1,
+      description:
+        "Safety valve: beyond this many held messages new ones are naked (keep above nats.maxAckPending).",
+    }),
     poisonMaxDeliveries: integer({
       default: 3,
       min: 1,
       description: "Delivery on which a poison message is dead-lettered and terminated.",
     }),
-    backoffInitialMs: integer({ default: 250, min: 0, description: "First nak delay / produce pause, in ms." }),
-    backoffMaxMs: integer({ default: 10_000, min: 0, description: "Largest nak delay / produce pause, in ms." }),
+    backoffInitialMs: integer({
+      default: 250,
+      min: 0,
+      description: "First nak delay / produce pause, in ms.",
+    }),
+    backoffMaxMs: integer({
+      default: 10_000,
+      min: 0,
+      description: "Largest nak delay / produce pause, in ms.",
+    }),
   },
 });
 
 /** The loaded bridge configuration plus the parsed routing rules. */
-export type BridgeConfig = InferConfig<typeof bridgeConfigSchema> & { readonly topicRules: readonly TopicRule[] };
+export type BridgeConfig = InferConfig<typeof bridgeConfigSchema> & {
+  readonly topicRules: readonly TopicRule[];
+};
 
 /**
  * Loads and checks the bridge configuration (pure: env and file are arguments).
@@ -110,14 +171,20 @@ export function loadBridgeConfig(env: Env, file?: ConfigFile): BridgeConfig {
   }
   const rulesText = (base?.topics.rules ?? []).join(",");
   const { rules, problems } = parseTopicRules(rulesText);
-  for (const p of problems) issues.push({ path: "topics.rules", source: "config", expected: '"subject-pattern=topic"', got: p });
+  for (const p of problems)
+    issues.push({ path: "topics.rules", source: "config", expected: '"subject-pattern=topic"', got: p });
   if (base !== undefined) {
     for (const [path, topic] of [
       ["topics.defaultTopic", base.topics.defaultTopic],
       ["topics.deadLetterTopic", base.topics.deadLetterTopic],
     ] as const) {
       if (!isValidTopicName(topic)) {
-        issues.push({ path, source: "config", expected: "a Kafka topic name ([a-zA-Z0-9._-], ≤ 249)", got: `"${topic}"` });
+        issues.push({
+          path,
+          source: "config",
+          expected: "a Kafka topic name ([a-zA-Z0-9._-], ≤ 249)",
+          got: `"${topic}"`,
+        });
       }
     }
     if (base.kafka.minInsyncReplicas > base.kafka.replicationFactor) {
@@ -136,6 +203,10 @@ export function loadBridgeConfig(env: Env, file?: ConfigFile): BridgeConfig {
 /** Every topic the bridge writes to (rule topics, the default and the dead-letter topic). */
 export function bridgeTopics(config: BridgeConfig): string[] {
   return [
-    ...new Set([...config.topicRules.map((r) => r.topic), config.topics.defaultTopic, config.topics.deadLetterTopic]),
+    ...new Set([
+      ...config.topicRules.map((r) => r.topic),
+      config.topics.defaultTopic,
+      config.topics.deadLetterTopic,
+    ]),
   ];
 }

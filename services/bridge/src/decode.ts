@@ -1,4 +1,4 @@
-import { decodeEnvelope as decodeBinary, validateEnvelope, ViolationRule } from "@langtian/envelope";
+import { decodeEnvelope as decodeBinary, ViolationRule, validateEnvelope } from "@langtian/envelope";
 import type { Envelope } from "@langtian/proto";
 
 /** Why a message cannot be bridged, written into the dead-letter record. `as const`, not an enum. */

@@ -4,14 +4,20 @@
  */
 export { type BridgeApp, type BridgeDeps, createApp } from "./app.ts";
 export { type BridgeConfig, bridgeConfigSchema, bridgeTopics, loadBridgeConfig } from "./config.ts";
-export { BridgeHeaders, createTopicRouter, parseTopicRules, subjectMatches, type TopicRule } from "./mapping.ts";
+export {
+  BridgeHeaders,
+  createTopicRouter,
+  parseTopicRules,
+  subjectMatches,
+  type TopicRule,
+} from "./mapping.ts";
+export { ProvisionError, type ProvisionReport } from "./provision.ts";
 export { runProvision } from "./provision-command.ts";
-export { type ProvisionReport, ProvisionError } from "./provision.ts";
 export {
   type KafkaTally,
   missingEvents,
-  type PublishOptions,
   type Published,
+  type PublishOptions,
   publishEvents,
   readTopic,
   testEnvelope,

@@ -62,13 +62,49 @@ export async function startJetStreamSource(options: JetStreamSourceOptions): Pro
   const info = await consumer.info(true);
   const ordered = info.config.priority_policy === "pinned_client";
   let isPinned = !ordered;
+  const ackWaitMs = (info.config.ack_wait ?? 30e9) / 1e6;
+  let pinId = "";
+  let takeover: Promise<void> | undefined;
+  let stopping = false;
+
+  /**
+   * Ordered mode, on winning the pin: the previous active instance may have died holding
+   * messages that come back only after AckWait, while newer ones already flow to us. Writing
+   * is paused until every unacked message of the consumer is ours (then the pipeline sorts
+   * by stream sequence), bounded by AckWait plus one pull's lifetime.
+   */
+  const takeOver = async (): Promise<void> => {
+    pipeline.pause();
+    const deadline = Date.now() + ackWaitMs + options.fetchExpiresMs + 1000;
+    try {
+      while (!stopping && Date.now() < deadline) {
+        const now = await consumer.info();
+        if (now.num_ack_pending <= pipeline.inFlight()) break;
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+    } catch (err) {
+      logger?.warn({ err }, "consumer info failed during takeover; resuming after the bound");
+    } finally {
+      logger?.info({}, "takeover settled: writing in stream order");
+      pipeline.resume();
+    }
+  };
+
   const messages: ConsumerMessages = await consumer.consume({
     max_messages: options.fetchBatch,
     expires: options.fetchExpiresMs,
     ...(ordered ? { group: ORDERED_PRIORITY_GROUP } : {}),
-    callback: (m) => pipeline.push(adaptJsMsg(m)),
+    callback: (m) => {
+      if (ordered) {
+        const id = m.headers?.get("Nats-Pin-Id") ?? "";
+        if (id !== "" && id !== pinId) {
+          pinId = id;
+          takeover = takeOver();
+        }
+      }
+      pipeline.push(adaptJsMsg(m));
+    },
   });
-  let stopping = false;
 
   const statusLoop = (async () => {
     for await (const s of messages.status()) {
@@ -90,6 +126,7 @@ export async function startJetStreamSource(options: JetStreamSourceOptions): Pro
       if (err instanceof Error) throw err;
     } finally {
       await statusLoop.catch(() => undefined);
+      await takeover;
     }
   })();
 

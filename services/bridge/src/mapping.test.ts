@@ -3,7 +3,14 @@ import { describe, it } from "node:test";
 import { fromBinary } from "@bufbuild/protobuf";
 import { uuidv7 } from "@langtian/envelope";
 import { EnvelopeSchema } from "@langtian/proto";
-import { BridgeHeaders, createTopicRouter, parseTopicRules, recordHeaders, recordKey, subjectMatches } from "./mapping.ts";
+import {
+  BridgeHeaders,
+  createTopicRouter,
+  parseTopicRules,
+  recordHeaders,
+  recordKey,
+  subjectMatches,
+} from "./mapping.ts";
 import { envelopeBytes } from "./testing/fakes.ts";
 
 describe("subject patterns", () => {

@@ -78,7 +78,11 @@ export function parseTopicRules(text: string): { rules: TopicRule[]; problems: s
 export function isValidSubjectPattern(pattern: string): boolean {
   const tokens = pattern.split(".");
   return tokens.every(
-    (t, i) => t !== "" && !/\s/.test(t) && (t !== ">" || i === tokens.length - 1) && (t.length === 1 || !/[*>]/.test(t)),
+    (t, i) =>
+      t !== "" &&
+      !/\s/.test(t) &&
+      (t !== ">" || i === tokens.length - 1) &&
+      (t.length === 1 || !/[*>]/.test(t)),
   );
 }
 

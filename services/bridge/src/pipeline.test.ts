@@ -27,6 +27,7 @@ function setup(overrides: Partial<PipelineOptions> = {}) {
     poisonMaxDeliveries: 3,
     backoff: { initialMs: 100, maxMs: 5000, jitter: 0 },
     workingIntervalMs: 60_000,
+    produceTimeoutMs: 60_000,
     ordered: false,
     metrics,
     now: () => clock,
@@ -170,13 +171,28 @@ describe("pipeline", () => {
     pipeline.close();
   });
 
+  it("holds writes while paused and resumes in stream order", async () => {
+    const { sink, pipeline } = setup();
+    pipeline.pause();
+    pipeline.push(fakeMessage(envelopeBytes(), { seq: 7 }));
+    pipeline.push(fakeMessage(envelopeBytes(), { seq: 3 }));
+    await settle();
+    assert.equal(sink.batches.length, 0);
+    pipeline.resume();
+    assert.deepEqual(
+      sink.batches[0]?.map((r) => r.headers.get(BridgeHeaders.natsStreamSequence)),
+      ["3", "7"],
+    );
+    pipeline.close();
+  });
+
   it("naks with a delay what arrives beyond the in-flight limit", async () => {
     const { sink, pipeline, value } = setup({ maxInFlight: 2 });
     const held = [fakeMessage(envelopeBytes()), fakeMessage(envelopeBytes())];
     for (const m of held) pipeline.push(m);
     const extra = fakeMessage(envelopeBytes());
     pipeline.push(extra);
-    assert.deepEqual(extra.outcomes, [{ kind: "nak", delayMs: 100 }]);
+    assert.deepEqual(extra.outcomes, [{ kind: "nak", delayMs: 5000 }]);
     assert.equal(await value("naked_total", { reason: "overloaded" }), 1);
     sink.succeed();
     await settle();
@@ -202,6 +218,16 @@ describe("pipeline", () => {
     sink.succeed();
     await drain;
     assert.deepEqual(held.outcomes, [{ kind: "ack" }]);
+    pipeline.close();
+  });
+
+  it("counts a produce that never settles as failed and naks its messages", async () => {
+    const { pipeline, value } = setup({ produceTimeoutMs: 30 });
+    const msg = fakeMessage(envelopeBytes());
+    pipeline.push(msg);
+    while (msg.outcomes.length === 0) await new Promise((r) => setTimeout(r, 10));
+    assert.deepEqual(msg.outcomes, [{ kind: "nak", delayMs: 100 }]);
+    assert.equal(await value("kafka_produce_errors_total"), 1);
     pipeline.close();
   });
 

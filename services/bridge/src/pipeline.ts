@@ -35,6 +35,11 @@ export class RecordTooLargeError extends Error {
   override readonly name = "RecordTooLargeError";
 }
 
+/** A produce request did not settle in time; its records are treated as not written. */
+export class ProduceTimeoutError extends Error {
+  override readonly name = "ProduceTimeoutError";
+}
+
 /** Minimal logger shape (pino-compatible). */
 export interface PipelineLogger {
   warn(obj: object, msg: string): void;
@@ -59,6 +64,11 @@ export interface PipelineOptions {
   readonly maxInFlight: number;
   /** A poison message is dead-lettered on this delivery; earlier deliveries are naked. */
   readonly poisonMaxDeliveries: number;
+  /**
+   * A produce request not settled in this time counts as failed: its messages are naked. If it
+   * completes later anyway, the redelivered copies become duplicates (at-least-once).
+   */
+  readonly produceTimeoutMs: number;
   /** Delay of naks and of the pause after a failed produce. */
   readonly backoff: BackoffPolicy;
   /** How often held messages get an in-progress ack so AckWait does not expire during slow writes. */
@@ -74,7 +84,9 @@ export interface PipelineOptions {
 }
 
 /** What to do with the JetStream message once its record is confirmed. */
-type Settle = { readonly kind: "ack"; readonly eventMs: number | undefined } | { readonly kind: "term"; readonly reason: string };
+type Settle =
+  | { readonly kind: "ack"; readonly eventMs: number | undefined }
+  | { readonly kind: "term"; readonly reason: string };
 
 interface Item {
   readonly msg: InboundMessage;
@@ -92,6 +104,10 @@ export interface Pipeline {
   push(msg: InboundMessage): void;
   /** Messages held now (queued + being written). */
   inFlight(): number;
+  /** Stops writing (messages still accepted and kept alive); see {@link Pipeline.resume}. */
+  pause(): void;
+  /** Writes again, starting with what arrived while paused, in stream order. */
+  resume(): void;
   /** Stops taking messages (later ones are naked at once), finishes the held ones, resolves when none is left. */
   drain(): Promise<void>;
   /** Stops timers; call after drain. */
@@ -109,6 +125,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
   const queue: Item[] = [];
   let sending: Item[] = [];
   let draining = false;
+  let paused = false;
   let consecutiveFailures = 0;
   let pausedUntil = 0;
   let pauseTimer: NodeJS.Timeout | undefined;
@@ -170,7 +187,8 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       if (bytes > options.maxRecordBytes) {
         poison = { reason: PoisonReason.tooLarge, detail: `${bytes} bytes > ${options.maxRecordBytes}` };
       } else {
-        const eventMs = envelope.eventTimestamp === undefined ? undefined : timestampToMs(envelope.eventTimestamp);
+        const eventMs =
+          envelope.eventTimestamp === undefined ? undefined : timestampToMs(envelope.eventTimestamp);
         item = {
           msg,
           record: { topic: options.router.topicFor(msg.subject), key, value: msg.data, headers },
@@ -183,7 +201,10 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     }
     if (poison === undefined) return item;
     if (options.ordered || msg.deliveryCount >= options.poisonMaxDeliveries) {
-      logger?.warn({ subject: msg.subject, seq: msg.streamSequence, ...poison }, "dead-lettering poison message");
+      logger?.warn(
+        { subject: msg.subject, seq: msg.streamSequence, ...poison },
+        "dead-lettering poison message",
+      );
       return deadLetter(msg, poison.reason, poison.detail, poison.reason !== PoisonReason.tooLarge);
     }
     nak(msg, "poison", backoffMs(options.backoff, msg.deliveryCount));
@@ -208,7 +229,8 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       if (settle.kind === "ack") {
         msg.ack();
         metrics.acked.inc();
-        if (settle.eventMs !== undefined) metrics.endToEndLagSeconds.observe(Math.max(0, (t - settle.eventMs) / 1000));
+        if (settle.eventMs !== undefined)
+          metrics.endToEndLagSeconds.observe(Math.max(0, (t - settle.eventMs) / 1000));
       } else {
         msg.term(`dead-lettered to ${options.deadLetterTopic}: ${settle.reason}`);
         metrics.deadLettered.inc({ reason: settle.reason });
@@ -235,7 +257,8 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       queue.unshift(...batch);
       return;
     }
-    for (const item of batch) nak(item.msg, "kafka-error", backoffMs(options.backoff, item.msg.deliveryCount));
+    for (const item of batch)
+      nak(item.msg, "kafka-error", backoffMs(options.backoff, item.msg.deliveryCount));
     if (draining) {
       // Kafka is failing while we shut down: hand everything back now rather than hold it.
       for (const item of queue.splice(0)) nak(item.msg, "draining", 0);
@@ -243,7 +266,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
   }
 
   function pump(): void {
-    if (sending.length > 0 || queue.length === 0) return;
+    if (paused || sending.length > 0 || queue.length === 0) return;
     const wait = pausedUntil - now();
     if (wait > 0) {
       if (pauseTimer === undefined) {
@@ -257,22 +280,31 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     const batch = takeBatch();
     sending = batch;
     const started = performance.now();
-    sink.send(batch.map((i) => i.record)).then(
-      () => {
-        metrics.produceSeconds.observe((performance.now() - started) / 1000);
-        consecutiveFailures = 0;
-        sending = [];
-        confirmed(batch);
-        notify();
-        pump();
-      },
-      (err: unknown) => {
-        sending = [];
-        failed(batch, err);
-        notify();
-        pump();
-      },
-    );
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new ProduceTimeoutError(`produce did not settle in ${options.produceTimeoutMs} ms`)),
+        options.produceTimeoutMs,
+      );
+    });
+    Promise.race([sink.send(batch.map((i) => i.record)), timeout])
+      .finally(() => clearTimeout(timer))
+      .then(
+        () => {
+          metrics.produceSeconds.observe((performance.now() - started) / 1000);
+          consecutiveFailures = 0;
+          sending = [];
+          confirmed(batch);
+          notify();
+          pump();
+        },
+        (err: unknown) => {
+          sending = [];
+          failed(batch, err);
+          notify();
+          pump();
+        },
+      );
   }
 
   return {
@@ -283,7 +315,8 @@ export function createPipeline(options: PipelineOptions): Pipeline {
         return;
       }
       if (held() >= options.maxInFlight) {
-        nak(msg, "overloaded", backoffMs(options.backoff, 1));
+        // The longest delay: a short one would bring it straight back into the same full pipeline.
+        nak(msg, "overloaded", options.backoff.maxMs);
         return;
       }
       const item = toItem(msg);
@@ -294,8 +327,19 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       }
     },
     inFlight: held,
+    pause() {
+      paused = true;
+    },
+    resume() {
+      if (!paused) return;
+      paused = false;
+      // Redeliveries of a failed-over instance's messages arrive after newer ones: restore stream order.
+      queue.sort((a, b) => a.msg.streamSequence - b.msg.streamSequence);
+      pump();
+    },
     drain() {
       draining = true;
+      paused = false;
       if (pausedUntil > now()) {
         // A produce failed moments ago: nak what waits instead of holding it through a long outage.
         for (const item of queue.splice(0)) nak(item.msg, "draining", 0);

@@ -25,7 +25,11 @@ export async function runProvision(config: BridgeConfig): Promise<ProvisionRepor
       },
       config.nats.streamSubjects.length === 0
         ? undefined
-        : { name: config.nats.stream, subjects: config.nats.streamSubjects, maxBytes: config.nats.streamMaxBytes },
+        : {
+            name: config.nats.stream,
+            subjects: config.nats.streamSubjects,
+            maxBytes: config.nats.streamMaxBytes,
+          },
     );
     const kafka = await provisionTopics(config.kafka.bootstrap, {
       topics: bridgeTopics(config),

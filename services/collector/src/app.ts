@@ -1,5 +1,5 @@
 import { createServiceApp, DrainOrder, type ListenAddress, type ServiceApp } from "@langtian/service-kit";
-import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import type { DestinationStream } from "pino";
 import { type CollectorConfig, configSchema, parseListeners } from "./config.ts";
@@ -10,10 +10,10 @@ import { Delivery } from "./delivery.ts";
 import { readKernelUdpStats } from "./kernel-udp-stats.ts";
 import { type CollectorMetrics, createCollectorMetrics } from "./metrics.ts";
 import { decodeOutboundEvent } from "./outbound-event.ts";
-import { createJetStreamTarget } from "./publish-target.ts";
+import { createJetStreamTarget, createSwitchableTarget } from "./publish-target.ts";
 import { collectorRoutes, registerHttpIngest } from "./routes.ts";
 import { Spool } from "./spool.ts";
-import { ensureStream } from "./stream-provisioner.ts";
+import { type EnsureStreamResult, ensureStream } from "./stream-provisioner.ts";
 import { listenUdp, type UdpListener } from "./udp-listener.ts";
 
 /** What tests (or a site's own main) may inject. */
@@ -29,7 +29,6 @@ export interface CollectorApp {
   readonly metrics: CollectorMetrics;
   readonly delivery: Delivery;
   readonly spool: Spool;
-  readonly nats: NatsConnection;
   /** Bound UDP listeners by name (after {@link listen} or {@link listenUdp}). */
   readonly udp: ReadonlyMap<string, UdpListener>;
   /** Binds the UDP listeners only (tests that do not need the RPC port). */
@@ -47,36 +46,56 @@ export const COLLECTOR_VERSION = "0.1.0";
  * Builds the collector: connects to NATS, creates or verifies the stream (warning about
  * every difference), opens and recovers the spool, and wires delivery, the push routes,
  * health checks, metrics and drain hooks. Never binds a port: {@link CollectorApp.listen} does.
+ *
+ * When NATS does not answer within `nats.startupWaitMs`, the collector starts anyway and
+ * accepts into the spool; the stream is provisioned and the spool replayed once NATS is up.
+ * A stream that cannot be provisioned while NATS is reachable at startup is a startup error.
  */
 export async function createApp(config: CollectorConfig, deps: CollectorDeps = {}): Promise<CollectorApp> {
   const decoders = deps.decoders ?? createDefaultDecoders();
   const listeners = parseListeners(config.udp.listeners, decoders.names());
-  const nc = await connect({
+  const connecting = connect({
     servers: config.nats.url.split(","),
     name: "langtian-collector",
     maxReconnectAttempts: -1,
     reconnectTimeWait: 250,
+    // Keep dialling until NATS answers: the collector spools meanwhile.
+    waitOnFirstConnect: true,
+    // Async traces build Error objects (with stacks) per request; ours carry context.
+    noAsyncTraces: true,
   });
-  let spool: Spool | undefined;
-  try {
-    const stream = await ensureStream(await jetstreamManager(nc), config.stream);
-    spool = Spool.open(config.spool);
-    return build(config, deps, decoders, listeners, nc, spool, stream);
-  } catch (err) {
-    spool?.close();
-    await nc.close();
-    throw err;
+  let timer: NodeJS.Timeout | undefined;
+  const first = await Promise.race([
+    connecting,
+    new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => resolve(undefined), config.nats.startupWaitMs);
+    }),
+  ]).finally(() => clearTimeout(timer));
+  let startup: StartupNats = { connecting };
+  if (first !== undefined) {
+    try {
+      startup = { nc: first, stream: await ensureStream(await jetstreamManager(first), config.stream) };
+    } catch (err) {
+      await first.close();
+      throw err;
+    }
   }
+  const spool = Spool.open(config.spool);
+  return build(config, deps, decoders, listeners, spool, startup);
 }
+
+/** NATS as known at startup: connected (stream verified), or still connecting. */
+type StartupNats =
+  | { readonly nc: NatsConnection; readonly stream: EnsureStreamResult }
+  | { readonly connecting: Promise<NatsConnection> };
 
 function build(
   config: CollectorConfig,
   deps: CollectorDeps,
   decoders: DecoderRegistry,
   listeners: ReturnType<typeof parseListeners>,
-  nc: NatsConnection,
   spool: Spool,
-  stream: Awaited<ReturnType<typeof ensureStream>>,
+  startup: StartupNats,
 ): CollectorApp {
   const service = createServiceApp({
     schema: configSchema,
@@ -86,13 +105,15 @@ function build(
     ...(deps.logDestination !== undefined && { logDestination: deps.logDestination }),
   });
   const log = service.logger;
-  if (stream.created) log.info({ stream: config.stream.name }, "created the event stream");
-  for (const d of stream.differences) {
-    log.warn(
-      { stream: config.stream.name, field: d.field, live: d.live, configured: d.configured },
-      `stream ${config.stream.name}: ${d.field} is ${d.live} but the configuration says ${d.configured}; the stream was not changed`,
-    );
-  }
+  const reportStream = (stream: EnsureStreamResult) => {
+    if (stream.created) log.info({ stream: config.stream.name }, "created the event stream");
+    for (const d of stream.differences) {
+      log.warn(
+        { stream: config.stream.name, field: d.field, live: d.live, configured: d.configured },
+        `stream ${config.stream.name}: ${d.field} is ${d.live} but the configuration says ${d.configured}; the stream was not changed`,
+      );
+    }
+  };
   if (spool.corruptRecordsAtOpen > 0) {
     log.error(
       { segments: spool.corruptRecordsAtOpen },
@@ -105,23 +126,70 @@ function build(
   const metrics = createCollectorMetrics(service.metrics, {
     spool: () => ({ depth: spool.depth, bytes: spool.bytes, oldestAgeMs: oldestSpooledAgeMs(spool) }),
     kernelUdp: readKernelUdpStats,
+    // Read at scrape time only, after `d` exists.
+    inFlight: () => d.inFlight,
   });
-  const target = createJetStreamTarget(nc, jetstream(nc), config.nats.ackTimeoutMs);
+  const target = createSwitchableTarget();
   // `routes` above runs only when the server starts, after this line.
   const d = new Delivery(target, spool, metrics, config.publish);
-  void (async () => {
-    for await (const s of nc.status()) {
-      if (s.type === "reconnect") {
-        log.info("NATS connection back: replaying the spool");
-        d.poke();
-      } else if (s.type === "disconnect") log.warn("NATS connection lost: spooling events");
-    }
-  })();
+  let nc: NatsConnection | undefined;
+  let streamProblem: string | undefined;
+  let closed = false;
+  const attach = (connection: NatsConnection) => {
+    nc = connection;
+    target.set(createJetStreamTarget(connection, config.nats.ackTimeoutMs));
+    void (async () => {
+      for await (const s of connection.status()) {
+        if (s.type === "reconnect") {
+          log.info("NATS connection back: replaying the spool");
+          d.poke();
+        } else if (s.type === "disconnect") log.warn("NATS connection lost: spooling events");
+      }
+    })();
+    d.poke();
+  };
+  if ("nc" in startup) {
+    reportStream(startup.stream);
+    attach(startup.nc);
+  } else {
+    log.warn({ url: config.nats.url }, "NATS is not reachable: accepting events into the spool until it is");
+    startup.connecting.then(
+      async (connection) => {
+        // Provision the stream before publishing; retry while it fails (e.g. a cluster
+        // still electing), reporting the reason through health.
+        while (!closed) {
+          try {
+            reportStream(await ensureStream(await jetstreamManager(connection), config.stream));
+            streamProblem = undefined;
+            log.info("NATS reachable and the stream ready: replaying the spool");
+            attach(connection);
+            return;
+          } catch (err) {
+            streamProblem = err instanceof Error ? err.message : String(err);
+            log.error({ err }, "cannot provision the event stream; retrying in 5 s");
+            await new Promise((resolve) => setTimeout(resolve, 5_000));
+          }
+        }
+        await connection.close();
+      },
+      (err: unknown) => log.error({ err }, "cannot connect to NATS"),
+    );
+  }
+  // An event JetStream would refuse for its size would block the spool's replay forever:
+  // refuse it at the door instead (stream max_msg_size and the server's max_payload).
+  const maxEnvelopeBytes = Math.min(
+    config.stream.maxMsgBytes > 0 ? config.stream.maxMsgBytes : Number.POSITIVE_INFINITY,
+    ("nc" in startup ? startup.nc.info?.max_payload : undefined) ?? 1024 * 1024,
+  );
   function ingestDeps() {
     return {
       delivery: d,
       metrics,
-      options: { subjectPrefix: config.stream.subjectPrefix, ...config.ingest },
+      options: {
+        subjectPrefix: config.stream.subjectPrefix,
+        maxBatchEvents: config.ingest.maxBatchEvents,
+        maxEventBytes: Math.min(config.ingest.maxEventBytes, maxEnvelopeBytes),
+      },
     };
   }
   registerHttpIngest(service.fastify, ingestDeps());
@@ -130,8 +198,14 @@ function build(
     name: "nats",
     check: () =>
       target.isConnected()
-        ? { healthy: true, detail: `connected to ${nc.getServer()}` }
-        : { healthy: false, detail: "not connected; events go to the spool" },
+        ? { healthy: true, detail: `connected to ${nc?.getServer()}` }
+        : {
+            healthy: false,
+            detail:
+              streamProblem === undefined
+                ? "not connected; events go to the spool"
+                : `stream not ready (${streamProblem}); events go to the spool`,
+          },
   });
   service.health.add({
     name: "spool",
@@ -145,8 +219,10 @@ function build(
   const deadLetter =
     config.deadLetter.subject === undefined
       ? undefined
-      : createNatsDeadLetterSink(nc, config.deadLetter.subject, (reason) =>
-          metrics.deadLettered.inc({ reason }),
+      : createNatsDeadLetterSink(
+          () => nc,
+          config.deadLetter.subject,
+          (reason) => metrics.deadLettered.inc({ reason }),
         );
   const udp = new Map<string, UdpListener>();
   const listenUdpAll = async () => {
@@ -160,6 +236,7 @@ function build(
         defaults: l,
         subjectPrefix: config.stream.subjectPrefix,
         maxDatagramBytes: config.udp.maxDatagramBytes,
+        maxEnvelopeBytes,
         delivery: d,
         metrics,
         deadLetter,
@@ -204,9 +281,17 @@ function build(
     name: "close NATS and the spool",
     order: DrainOrder.closeConnections,
     run: async () => {
+      closed = true;
       await d.close();
+      target.close?.();
       spool.close();
-      await nc.drain().catch(() => nc.close());
+      if (nc !== undefined) await nc.drain().catch(() => nc?.close());
+      // Still dialling: close the connection as soon as it exists.
+      else if ("connecting" in startup)
+        void startup.connecting.then(
+          (c) => c.close(),
+          () => {},
+        );
     },
   });
 
@@ -215,7 +300,6 @@ function build(
     metrics,
     delivery: d,
     spool,
-    nats: nc,
     udp,
     listenUdp: listenUdpAll,
     async listen() {

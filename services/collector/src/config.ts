@@ -20,6 +20,11 @@ export const configSchema = defineConfigSchema("collector", {
   nats: {
     url: string({ default: "nats://127.0.0.1:4222", description: "NATS server URL(s), comma-separated." }),
     ackTimeoutMs: integer({ default: 5_000, min: 1, description: "How long to wait for a PubAck, in ms." }),
+    startupWaitMs: integer({
+      default: 5_000,
+      min: 0,
+      description: "How long startup waits for NATS before accepting into the spool alone, in ms.",
+    }),
   },
   stream: {
     name: string({
@@ -77,6 +82,13 @@ export const configSchema = defineConfigSchema("collector", {
     }),
     maxAttempts: integer({ default: 3, min: 1, description: "Attempts per publish before spooling." }),
     retryBackoffMs: integer({ default: 100, min: 0, description: "First retry delay (doubles), in ms." }),
+    batchDelayMs: integer({
+      default: 5,
+      min: 0,
+      max: 1_000,
+      description:
+        "Events arriving within this many ms are published together (one socket write); 0 = per event-loop turn.",
+    }),
     replayBatch: integer({ default: 1_024, min: 1, description: "Spooled events replayed concurrently." }),
     replayRetryMs: integer({
       default: 500,

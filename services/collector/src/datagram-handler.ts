@@ -12,6 +12,8 @@ export interface DatagramHandlerOptions {
   readonly defaults: EnvelopeDefaults;
   readonly subjectPrefix: string;
   readonly maxDatagramBytes: number;
+  /** Largest envelope the stream takes (max_msg_size, max_payload). */
+  readonly maxEnvelopeBytes: number;
   readonly delivery: Delivery;
   readonly metrics: CollectorMetrics;
   readonly deadLetter?: DeadLetterSink | undefined;
@@ -26,13 +28,20 @@ export function createDatagramHandler(
   o: DatagramHandlerOptions,
 ): (datagram: Uint8Array, receivedAtMs: number) => void {
   const labels = { listener: o.listener };
+  // Label lookups once, not per datagram.
+  const received = o.metrics.datagramsReceived.labels(labels);
+  const receivedBytes = o.metrics.bytesReceived.labels(labels);
+  const decoded = o.metrics.eventsDecoded.labels(labels);
   const reject = (datagram: Uint8Array, reason: string, detail: string) => {
     o.metrics.decodeErrors.inc({ listener: o.listener, reason });
     o.deadLetter?.send(datagram, reason, o.listener, detail);
   };
+  const onRejected = (err: unknown) => {
+    if (!(err instanceof DeliveryRejectedError)) o.metrics.rejected.inc({ reason: "internal" });
+  };
   return (datagram, receivedAtMs) => {
-    o.metrics.datagramsReceived.inc(labels);
-    o.metrics.bytesReceived.inc(labels, datagram.length);
+    received.inc();
+    receivedBytes.inc(datagram.length);
     if (datagram.length > o.maxDatagramBytes) {
       reject(datagram, "oversize", `${datagram.length} bytes > ${o.maxDatagramBytes}`);
       return;
@@ -53,6 +62,14 @@ export function createDatagramHandler(
         return;
       }
       data = encodeEnvelope(envelope);
+      if (data.length > o.maxEnvelopeBytes) {
+        reject(
+          datagram,
+          "oversize",
+          `envelope of ${data.length} bytes > ${o.maxEnvelopeBytes} the stream takes`,
+        );
+        return;
+      }
       subject = `${o.subjectPrefix}.${envelope.eventType}`;
       msgId = envelope.eventId;
     } catch (err) {
@@ -60,10 +77,8 @@ export function createDatagramHandler(
       else reject(datagram, "decoder_failed", err instanceof Error ? err.message : String(err));
       return;
     }
-    o.metrics.eventsDecoded.inc(labels);
+    decoded.inc();
     // Rejections (spool full, draining) are counted by delivery; a datagram has no sender to tell.
-    o.delivery.submit({ subject, msgId, data, receivedAtMs }).catch((err: unknown) => {
-      if (!(err instanceof DeliveryRejectedError)) o.metrics.rejected.inc({ reason: "internal" });
-    });
+    o.delivery.accept({ subject, msgId, data, receivedAtMs }, onRejected);
   };
 }

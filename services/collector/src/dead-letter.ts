@@ -8,15 +8,18 @@ export interface DeadLetterSink {
 /**
  * Publishes rejected datagrams to a plain NATS subject (core publish, best effort: the
  * datagram was already counted as rejected; a stream on the subject makes it durable).
- * Headers: `Langtian-Reason`, `Langtian-Listener`, `Langtian-Detail`.
+ * Headers: `Langtian-Reason`, `Langtian-Listener`, `Langtian-Detail`. Nothing is sent before
+ * the first connection.
  */
 export function createNatsDeadLetterSink(
-  nc: NatsConnection,
+  connection: () => NatsConnection | undefined,
   subject: string,
   onSent: (reason: string) => void,
 ): DeadLetterSink {
   return {
     send(raw, reason, listener, detail) {
+      const nc = connection();
+      if (nc === undefined) return;
       const h = headers();
       h.set("Langtian-Reason", reason);
       h.set("Langtian-Listener", listener);

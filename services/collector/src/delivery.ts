@@ -16,6 +16,11 @@ export interface DeliveryOptions {
   readonly replayBatch: number;
   /** Pause after a failed replay round (and while disconnected). */
   readonly replayRetryMs: number;
+  /**
+   * How long submitted events are gathered before they are published together (one socket
+   * write for all of them); 0 publishes them at the end of the current event-loop turn.
+   */
+  readonly batchDelayMs?: number;
 }
 
 /** Where an accepted event ended up. */
@@ -29,6 +34,8 @@ const REJECT_MESSAGES: Record<RejectReason, string> = {
   spool_error: "the spool cannot be written",
   draining: "the collector is draining",
 };
+
+function ignore(): void {}
 
 /** Raised when an event cannot be accepted; the caller reports it (never silent). */
 export class DeliveryRejectedError extends Error {
@@ -60,6 +67,7 @@ export class Delivery {
   #closed = false;
   #stopped = false;
   #wake: (() => void) | undefined;
+  #cancelFlush: (() => void) | undefined;
   #idle: (() => void)[] = [];
   #pending: {
     event: OutboundEvent;
@@ -88,15 +96,41 @@ export class Delivery {
    */
   submit(event: OutboundEvent): Promise<DeliveryOutcome> {
     if (this.#closed) return Promise.reject(this.#reject("draining"));
-    return new Promise((resolve, reject) => {
-      this.#pending.push({ event, resolve, reject });
-      if (this.#pending.length === 1) setImmediate(() => this.#routePending());
-    });
+    return new Promise((resolve, reject) => this.#enqueue(event, resolve, reject));
   }
 
-  // Events submitted in one event-loop turn (e.g. the datagrams libuv read in one poll) are
-  // published together, so nats.js writes them to its socket in one write instead of one each.
+  /**
+   * Like {@link submit} for senders that cannot be answered (datagrams): no promise per
+   * event; `onRejected` gets what `submit` would have rejected with.
+   */
+  accept(event: OutboundEvent, onRejected: (err: unknown) => void): void {
+    if (this.#closed) onRejected(this.#reject("draining"));
+    else this.#enqueue(event, ignore, onRejected);
+  }
+
+  #enqueue(
+    event: OutboundEvent,
+    resolve: (outcome: DeliveryOutcome) => void,
+    reject: (err: unknown) => void,
+  ): void {
+    this.#pending.push({ event, resolve, reject });
+    if (this.#pending.length > 1) return;
+    const delayMs = this.#opts.batchDelayMs ?? 0;
+    if (delayMs > 0) {
+      const timer = setTimeout(() => this.#routePending(), delayMs);
+      this.#cancelFlush = () => clearTimeout(timer);
+    } else {
+      const immediate = setImmediate(() => this.#routePending());
+      this.#cancelFlush = () => clearImmediate(immediate);
+    }
+  }
+
+  // Events submitted within `batchDelayMs` (at least one event-loop turn) are published
+  // together, so nats.js writes them to its socket in one write instead of one each: on
+  // loopback a socket write cost more time than everything else done for an event.
   #routePending(): void {
+    this.#cancelFlush?.();
+    this.#cancelFlush = undefined;
     const batch = this.#pending;
     this.#pending = [];
     for (const p of batch) this.#route(p.event).then(p.resolve, p.reject);
@@ -109,26 +143,38 @@ export class Delivery {
     return this.#direct(event);
   }
 
-  async #direct(event: OutboundEvent): Promise<DeliveryOutcome> {
+  // The first attempt without async/await: it is every event's path and each await costs
+  // microtask turns; retries (rare) take the async path.
+  #direct(event: OutboundEvent): Promise<DeliveryOutcome> {
     this.#inFlight++;
-    this.#metrics.inFlight.inc();
-    try {
-      for (let attempt = 1; ; attempt++) {
-        try {
-          const ack = await this.#target.publish(event);
-          return this.#acknowledged(event, ack.duplicate);
-        } catch {
-          if (attempt >= this.#opts.maxAttempts || !this.#target.isConnected() || this.#stopped) break;
-          this.#metrics.publishRetries.inc();
-          await sleep(this.#opts.retryBackoffMs * 2 ** (attempt - 1));
-        }
+    return this.#target.publish(event).then(
+      (ack) => {
+        this.#settled();
+        return this.#acknowledged(event, ack.duplicate);
+      },
+      () => this.#retry(event).finally(() => this.#settled()),
+    );
+  }
+
+  /** After a failed first attempt: retries with backoff, then the spool. */
+  async #retry(event: OutboundEvent): Promise<DeliveryOutcome> {
+    for (let failed = 1; failed < this.#opts.maxAttempts; failed++) {
+      if (!this.#target.isConnected() || this.#stopped) break;
+      this.#metrics.publishRetries.inc();
+      await sleep(this.#opts.retryBackoffMs * 2 ** (failed - 1));
+      try {
+        const ack = await this.#target.publish(event);
+        return this.#acknowledged(event, ack.duplicate);
+      } catch {
+        // Counted as a retry by the next round, or spooled below.
       }
-      return await this.#toSpool(event, "publish_failed");
-    } finally {
-      this.#inFlight--;
-      this.#metrics.inFlight.dec();
-      if (this.#inFlight === 0) for (const resolve of this.#idle.splice(0)) resolve();
     }
+    return await this.#toSpool(event, "publish_failed");
+  }
+
+  #settled(): void {
+    this.#inFlight--;
+    if (this.#inFlight === 0) for (const resolve of this.#idle.splice(0)) resolve();
   }
 
   #acknowledged(event: OutboundEvent, duplicate: boolean): DeliveryOutcome {
@@ -226,11 +272,12 @@ export class Delivery {
 
   /**
    * Stops taking events, waits for in-flight publishes, then replays the spool until it
-   * is empty or `signal` aborts. Returns the events left in the spool (replayed at next start).
+   * is empty, NATS is unreachable or `signal` aborts. Returns the events left in the spool (replayed at next start).
    */
   async drain(signal?: AbortSignal): Promise<{ readonly spoolDepth: number }> {
     this.#closed = true;
-    // Route what was submitted before closing (routing runs on the next turn).
+    // Route what was submitted before closing (it may be waiting for its batch timer).
+    this.#routePending();
     await new Promise((resolve) => setImmediate(resolve));
     const aborted = new Promise<void>((resolve) => {
       if (signal?.aborted) resolve();
@@ -239,7 +286,8 @@ export class Delivery {
     if (this.#inFlight > 0) {
       await Promise.race([new Promise<void>((resolve) => this.#idle.push(resolve)), aborted]);
     }
-    while (this.#spool.depth > 0 && !signal?.aborted) {
+    // Without NATS the spool cannot shrink: leave it on disk for the next start.
+    while (this.#spool.depth > 0 && !signal?.aborted && this.#target.isConnected()) {
       this.#wake?.();
       await Promise.race([sleep(20), aborted]);
     }

@@ -44,6 +44,8 @@ export interface CollectorMetrics {
 export interface MetricProbes {
   readonly spool: () => { readonly depth: number; readonly bytes: number; readonly oldestAgeMs: number };
   readonly kernelUdp: () => KernelUdpStats | undefined;
+  /** Publishes awaiting a PubAck (read at scrape time rather than counted twice per event). */
+  readonly inFlight?: () => number;
 }
 
 /** Registers the collector's metrics (names get the factory's `langtian_collector_` prefix). */
@@ -107,7 +109,14 @@ export function createCollectorMetrics(m: MetricFactory, probes?: MetricProbes):
       help: "Accepted-for-decoding events the collector could not take (spool_full, draining).",
       labelNames: ["reason"],
     }),
-    inFlight: m.gauge({ name: "publishes_in_flight", help: "Publishes waiting for their PubAck." }),
+    inFlight: m.gauge({
+      name: "publishes_in_flight",
+      help: "Publishes waiting for their PubAck.",
+      collect() {
+        const inFlight = probes?.inFlight?.();
+        if (inFlight !== undefined) this.set(inFlight);
+      },
+    }),
     sourceReadLatency: m.histogram({
       name: "source_read_latency_seconds",
       help: "Time from receiving an event to its JetStream PubAck.",

@@ -90,3 +90,58 @@ describe("NATS outage (dedicated nats-server)", () => {
     }
   });
 });
+
+describe("NATS down at startup (dedicated nats-server)", () => {
+  let server: NatsServer;
+  let app: CollectorApp | undefined;
+
+  before(async () => {
+    server = await startNats();
+    await server.stop();
+  });
+
+  after(async () => {
+    await app?.close();
+    await server?.stop();
+  });
+
+  it("starts anyway, spools what it accepts, and delivers it once NATS and the stream are up", async () => {
+    const config = isolatedConfig(server.url, {
+      nats: { url: server.url, ackTimeoutMs: 2_000, startupWaitMs: 200 },
+    });
+    app = await createApp(config, { logDestination: quietLog });
+    await app.listen();
+    const ready = await app.service.fastify.inject({ method: "GET", url: "/readyz" });
+    assert.equal(ready.statusCode, 503);
+    const port = app.udp.get("device-frame")?.port ?? assert.fail();
+    const report = await runSimulator({
+      host: "127.0.0.1",
+      port,
+      format: "device-frame",
+      count: 300,
+      ratePerSec: 2_000,
+    });
+    const spool = app.spool;
+    await waitFor(async () => (spool.depth === report.sent ? true : undefined), {
+      what: "all in the spool",
+      timeoutMs: 30_000,
+    });
+
+    await server.start();
+    const nc = await connectTo(server.url);
+    try {
+      await waitForStreamCount(nc, config.stream.name, report.sent, 120_000);
+      const messages = await readStream(nc, config.stream.name);
+      assert.equal(new Set(messages.map((m) => m.envelope.eventId)).size, report.sent);
+      await waitFor(
+        async () =>
+          (await app?.service.fastify.inject({ method: "GET", url: "/readyz" }))?.statusCode === 200
+            ? true
+            : undefined,
+        { what: "ready once NATS is up", timeoutMs: 30_000 },
+      );
+    } finally {
+      await nc.close();
+    }
+  });
+});

@@ -131,4 +131,29 @@ describe("push ingest (real nats-server)", () => {
     assert.equal(response.statusCode, 400);
     assert.equal(response.json().code, "invalid_argument");
   });
+
+  it("refuses events larger than the stream takes instead of letting them block the spool", async () => {
+    const small = await createApp(isolatedConfig(await testNatsUrl(), { stream: { maxMsgBytes: 1_024 } }), {
+      logDestination: quietLog,
+    });
+    try {
+      const big = valid();
+      big.payload = new Uint8Array(2_000);
+      const request = create(IngestRequestSchema, { events: [big, valid()] });
+      const response = await small.service.fastify.inject({
+        method: "POST",
+        url: "/langtian.collector.v1.CollectorService/Ingest",
+        headers: { "content-type": "application/json" },
+        payload: JSON.stringify(toJson(IngestRequestSchema, request)),
+      });
+      const body = response.json();
+      assert.equal(body.acceptedCount, 1);
+      assert.deepEqual(
+        body.errors.map((e: { index?: number; code: string }) => [e.index ?? 0, e.code]),
+        [[0, "too_large"]],
+      );
+    } finally {
+      await small.close();
+    }
+  });
 });

@@ -1,3 +1,4 @@
+import { readFile } from "node:fs/promises";
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { devicePayloadRegistry } from "@langtian/envelope";
 import { createServiceApp, DrainOrder, type ServiceApp } from "@langtian/service-kit";
@@ -6,6 +7,7 @@ import pkg from "../package.json" with { type: "json" };
 import { type LakeWriterConfig, lakeConfigOf, lakeWriterConfigSchema } from "./config.ts";
 import { createIngestLoop, type IngestLoop } from "./ingest/ingest-loop.ts";
 import type { Source } from "./ingest/source.ts";
+import { createJetStreamSource } from "./jetstream/jetstream-source.ts";
 import { createKafkaSource } from "./kafka/kafka-source.ts";
 import { createBatchWriter } from "./lake/batch-writer.ts";
 import { DEFAULT_TIERS, runMaintenance } from "./lake/maintenance.ts";
@@ -14,6 +16,7 @@ import { ensureStateSchema } from "./lake/partition-ledger.ts";
 import { createLakeWriterMetrics, type LakeWriterMetrics } from "./metrics.ts";
 import { provisionDuckdbExtensions } from "./provision/provision-extensions.ts";
 import { createTableManager } from "./tables/table-manager.ts";
+import { parsePipeline } from "./transforms/pipeline.ts";
 
 /** Optional collaborators, for tests. */
 export interface LakeWriterDeps {
@@ -110,6 +113,13 @@ export function createApp(config: LakeWriterConfig, deps: LakeWriterDeps = {}): 
 
   function createSource(): Source {
     if (deps.source) return deps.source;
+    if (config.source === "jetstream") {
+      return createJetStreamSource({
+        url: config.jetstream.url,
+        stream: config.jetstream.stream,
+        filterSubjects: config.jetstream.filterSubjects,
+      });
+    }
     return createKafkaSource({
       bootstrap: config.kafka.bootstrap.join(","),
       topics: config.kafka.topics,
@@ -128,6 +138,10 @@ export function createApp(config: LakeWriterConfig, deps: LakeWriterDeps = {}): 
     failed,
     lake: () => lake,
     async start() {
+      // A bad pipeline file fails the start with every problem listed, before anything is read.
+      const pipeline = config.pipelineFile
+        ? parsePipeline(await readFile(config.pipelineFile, "utf8"))
+        : { transforms: [], windows: [] };
       lake = await openLake(lakeConfigOf(config), await provisionDuckdbExtensions());
       probe = await lake.connect();
       const connection = await lake.connect();
@@ -139,6 +153,8 @@ export function createApp(config: LakeWriterConfig, deps: LakeWriterDeps = {}): 
           connection,
           tables: createTableManager(connection),
           maxCommitRetries: config.batch.maxCommitRetries,
+          transforms: pipeline.transforms,
+          windows: pipeline.windows,
         }),
         connection,
         owner,
@@ -158,6 +174,10 @@ export function createApp(config: LakeWriterConfig, deps: LakeWriterDeps = {}): 
             metrics.observer.commitFailed?.(err);
             logger.error({ err }, "lake commit failed; reading again from the lake's positions");
           },
+          pollFailed(err) {
+            metrics.pollFailures.inc();
+            logger.warn({ err }, "reading the source failed; retrying");
+          },
           assigned(partitions) {
             metrics.observer.assigned?.(partitions);
             logger.info({ partitions }, "partitions assigned");
@@ -168,6 +188,28 @@ export function createApp(config: LakeWriterConfig, deps: LakeWriterDeps = {}): 
         logger.fatal({ err }, "ingest loop stopped");
         rejectFailed(err);
       });
+      if (config.maintenance.intervalMs > 0) {
+        const maintenanceConnection = await lake.connect();
+        maintenanceTimer = setInterval(() => {
+          // One run at a time; a slow run simply delays the next one.
+          maintenanceRun ??= runMaintenance(maintenanceConnection, {
+            tiers: DEFAULT_TIERS,
+            snapshotRetentionMs: config.maintenance.snapshotRetentionMs,
+            fileCleanupDelayMs: config.maintenance.fileCleanupDelayMs,
+          })
+            .then((report) => {
+              metrics.maintenanceRuns.inc();
+              logger.info(report, "lake maintenance done");
+            })
+            .catch((err: unknown) => {
+              metrics.maintenanceFailures.inc();
+              logger.warn({ err }, "lake maintenance failed; retried next interval");
+            })
+            .finally(() => {
+              maintenanceRun = undefined;
+            });
+        }, config.maintenance.intervalMs);
+      }
       logger.info(
         { owner, catalog: config.lake.catalog, dataPath: config.lake.dataPath },
         "lake writer started",

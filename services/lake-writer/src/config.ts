@@ -114,7 +114,7 @@ export const lakeWriterConfigSchema = defineConfigSchema("lake-writer", {
   },
   pipelineFile: string({
     optional: true,
-    description: "YAML file of SQL transforms and windows (see README).",
+    description: "YAML file of SQL transforms run over each batch (see README).",
   }),
   maintenance: {
     intervalMs: integer({

@@ -109,6 +109,8 @@ describe("lake writer process (main.ts)", () => {
       },
       { what: "no lag on any partition", timeoutMs: 120_000 },
     );
+    const ready = await fetch(`${last.url}/readyz`);
+    assert.equal(ready.status, 200, await ready.text());
     last.process.kill("SIGTERM");
     assert.equal(await last.exited, 0);
     const lake = await openLake(

@@ -14,6 +14,8 @@ export interface LakeWriterMetrics {
   partitionLag: Gauge<"partition">;
   ownedPartitions: Gauge;
   maintenanceRuns: Counter;
+  pollFailures: Counter;
+  lateEvents: Counter;
   maintenanceFailures: Counter;
   /** Feeds the counters from the ingest loop. */
   observer: IngestObserver;
@@ -74,7 +76,17 @@ export function createLakeWriterMetrics(
     name: "maintenance_failures_total",
     help: "Lake maintenance runs that failed (retried at the next interval).",
   });
+  const pollFailures = metrics.counter({
+    name: "poll_failures_total",
+    help: "Failed reads from the source (retried).",
+  });
+  const lateEvents = metrics.counter({
+    name: "late_events_total",
+    help: "Events too late for their window (kept in their table, not aggregated).",
+  });
   return {
+    lateEvents,
+    pollFailures,
     maintenanceRuns,
     maintenanceFailures,
     rowsWritten,
@@ -92,6 +104,7 @@ export function createLakeWriterMetrics(
         batchesWritten.inc();
         if (info.deadLetters > 0) deadLetters.inc(info.deadLetters);
         if (info.conflicts > 0) commitConflicts.inc(info.conflicts);
+        if (info.lateEvents > 0) lateEvents.inc(info.lateEvents);
         flushLatency.observe(info.latencyMs / 1000);
       },
       fenced(partitions) {

@@ -128,7 +128,7 @@ function createNodes(
 ): KafkaNode[] {
   const count = clientPorts.length;
   const voters = controllerPorts.map((p, i) => `${i + 1}@127.0.0.1:${p}`).join(",");
-  const clusterId = randomBytes(16).toString("base64url");
+  const clusterId = newClusterId();
   return clientPorts.map((port, i) => {
     const nodeId = i + 1;
     if (controllerPorts[i] === undefined) throw new RangeError("need one controller port per broker");
@@ -283,5 +283,16 @@ async function waitForBrokers(nodes: KafkaNode[], expected: number, timeoutMs: n
       }
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
+  }
+}
+
+/**
+ * A random Kafka cluster id (16 bytes, base64url, as Kafka's own `Uuid`). One that starts
+ * with "-" is drawn again: the storage tool's argument parser would read it as an option.
+ */
+function newClusterId(): string {
+  for (;;) {
+    const id = randomBytes(16).toString("base64url");
+    if (!id.startsWith("-")) return id;
   }
 }

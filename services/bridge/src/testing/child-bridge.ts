@@ -1,3 +1,4 @@
+import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { freePort, type ServerProcess, spawnServer, tempDir, waitFor } from "@langtian/testing";
@@ -17,7 +18,10 @@ export interface ChildBridge {
  * Runs `main.ts` with `env` as a child (own process group, killed if the test process dies)
  * and waits until `/readyz` answers 200.
  */
-export async function startChildBridge(env: Record<string, string>, args: string[] = []): Promise<ChildBridge> {
+export async function startChildBridge(
+  env: Record<string, string>,
+  args: string[] = [],
+): Promise<ChildBridge> {
   const port = await freePort();
   const dir = tempDir("bridge-child");
   const child = spawnServer({
@@ -51,4 +55,19 @@ export async function startChildBridge(env: Record<string, string>, args: string
       return sum;
     },
   };
+}
+
+/** Runs `main.ts provision` with `env` as a child process; resolves with its JSON report. */
+export function runProvisionCli(env: Record<string, string>): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      process.execPath,
+      [mainScript, "provision"],
+      { env: { ...process.env, ...env } },
+      (err, stdout, stderr) => {
+        if (err) reject(new Error(`provision failed: ${stderr}`, { cause: err }));
+        else resolve(JSON.parse(stdout.trim().split("\n").at(-1) ?? "null"));
+      },
+    );
+  });
 }

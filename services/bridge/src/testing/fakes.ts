@@ -2,7 +2,10 @@ import { createEnvelope, encodeEnvelope, uuidv7 } from "@langtian/envelope";
 import type { InboundMessage, OutboundRecord, RecordSink } from "../pipeline.ts";
 
 /** What happened to a fake JetStream message. */
-export type Outcome = { kind: "ack" } | { kind: "nak"; delayMs: number | undefined } | { kind: "term"; reason: string };
+export type Outcome =
+  | { kind: "ack" }
+  | { kind: "nak"; delayMs: number | undefined }
+  | { kind: "term"; reason: string };
 
 /** A JetStream message double that records ack/nak/term/working calls. */
 export interface FakeMessage extends InboundMessage {
@@ -37,7 +40,13 @@ export function fakeMessage(
 
 /** Encodes a valid envelope for tests (the shared builder validates it). */
 export function envelopeBytes(
-  fields: { eventId?: string; partitionKey?: string; sourceSystem?: string; payload?: Uint8Array; eventMs?: number } = {},
+  fields: {
+    eventId?: string;
+    partitionKey?: string;
+    sourceSystem?: string;
+    payload?: Uint8Array;
+    eventMs?: number;
+  } = {},
 ): Uint8Array {
   return encodeEnvelope(
     createEnvelope({

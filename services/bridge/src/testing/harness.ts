@@ -10,7 +10,11 @@ import { BridgeHeaders } from "../mapping.ts";
  */
 
 /** Encodes one valid test envelope. */
-export function testEnvelope(opts: { eventId: string; partitionKey: string; payloadBytes: number }): Uint8Array {
+export function testEnvelope(opts: {
+  eventId: string;
+  partitionKey: string;
+  payloadBytes: number;
+}): Uint8Array {
   return encodeEnvelope(
     createEnvelope({
       eventId: opts.eventId,
@@ -72,7 +76,9 @@ export async function publishEvents(js: JetStreamClient, options: PublishOptions
     h.set(BridgeHeaders.natsMsgId, eventId);
     const t = performance.now();
     const p = js
-      .publish(options.subject, testEnvelope({ eventId, partitionKey: key, payloadBytes }), { msgID: eventId })
+      .publish(options.subject, testEnvelope({ eventId, partitionKey: key, payloadBytes }), {
+        msgID: eventId,
+      })
       .then(() => {
         options.onPublished?.(eventId, t);
       })
@@ -117,7 +123,11 @@ export async function readTopic(options: ReadTopicOptions): Promise<KafkaTally> 
     groupId: `tally-${uuidv7()}`,
     clientId: "langtian-bridge-tally",
     bootstrapBrokers: options.bootstrap.split(","),
-    deserializers: { key: stringDeserializer, headerKey: stringDeserializer, headerValue: stringDeserializer },
+    deserializers: {
+      key: stringDeserializer,
+      headerKey: stringDeserializer,
+      headerValue: stringDeserializer,
+    },
     maxWaitTime: 100,
     retries: Number.MAX_SAFE_INTEGER,
     retryDelay: 500,
@@ -140,7 +150,11 @@ export async function readTopic(options: ReadTopicOptions): Promise<KafkaTally> 
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => {
           waiters.delete(check);
-          reject(new Error(`Kafka tally: condition not met in ${timeoutMs} ms (total ${total}, dups ${duplicates})`));
+          reject(
+            new Error(
+              `Kafka tally: condition not met in ${timeoutMs} ms (total ${total}, dups ${duplicates})`,
+            ),
+          );
         }, timeoutMs);
         const check = () => {
           if (!predicate(tally)) return;
@@ -163,8 +177,8 @@ export async function readTopic(options: ReadTopicOptions): Promise<KafkaTally> 
     if (seen > 0) duplicates++;
     counts.set(eventId, seen + 1);
     const key = record.key ?? "";
-    let order = orderByKey.get(key);
-    if (order === undefined) orderByKey.set(key, (order = []));
+    const order = orderByKey.get(key) ?? [];
+    if (order.length === 0) orderByKey.set(key, order);
     order.push(eventId);
     if (options.keepRecords) records.push(record);
     options.onRecord?.(eventId, record);

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { fromBinary } from "@bufbuild/protobuf";
-import { TelemetrySchema } from "@langtian/proto";
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { ReadingSchema, TelemetrySchema } from "@langtian/proto";
+import { encodeDeviceFrame } from "../device-frame.ts";
 import { encodeDeviceMessage } from "../simulator/device-messages.ts";
 import { createDefaultDecoders, DecodeError } from "./index.ts";
 
@@ -52,6 +53,34 @@ describe("built-in decoders", () => {
     assert.equal(telemetry.deviceId, "d-1");
     assert.equal(telemetry.readings[0]?.metric, "temperature");
     assert.deepEqual(telemetry.readings[0]?.value, { case: "doubleValue", value: 22.25 });
+  });
+
+  it("device-frame payload bytes equal protobuf-es' own encoding for every reading type", () => {
+    const frame = encodeDeviceFrame({
+      deviceId: "d-2",
+      sequence: 2n ** 63n,
+      timestampMs: 0,
+      readings: [
+        { name: "t", type: "float64", value: -1.5 },
+        { name: "n", type: "int64", value: -(2n ** 40n) },
+        { name: "b", type: "bool", value: true },
+        { name: "s", type: "string", value: "mode ü" },
+      ],
+    });
+    const expected = toBinary(
+      TelemetrySchema,
+      create(TelemetrySchema, {
+        deviceId: "d-2",
+        sequence: 2n ** 63n,
+        readings: [
+          create(ReadingSchema, { metric: "t", value: { case: "doubleValue", value: -1.5 } }),
+          create(ReadingSchema, { metric: "n", value: { case: "intValue", value: -(2n ** 40n) } }),
+          create(ReadingSchema, { metric: "b", value: { case: "boolValue", value: true } }),
+          create(ReadingSchema, { metric: "s", value: { case: "stringValue", value: "mode ü" } }),
+        ],
+      }),
+    );
+    assert.deepEqual(decode("device-frame", frame).payload, expected);
   });
 
   it("envelope keeps the device's fields", () => {

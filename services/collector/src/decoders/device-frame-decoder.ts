@@ -1,5 +1,5 @@
-import { create, toBinary } from "@bufbuild/protobuf";
-import { type Reading as ProtoReading, ReadingSchema, TelemetrySchema } from "@langtian/proto";
+import { toBinary } from "@bufbuild/protobuf";
+import { type Reading as ProtoReading, Quality, ReadingSchema, TelemetrySchema } from "@langtian/proto";
 import { DeviceFrameError, decodeDeviceFrame, type Reading } from "../device-frame.ts";
 import { type DecodedEvent, DecodeError, type Decoder } from "./decoder.ts";
 
@@ -18,13 +18,15 @@ export function createDeviceFrameDecoder(): Decoder {
         if (cause instanceof DeviceFrameError) throw new DecodeError(cause.reason, cause.message, { cause });
         throw cause;
       }
-      const telemetry = create(TelemetrySchema, {
+      // Literals rather than create(): this runs once per datagram and create() walks the schema.
+      const payload = toBinary(TelemetrySchema, {
+        $typeName: TelemetrySchema.typeName,
         deviceId: frame.deviceId,
         sequence: frame.sequence,
         readings: frame.readings.map(toProtoReading),
       });
       return {
-        payload: toBinary(TelemetrySchema, telemetry),
+        payload,
         payloadType: TelemetrySchema.typeName,
         deviceId: frame.deviceId,
         sequence: frame.sequence.toString(),
@@ -35,14 +37,24 @@ export function createDeviceFrameDecoder(): Decoder {
 }
 
 function toProtoReading(r: Reading): ProtoReading {
+  return {
+    $typeName: ReadingSchema.typeName,
+    metric: r.name,
+    value: toProtoValue(r),
+    unit: "",
+    quality: Quality.UNSPECIFIED,
+  };
+}
+
+function toProtoValue(r: Reading): ProtoReading["value"] {
   switch (r.type) {
     case "float64":
-      return create(ReadingSchema, { metric: r.name, value: { case: "doubleValue", value: r.value } });
+      return { case: "doubleValue", value: r.value };
     case "int64":
-      return create(ReadingSchema, { metric: r.name, value: { case: "intValue", value: r.value } });
+      return { case: "intValue", value: r.value };
     case "bool":
-      return create(ReadingSchema, { metric: r.name, value: { case: "boolValue", value: r.value } });
+      return { case: "boolValue", value: r.value };
     case "string":
-      return create(ReadingSchema, { metric: r.name, value: { case: "stringValue", value: r.value } });
+      return { case: "stringValue", value: r.value };
   }
 }

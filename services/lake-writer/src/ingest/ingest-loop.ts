@@ -2,7 +2,7 @@ import type { Registry } from "@bufbuild/protobuf";
 import type { DuckDBConnection } from "@duckdb/node-api";
 import type { BatchWriter, LakeBatch } from "../lake/batch-writer.ts";
 import { PartitionFencedError } from "../lake/lake-transaction.ts";
-import { claimPartition, type PartitionLease } from "../lake/partition-ledger.ts";
+import { claimPartition, type PartitionKey, type PartitionLease } from "../lake/partition-ledger.ts";
 import { createBatchBuilder } from "../tables/batch-builder.ts";
 import { routeRecord } from "../tables/event-tables.ts";
 import type { Source } from "./source.ts";
@@ -23,9 +23,11 @@ export interface IngestObserver {
     tables: number;
     latencyMs: number;
     conflicts: number;
+    lateEvents: number;
   }): void;
   fenced?(partitions: readonly string[]): void;
   commitFailed?(err: unknown): void;
+  pollFailed?(err: unknown): void;
   assigned?(partitions: readonly string[]): void;
 }
 
@@ -39,8 +41,6 @@ export interface IngestLoopOptions {
   owner: string;
   registry: Registry;
   limits: BatchLimits;
-  /** Optional transform step: rewrites the batch (SQL transforms, windows) before commit. */
-  transform?: (batch: LakeBatch) => Promise<LakeBatch>;
   observer?: IngestObserver;
   /** Pause after a failed commit before reading again. Default 1000 ms. */
   retryDelayMs?: number;
@@ -120,11 +120,10 @@ export function createIngestLoop(options: IngestLoopOptions): IngestLoop {
       const lease = leases.get(partition);
       return lease ? [{ partition, lease, nextPosition }] : [];
     });
-    let batch: LakeBatch = {
+    const batch: LakeBatch = {
       tables: batchBuilder.build(),
       positions: entries.map(({ lease, nextPosition }) => ({ lease, nextPosition })),
     };
-    if (options.transform) batch = await options.transform(batch);
     const result = await writer.write(batch);
     for (const { partition, lease, nextPosition } of entries) {
       const current = leases.get(partition);
@@ -136,6 +135,7 @@ export function createIngestLoop(options: IngestLoopOptions): IngestLoop {
       tables: batch.tables.length,
       latencyMs: performance.now() - started,
       conflicts: result.conflicts,
+      lateEvents: result.lateEvents,
     });
     await source
       .afterCommit(new Map(entries.map((e) => [e.partition, e.nextPosition])))
@@ -154,19 +154,46 @@ export function createIngestLoop(options: IngestLoopOptions): IngestLoop {
       },
     });
     running = true;
+    /** Ledger keys by partition id: built once, not once per record (and shared by its rows). */
+    const keys = new Map<string, PartitionKey>();
+    const keyOf = (partition: string): PartitionKey => {
+      let key = keys.get(partition);
+      if (!key) {
+        key = source.keyOf(partition);
+        keys.set(partition, key);
+      }
+      return key;
+    };
     let builder = createBatchBuilder();
     let reached = new Map<string, bigint>();
     let bytes = 0;
     let openedAt = 0;
-    /** Commits the open batch; false when it was dropped (fenced or failed) and positions rewound. */
-    const flush = async (): Promise<boolean> => {
+    /**
+     * The commit in flight, if any: the loop reads and routes the next batch meanwhile.
+     * Resolves false when that commit was dropped (fenced or failed) and positions rewound.
+     */
+    let inFlight: Promise<boolean> | undefined;
+    /** Bumped by every rewind: a batch opened before it was built on positions that no longer hold. */
+    let generation = 0;
+    let openGeneration = 0;
+    const resetOpenBatch = () => {
+      builder = createBatchBuilder();
+      reached = new Map();
+      bytes = 0;
+      openedAt = 0;
+      openGeneration = generation;
+    };
+    const commitDetached = async (
+      batchBuilder: typeof builder,
+      batchReached: typeof reached,
+    ): Promise<boolean> => {
       try {
-        await commit(builder, reached);
+        await commit(batchBuilder, batchReached);
         return true;
       } catch (err) {
         if (err instanceof PartitionFencedError) {
           observer?.fenced?.(err.partitions);
-          // Another writer owns these now; forget every lease and let the group tell us again.
+          // Another writer owns these now; forget them and let the group tell us again.
           for (const partition of [...leases.keys()]) {
             const key = source.keyOf(partition);
             if (err.partitions.includes(`${key.source}/${key.partition}`)) {
@@ -176,81 +203,124 @@ export function createIngestLoop(options: IngestLoopOptions): IngestLoop {
           }
         } else {
           observer?.commitFailed?.(err);
-          await sleep(options.retryDelayMs ?? 1000, abortController.signal);
         }
+        generation++;
         rewind();
+        if (!(err instanceof PartitionFencedError))
+          await sleep(options.retryDelayMs ?? 1000, abortController.signal);
         return false;
-      } finally {
-        builder = createBatchBuilder();
-        reached = new Map();
-        bytes = 0;
-        openedAt = 0;
       }
     };
-    while (!aborted) {
-      if (fatal) throw fatal;
-      if (pendingAssignment) {
-        // Commit what we have while we may still own it; a fenced commit is simply dropped.
-        if (reached.size > 0) await flush();
-        const partitions = pendingAssignment;
-        pendingAssignment = undefined;
+    /** Waits for the commit in flight; false when it failed (the open batch is then stale). */
+    const settle = async (): Promise<boolean> => {
+      const pending = inFlight;
+      inFlight = undefined;
+      return pending ? pending : true;
+    };
+    /**
+     * Hands the open batch to a new commit once the previous one succeeded. Returns false
+     * when the previous commit failed: the open batch, built on top of it, is dropped.
+     */
+    const flush = async (): Promise<boolean> => {
+      const ok = await settle();
+      if (!ok || openGeneration !== generation) {
+        resetOpenBatch();
+        return false;
+      }
+      if (reached.size > 0) inFlight = commitDetached(builder, reached);
+      resetOpenBatch();
+      return true;
+    };
+    const flushAndSettle = async (): Promise<void> => {
+      await flush();
+      await settle();
+    };
+    try {
+      while (!aborted) {
+        if (fatal) throw fatal;
+        if (pendingAssignment) {
+          // Commit what we have while we may still own it; a fenced commit is simply dropped.
+          await flushAndSettle();
+          const partitions = pendingAssignment;
+          pendingAssignment = undefined;
+          try {
+            await applyAssignment(partitions);
+          } catch (err) {
+            observer?.commitFailed?.(err);
+            pendingAssignment ??= partitions;
+            await sleep(options.retryDelayMs ?? 1000, abortController.signal);
+            continue;
+          }
+          resetOpenBatch();
+        }
+        if (draining) {
+          await flushAndSettle();
+          break;
+        }
+        if (readPositions.size === 0) {
+          await settle();
+          if (readPositions.size > 0 || pendingAssignment || draining || aborted) continue;
+          await new Promise<void>((resolve) => {
+            wake = resolve;
+          });
+          continue;
+        }
+        let polled: Awaited<ReturnType<Source["poll"]>>;
         try {
-          await applyAssignment(partitions);
+          polled = await source.poll(readPositions, abortController.signal);
         } catch (err) {
-          observer?.commitFailed?.(err);
-          pendingAssignment ??= partitions;
+          // Broker or server unreachable for a moment: read again from the same positions.
+          observer?.pollFailed?.(err);
           await sleep(options.retryDelayMs ?? 1000, abortController.signal);
           continue;
         }
-      }
-      if (draining) {
-        if (reached.size > 0) await flush();
-        break;
-      }
-      if (readPositions.size === 0) {
-        await new Promise<void>((resolve) => {
-          wake = resolve;
-        });
-        continue;
-      }
-      const polled = await source.poll(readPositions, abortController.signal);
-      if (aborted) break;
-      const advance = (partition: string, position: bigint) => {
-        if (position > (readPositions.get(partition) ?? 0n)) {
-          readPositions.set(partition, position);
-          reached.set(partition, position);
+        if (aborted) break;
+        if (openGeneration !== generation) {
+          // A commit failed while we polled: drop what was built on it and read again.
+          resetOpenBatch();
+          continue;
         }
-      };
-      const full = () => builder.rows >= limits.maxBatchRows || bytes >= limits.maxBatchBytes;
-      let rejected = false;
-      for (const record of polled.records) {
-        const expected = readPositions.get(record.partition);
-        if (expected === undefined || record.position < expected) continue;
-        const key = source.keyOf(record.partition);
-        builder.add(
-          routeRecord(
-            record.value,
-            { source: key.source, partition: key.partition, position: record.position },
-            registry,
-          ),
-        );
-        bytes += record.value.byteLength;
-        advance(record.partition, record.position + 1n);
-        if (openedAt === 0) openedAt = performance.now();
-        if (full() && !(await flush())) {
-          // Positions were rewound to the lake's: the rest of this poll is read again.
-          rejected = true;
-          break;
+        const advance = (partition: string, position: bigint) => {
+          if (position > (readPositions.get(partition) ?? 0n)) {
+            readPositions.set(partition, position);
+            reached.set(partition, position);
+          }
+        };
+        const full = () => builder.rows >= limits.maxBatchRows || bytes >= limits.maxBatchBytes;
+        let rejected = false;
+        for (const record of polled.records) {
+          const expected = readPositions.get(record.partition);
+          if (expected === undefined || record.position < expected) continue;
+          const key = keyOf(record.partition);
+          builder.add(
+            routeRecord(
+              record.value,
+              { source: key.source, partition: key.partition, position: record.position },
+              registry,
+            ),
+          );
+          bytes += record.value.byteLength;
+          advance(record.partition, record.position + 1n);
+          if (openedAt === 0) openedAt = performance.now();
+          if (full() && !(await flush())) {
+            // Positions were rewound to the lake's: the rest of this poll is read again.
+            rejected = true;
+            break;
+          }
         }
+        if (!rejected && !aborted) {
+          // Past the last record: Kafka transaction markers also take offsets.
+          for (const [partition, position] of polled.reached) {
+            if (leases.has(partition)) advance(partition, position);
+          }
+          if (reached.size > 0 && openedAt === 0) openedAt = performance.now();
+        }
+        const due = full() || (openedAt > 0 && performance.now() - openedAt >= limits.flushIntervalMs);
+        if (due && reached.size > 0) await flush();
       }
-      if (!rejected && !aborted) {
-        // Past the last record: Kafka transaction markers also take offsets.
-        for (const [partition, position] of polled.reached)
-          if (leases.has(partition)) advance(partition, position);
-        if (reached.size > 0 && openedAt === 0) openedAt = performance.now();
-      }
-      const due = full() || (openedAt > 0 && performance.now() - openedAt >= limits.flushIntervalMs);
-      if (due && reached.size > 0) await flush();
+    } finally {
+      // Never leave a commit running behind the caller's back (abort included).
+      await inFlight?.catch(() => false);
     }
   }
 
@@ -269,6 +339,8 @@ export function createIngestLoop(options: IngestLoopOptions): IngestLoop {
     async drain() {
       draining = true;
       notify();
+      // Still waiting for the source to start (e.g. a topic not created yet): stop waiting.
+      if (!running) await source.close().catch(() => undefined);
       await done.catch(() => undefined);
     },
     async abort() {

@@ -74,7 +74,17 @@ export function createKafkaSource(options: KafkaSourceOptions): Source {
         listener.onAssignment(ids);
       });
       for (const topic of options.topics) consumer.topics.track(topic);
-      await ensureMetadata();
+      // Topics may not exist yet (the bridge creates them): wait for them instead of failing.
+      for (;;) {
+        try {
+          await ensureMetadata(true);
+          break;
+        } catch (err) {
+          if (closed) throw err;
+          if (!/unknown topic/i.test(String((err as Error).message))) throw err;
+          await new Promise((resolve) => setTimeout(resolve, 1000));
+        }
+      }
       await consumer.joinGroup({});
     },
 
@@ -125,11 +135,10 @@ export function createKafkaSource(options: KafkaSourceOptions): Source {
             });
           } catch (err) {
             if (closed || signal.aborted) return;
-            // Leader moved or the offset left retention: refresh metadata and let the loop retry.
+            // A moved leader heals with fresh metadata; the loop counts the failure and retries.
+            // An offset that left retention keeps failing, visibly: the writer never skips data.
             await ensureMetadata(true).catch(() => undefined);
-            await repairOutOfRange(err, positions, result);
-            await new Promise((resolve) => setTimeout(resolve, 200));
-            return;
+            throw err;
           }
           for (const topicResponse of response.responses) {
             const topic = topicIds.get(topicResponse.topicId);
@@ -199,29 +208,4 @@ export function createKafkaSource(options: KafkaSourceOptions): Source {
       await consumer.close(true).catch(() => undefined);
     },
   };
-
-  /**
-   * When the lake's position is older than the log start (retention deleted unread data),
-   * there is nothing to read there: continue at the log start. Positions are only moved
-   * through `reached`, so the jump is committed with the next batch.
-   */
-  async function repairOutOfRange(err: unknown, positions: ReadonlyMap<string, bigint>, result: PollResult) {
-    if (!/out of range/i.test(String((err as Error)?.message ?? "") + JSON.stringify(err, replacer))) return;
-    for (const id of positions.keys()) {
-      const { topic, partition } = parsePartitionId(id);
-      const offsets = await consumer.listOffsets({
-        topics: [topic],
-        partitions: { [topic]: [partition] },
-        timestamp: ListOffsetTimestamps.EARLIEST,
-      });
-      const earliest = offsets.get(topic)?.[partition];
-      const position = positions.get(id);
-      if (earliest !== undefined && position !== undefined && earliest > position)
-        result.reached.set(id, earliest);
-    }
-  }
-}
-
-function replacer(_key: string, value: unknown): unknown {
-  return typeof value === "bigint" ? value.toString() : value;
 }

@@ -1,9 +1,12 @@
 import { type DuckDBConnection, DuckDBDataChunk } from "@duckdb/node-api";
-import type { TableManager, TableSpec } from "../tables/table-manager.ts";
+import bindings from "@duckdb/node-bindings";
+import type { SqlColumn, TableManager, TableSpec } from "../tables/table-manager.ts";
 import { dataTable } from "../tables/table-manager.ts";
-import { type CellValue, chunkValue, stagingType, stagingTypeName } from "./columns.ts";
+import type { Transform } from "../transforms/pipeline.ts";
+import { applyWindows, prepareWindows, type WindowSpec } from "../transforms/windows.ts";
+import { type CellValue, chunkValue, isTextType, stagingType, stagingTypeName } from "./columns.ts";
 import { runInTransaction } from "./lake-transaction.ts";
-import { advancePartition, type PartitionLease } from "./partition-ledger.ts";
+import { advancePartition, type PartitionLease, readWatermark } from "./partition-ledger.ts";
 import { quoteIdent } from "./sql.ts";
 
 /** Rows for one lake table, aligned with `spec.columns`. */
@@ -34,6 +37,8 @@ export interface BatchResult {
   rows: number;
   /** Commits that conflicted and were run again. */
   conflicts: number;
+  /** Events too late for their window (kept in their event table, left out of windows). */
+  lateEvents: number;
 }
 
 /** Options of {@link createBatchWriter}. */
@@ -43,6 +48,10 @@ export interface BatchWriterOptions {
   tables: TableManager;
   maxCommitRetries: number;
   onConflict?: () => void;
+  /** SQL transforms run over each batch; their rows commit in the same transaction. */
+  transforms?: readonly Transform[];
+  /** Event-time windows; their state and output commit in the same transaction. */
+  windows?: readonly WindowSpec[];
 }
 
 /** Commits batches: rows of several tables plus partition positions, atomically. */
@@ -62,7 +71,7 @@ export function createBatchWriter(options: BatchWriterOptions): BatchWriter {
   const { connection, tables } = options;
   return {
     async write(batch) {
-      const staged: { stage: string; spec: TableSpec; count: number }[] = [];
+      const staged: { stage: string; spec: TableSpec<SqlColumn>; count: number }[] = [];
       try {
         for (const [index, table] of batch.tables.entries()) {
           if (table.rows.length === 0) continue;
@@ -71,7 +80,28 @@ export function createBatchWriter(options: BatchWriterOptions): BatchWriter {
           await stageRows(connection, stage, table);
           staged.push({ stage, spec: table.spec, count: table.rows.length });
         }
+        for (const [index, transform] of (options.transforms ?? []).entries()) {
+          const input = staged.find((s) => s.spec.name === transform.input);
+          if (!input) continue;
+          const stage = `transform_${index}`;
+          await connection.run(`CREATE OR REPLACE TEMP VIEW batch AS SELECT * FROM temp.main.${input.stage}`);
+          await connection.run(`CREATE OR REPLACE TEMP TABLE ${stage} AS ${transform.sql}`);
+          const described = await connection.runAndReadAll(`DESCRIBE temp.main.${stage}`);
+          const columns = described.getRows().map((r) => ({ name: String(r[0]), type: String(r[1]) }));
+          const spec = { name: transform.output, columns };
+          await tables.ensure(spec);
+          const count = await connection.runAndReadAll(`SELECT count(*) FROM temp.main.${stage}`);
+          staged.push({ stage, spec, count: Number(count.getRows()[0]?.[0] ?? 0) });
+        }
+        const windows = await prepareWindows(
+          connection,
+          tables,
+          options.windows ?? [],
+          staged,
+          batch.positions.map((p) => p.lease),
+        );
         let conflicts = 0;
+        let lateEvents = 0;
         await runInTransaction(
           connection,
           async () => {
@@ -82,8 +112,18 @@ export function createBatchWriter(options: BatchWriterOptions): BatchWriter {
               );
             }
             await batch.extraStatements?.(connection);
+            let watermarks = new Map<string, bigint>();
+            if (windows.length > 0) {
+              const current = [];
+              for (const { lease } of batch.positions) {
+                current.push({ lease, watermark: await readWatermark(connection, lease) });
+              }
+              const applied = await applyWindows(connection, windows, current);
+              watermarks = applied.watermarks;
+              lateEvents = applied.lateEvents;
+            }
             for (const { lease, nextPosition } of batch.positions) {
-              await advancePartition(connection, lease, nextPosition);
+              await advancePartition(connection, lease, nextPosition, watermarks.get(lease.table));
             }
           },
           {
@@ -94,12 +134,22 @@ export function createBatchWriter(options: BatchWriterOptions): BatchWriter {
             },
           },
         );
-        return { rows: staged.reduce((sum, s) => sum + s.count, 0), conflicts };
+        return { rows: staged.reduce((sum, s) => sum + s.count, 0), conflicts, lateEvents };
       } finally {
+        await connection.run("DROP VIEW IF EXISTS temp.main.batch");
+        await connection.run("DROP TABLE IF EXISTS temp.main.window_probe");
         for (const { stage } of staged) await connection.run(`DROP TABLE IF EXISTS temp.main.${stage}`);
       }
     },
   };
+}
+
+/** The string every row holds in column `index`, or undefined when they differ (or one is not a string). */
+function sameString(rows: readonly CellValue[][], index: number): string | undefined {
+  const first = rows[0]?.[index];
+  if (typeof first !== "string") return undefined;
+  for (const row of rows) if (row[index] !== first) return undefined;
+  return first;
 }
 
 /** Rows per data chunk: DuckDB's vector size. */
@@ -124,9 +174,22 @@ export async function stageRows(
     for (let offset = 0; offset < table.rows.length; offset += CHUNK_ROWS) {
       const rows = table.rows.slice(offset, offset + CHUNK_ROWS);
       const chunk = DuckDBDataChunk.create(types, rows.length);
-      chunk.setColumns(
-        columns.map((column, i) => rows.map((row) => chunkValue(column.type, row[i] ?? null))),
-      );
+      for (const [i, column] of columns.entries()) {
+        const constant = isTextType(column.type) ? sameString(rows, i) : undefined;
+        if (constant === undefined) {
+          chunk.setColumnValues(
+            i,
+            rows.map((row) => chunkValue(column.type, row[i] ?? null)),
+          );
+        } else {
+          // Most text columns (event type, versions, source, attributes, origin) hold one
+          // value per chunk: a constant vector copies it once instead of once per row.
+          bindings.vector_reference_value(
+            bindings.data_chunk_get_vector(chunk.chunk, i),
+            bindings.create_varchar(constant),
+          );
+        }
+      }
       appender.appendDataChunk(chunk);
     }
     appender.flushSync();

@@ -1,4 +1,4 @@
-import type { DuckDBAppender, DuckDBType, DuckDBValue } from "@duckdb/node-api";
+import type { DuckDBType, DuckDBValue } from "@duckdb/node-api";
 import {
   BIGINT,
   BLOB,
@@ -38,40 +38,6 @@ export interface ColumnSpec {
  */
 export type CellValue = string | number | bigint | boolean | Uint8Array | null;
 
-/** Appends one cell of the given type; `null` becomes SQL NULL. */
-export function appendCell(appender: DuckDBAppender, type: ColumnType, value: CellValue): void {
-  if (value === null) {
-    appender.appendNull();
-    return;
-  }
-  switch (type) {
-    case "VARCHAR":
-    case "JSON":
-      appender.appendVarchar(typeof value === "string" ? value : String(value));
-      return;
-    case "BIGINT":
-      appender.appendBigInt(typeof value === "bigint" ? value : BigInt(value as number));
-      return;
-    case "INTEGER":
-      appender.appendInteger(Number(value));
-      return;
-    case "DOUBLE":
-      appender.appendDouble(Number(value));
-      return;
-    case "BOOLEAN":
-      appender.appendBoolean(Boolean(value));
-      return;
-    case "TIMESTAMPTZ":
-      appender.appendTimestampTZ(
-        new DuckDBTimestampTZValue(typeof value === "bigint" ? value : BigInt(value as number)),
-      );
-      return;
-    case "BLOB":
-      appender.appendBlob(value instanceof Uint8Array ? value : new TextEncoder().encode(String(value)));
-      return;
-  }
-}
-
 /**
  * The DuckDB type a column is staged with in memory. JSON is staged as VARCHAR (the
  * lake column is JSON; `INSERT … SELECT` casts) because the node API has no JSON type object.
@@ -94,6 +60,11 @@ export function stagingType(type: ColumnType): DuckDBType {
     case "BLOB":
       return BLOB;
   }
+}
+
+/** True for columns staged as VARCHAR. */
+export function isTextType(type: ColumnType): boolean {
+  return type === "VARCHAR" || type === "JSON";
 }
 
 /** SQL type name of a staged column (see {@link stagingType}). */

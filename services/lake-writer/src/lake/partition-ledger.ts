@@ -67,7 +67,7 @@ export async function claimPartition(
     () =>
       connection.run(
         `CREATE TABLE IF NOT EXISTS ${table} (source VARCHAR, partition_id VARCHAR, next_position BIGINT, ` +
-          "owner VARCHAR, epoch BIGINT, updated_at TIMESTAMPTZ)",
+          "owner VARCHAR, epoch BIGINT, updated_at TIMESTAMPTZ, watermark_us BIGINT)",
       ),
     { maxRetries: 10 },
   );
@@ -79,7 +79,7 @@ export async function claimPartition(
       const current = rows[0];
       if (!current) {
         await connection.run(
-          `INSERT INTO ${table} VALUES (${quoteString(key.source)}, ${quoteString(key.partition)}, NULL, $1, 1, now())`,
+          `INSERT INTO ${table} VALUES (${quoteString(key.source)}, ${quoteString(key.partition)}, NULL, $1, 1, now(), NULL)`,
           [owner],
         );
         return { key, owner, epoch: 1n, nextPosition: null, table };
@@ -103,14 +103,26 @@ export async function advancePartition(
   connection: DuckDBConnection,
   lease: PartitionLease,
   nextPosition: bigint,
+  watermarkMicros?: bigint,
 ): Promise<void> {
   const result = await connection.run(
-    `UPDATE ${lease.table} SET next_position = $1, updated_at = now() WHERE epoch = $2 AND owner = $3`,
-    [nextPosition, lease.epoch, lease.owner],
+    `UPDATE ${lease.table} SET next_position = $1, updated_at = now(), ` +
+      "watermark_us = coalesce($4, watermark_us) WHERE epoch = $2 AND owner = $3",
+    [nextPosition, lease.epoch, lease.owner, watermarkMicros ?? null],
   );
   if (result.rowsChanged !== 1) {
     throw new PartitionFencedError([`${lease.key.source}/${lease.key.partition}`]);
   }
+}
+
+/** Inside a transaction: the partition's event-time watermark (µs since the epoch), or null. */
+export async function readWatermark(
+  connection: DuckDBConnection,
+  lease: PartitionLease,
+): Promise<bigint | null> {
+  const reader = await connection.runAndReadAll(`SELECT watermark_us FROM ${lease.table}`);
+  const value = reader.getRows()[0]?.[0];
+  return value === undefined || value === null ? null : (value as bigint);
 }
 
 /** Reads a partition's committed position without claiming it (lag, tests, tools). */

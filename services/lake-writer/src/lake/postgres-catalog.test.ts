@@ -39,6 +39,7 @@ describe("PostgreSQL catalog shared by two writers", () => {
     const groupId = uniqueName("lw-pg-group");
     await createTopic(bootstrap, topic, 4);
     await produce(bootstrap, topic, telemetryEvents(4000));
+    const failures: unknown[] = [];
     for (const owner of ["writer-a", "writer-b"]) {
       const lake = await openLake(config, extensions);
       lakes.push(lake);
@@ -56,16 +57,17 @@ describe("PostgreSQL catalog shared by two writers", () => {
           owner,
           registry: devicePayloadRegistry,
           limits: { maxBatchRows: 400, maxBatchBytes: 1 << 20, flushIntervalMs: 100 },
-          observer: {
-            commitFailed: (err) => console.error("DEBUG", owner, err),
-            assigned: (p) => console.error("DEBUG assigned", owner, p),
-          },
+          observer: { commitFailed: (err) => failures.push(err) },
         }),
       );
     }
     await produce(bootstrap, topic, telemetryEvents(4000, 4000));
     const check = await (lakes[0] as OpenLake).connect();
-    await waitForNumber(check, "SELECT count(*) FROM lake.device_telemetry_v1", 8000, 120_000);
+    await waitForNumber(check, "SELECT count(*) FROM lake.device_telemetry_v1", 8000, 120_000).catch(
+      (err: Error) => {
+        throw new Error(`${err.message}; commit failures: ${failures.map(String).join(" | ")}`);
+      },
+    );
     await Promise.all(loops.map((l) => l.drain()));
     assert.equal(
       await queryNumber(check, "SELECT count(DISTINCT event_id) FROM lake.device_telemetry_v1"),

@@ -1,8 +1,9 @@
 import type { Registry } from "@bufbuild/protobuf";
-import { decodeEnvelope, decodePayload, validateEnvelope } from "@langtian/envelope";
+import { decodePayload, validateEnvelope } from "@langtian/envelope";
 import type { Envelope } from "@langtian/proto";
 import type { CellValue, ColumnSpec } from "../lake/columns.ts";
-import { payloadColumns, timestampMicros } from "./payload-columns.ts";
+import { type PayloadColumns, payloadColumns, timestampMicros } from "./payload-columns.ts";
+import { readEnvelope } from "./read-envelope.ts";
 import type { TableSpec } from "./table-manager.ts";
 
 /** Where a record came from: written next to every row for lineage and dedupe checks. */
@@ -73,6 +74,48 @@ function tableSpec(name: string, payloadType: string, payload: readonly ColumnSp
   return spec;
 }
 
+/** Where records of one (event type, schema version, payload type) go, decided once. */
+interface Route {
+  spec: TableSpec;
+  /** Typed payload columns; absent when the registry does not know the payload type. */
+  payload?: PayloadColumns;
+}
+
+/**
+ * Routes by registry, then event type, schema version and payload type: deciding the
+ * table (regex, string building, registry lookup) once per combination instead of once
+ * per record. Only known payload types are cached, so a type a mutable registry gains
+ * later is picked up.
+ */
+const routes = new WeakMap<Registry, Map<string, Map<string, Map<string, Route>>>>();
+
+function routeOf(registry: Registry, envelope: Envelope): Route {
+  let byType = routes.get(registry);
+  if (!byType) {
+    byType = new Map();
+    routes.set(registry, byType);
+  }
+  let byVersion = byType.get(envelope.eventType);
+  if (!byVersion) {
+    byVersion = new Map();
+    byType.set(envelope.eventType, byVersion);
+  }
+  let byPayload = byVersion.get(envelope.schemaVersion);
+  if (!byPayload) {
+    byPayload = new Map();
+    byVersion.set(envelope.schemaVersion, byPayload);
+  }
+  const cached = byPayload.get(envelope.payloadType);
+  if (cached) return cached;
+  const name = eventTableName(envelope.eventType, envelope.schemaVersion);
+  const schema = registry.getMessage(envelope.payloadType);
+  if (!schema) return { spec: tableSpec(name, "", [RAW_PAYLOAD]) };
+  const payload = payloadColumns(schema, RESERVED);
+  const route = { spec: tableSpec(name, schema.typeName, payload.columns), payload };
+  byPayload.set(envelope.payloadType, route);
+  return route;
+}
+
 /** One decoded record: its table and its row, or the reason it is a dead letter. */
 export type RoutedRecord =
   | { kind: "row"; spec: TableSpec; row: CellValue[]; envelope: Envelope }
@@ -87,15 +130,14 @@ export type RoutedRecord =
 export function routeRecord(bytes: Uint8Array, origin: RecordOrigin, registry: Registry): RoutedRecord {
   let envelope: Envelope | undefined;
   try {
-    envelope = decodeEnvelope(bytes);
-    const violations = validateEnvelope(envelope, {
-      limits: { maxFutureSkewMs: Number.POSITIVE_INFINITY, maxPastAgeMs: Number.POSITIVE_INFINITY },
-    });
+    envelope = readEnvelope(bytes);
+    const violations = validateEnvelope(envelope, REPLAYABLE);
     if (violations.length > 0) {
       const message = violations.map((v) => `${v.path}: ${v.message}`).join("; ");
       return dead(bytes, origin, "invalid_envelope", message, envelope);
     }
-    const base: CellValue[] = [
+    const route = routeOf(registry, envelope);
+    const row: CellValue[] = [
       envelope.eventId,
       envelope.eventType,
       timestampMicros(envelope.eventTimestamp),
@@ -110,29 +152,19 @@ export function routeRecord(bytes: Uint8Array, origin: RecordOrigin, registry: R
       origin.partition,
       origin.position,
     ];
-    const name = eventTableName(envelope.eventType, envelope.schemaVersion);
-    const schema = registry.getMessage(envelope.payloadType);
-    if (!schema) {
-      return {
-        kind: "row",
-        spec: tableSpec(name, "", [RAW_PAYLOAD]),
-        row: [...base, envelope.payload],
-        envelope,
-      };
-    }
-    const payload = payloadColumns(schema, RESERVED);
-    const cells = payload.cells(decodePayload(envelope, registry));
-    return {
-      kind: "row",
-      spec: tableSpec(name, schema.typeName, payload.columns),
-      row: [...base, ...cells],
-      envelope,
-    };
+    if (!route.payload) row.push(envelope.payload);
+    else for (const cell of route.payload.cells(decodePayload(envelope, registry))) row.push(cell);
+    return { kind: "row", spec: route.spec, row, envelope };
   } catch (err) {
     const error = err instanceof Error ? err : new Error(String(err));
     return dead(bytes, origin, error.name, error.message, envelope);
   }
 }
+
+/** Validation options without the clock-relative bounds (allocated once: every record uses them). */
+const REPLAYABLE = {
+  limits: { maxFutureSkewMs: Number.POSITIVE_INFINITY, maxPastAgeMs: Number.POSITIVE_INFINITY },
+};
 
 function dead(
   bytes: Uint8Array,

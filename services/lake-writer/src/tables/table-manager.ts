@@ -4,11 +4,19 @@ import { runInTransaction } from "../lake/lake-transaction.ts";
 import { LAKE } from "../lake/open-lake.ts";
 import { quoteIdent } from "../lake/sql.ts";
 
-/** How a lake table is laid out. */
-export interface TableSpec {
-  /** Unqualified table name in the lake's `main` schema. */
+/** A column with any DuckDB SQL type (transform outputs are not limited to `ColumnType`). */
+export interface SqlColumn {
   name: string;
-  columns: readonly ColumnSpec[];
+  type: string;
+}
+
+/** How a lake table is laid out. */
+export interface TableSpec<C extends SqlColumn = ColumnSpec> {
+  /** Unqualified table name. */
+  name: string;
+  /** Lake schema; default `main`. */
+  schema?: string;
+  columns: readonly C[];
   /** TIMESTAMPTZ column whose day partitions the files (`event_timestamp` for events). */
   partitionByDayOf?: string;
 }
@@ -20,33 +28,35 @@ export interface TableManager {
    * day when asked) or runs `ALTER TABLE … ADD COLUMN` for the missing ones. Columns are
    * never dropped or retyped, so older rows stay readable.
    */
-  ensure(spec: TableSpec): Promise<void>;
+  ensure(spec: TableSpec<SqlColumn>): Promise<void>;
   /** Forgets the cache (after a failed commit the lake may differ from it). */
   reset(): void;
 }
 
-/** Fully qualified name of a data table. */
-export function dataTable(name: string): string {
-  return `${LAKE}.main.${quoteIdent(name)}`;
+/** Fully qualified name of a table (default schema `main`). */
+export function dataTable(name: string, schema = "main"): string {
+  return `${LAKE}.${quoteIdent(schema)}.${quoteIdent(name)}`;
 }
 
 /** Builds a {@link TableManager} that runs its DDL on `connection`, each change its own snapshot. */
 export function createTableManager(connection: DuckDBConnection): TableManager {
   const known = new Map<string, Set<string>>();
-  async function loadColumns(name: string): Promise<Set<string> | undefined> {
+  async function loadColumns(name: string, schema: string): Promise<Set<string> | undefined> {
     const reader = await connection.runAndReadAll(
-      "SELECT column_name FROM duckdb_columns() WHERE database_name = $1 AND schema_name = 'main' AND table_name = $2",
-      [LAKE, name],
+      "SELECT column_name FROM duckdb_columns() WHERE database_name = $1 AND schema_name = $2 AND table_name = $3",
+      [LAKE, schema, name],
     );
     const rows = reader.getRows();
     return rows.length === 0 ? undefined : new Set(rows.map((r) => String(r[0])));
   }
   return {
     async ensure(spec) {
-      let columns = known.get(spec.name);
+      const schema = spec.schema ?? "main";
+      const cacheKey = `${schema}.${spec.name}`;
+      let columns = known.get(cacheKey);
       if (columns && spec.columns.every((c) => columns?.has(c.name))) return;
-      columns = await loadColumns(spec.name);
-      const table = dataTable(spec.name);
+      columns = await loadColumns(spec.name, schema);
+      const table = dataTable(spec.name, schema);
       if (!columns) {
         const defs = spec.columns.map((c) => `${quoteIdent(c.name)} ${c.type}`).join(", ");
         await runInTransaction(
@@ -62,7 +72,7 @@ export function createTableManager(connection: DuckDBConnection): TableManager {
           },
           { maxRetries: 10 },
         );
-        columns = (await loadColumns(spec.name)) ?? new Set();
+        columns = (await loadColumns(spec.name, schema)) ?? new Set();
       }
       for (const column of spec.columns) {
         if (columns.has(column.name)) continue;
@@ -76,7 +86,7 @@ export function createTableManager(connection: DuckDBConnection): TableManager {
         );
         columns.add(column.name);
       }
-      known.set(spec.name, columns);
+      known.set(cacheKey, columns);
     },
     reset() {
       known.clear();

@@ -1,0 +1,66 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { ConfigError } from "@langtian/service-kit";
+import { lakeConfigOf, loadLakeWriterConfig } from "./config.ts";
+
+describe("lake writer config", () => {
+  it("defaults to an embedded DuckDB-file catalog and a local data folder", () => {
+    const config = loadLakeWriterConfig({});
+    assert.deepEqual(lakeConfigOf(config), {
+      catalog: { kind: "duckdb", path: "./data/lake/catalog.ducklake" },
+      dataPath: "./data/lake/data",
+    });
+    assert.equal(config.source, "kafka");
+  });
+
+  it("reads env vars and a file, and builds S3 settings for an s3:// data path", () => {
+    const config = loadLakeWriterConfig(
+      {
+        LANGTIAN_LAKE_WRITER_LAKE_DATA_PATH: "s3://lake/events/",
+        LANGTIAN_LAKE_WRITER_LAKE_S3_SECRET_ACCESS_KEY: "secret-key",
+      },
+      { lake: { s3: { endpoint: "127.0.0.1:8333", accessKeyId: "id" } }, batch: { maxRows: 500 } },
+    );
+    assert.equal(config.batch.maxRows, 500);
+    assert.deepEqual(lakeConfigOf(config).s3, {
+      endpoint: "127.0.0.1:8333",
+      accessKeyId: "id",
+      secretAccessKey: "secret-key",
+      region: "us-east-1",
+      useSsl: false,
+      urlStyle: "path",
+    });
+  });
+
+  it("lists every problem at once: postgres without a DSN, s3 without credentials, bad numbers", () => {
+    assert.throws(
+      () =>
+        loadLakeWriterConfig({
+          LANGTIAN_LAKE_WRITER_LAKE_CATALOG: "postgres",
+          LANGTIAN_LAKE_WRITER_LAKE_DATA_PATH: "s3://lake/",
+          LANGTIAN_LAKE_WRITER_BATCH_MAX_ROWS: "0",
+        }),
+      (err: unknown) => {
+        assert.ok(err instanceof ConfigError);
+        const paths = err.issues.map((i) => i.path);
+        assert.ok(paths.includes("batch.maxRows"), paths.join());
+        return true;
+      },
+    );
+    assert.throws(
+      () =>
+        loadLakeWriterConfig({
+          LANGTIAN_LAKE_WRITER_LAKE_CATALOG: "postgres",
+          LANGTIAN_LAKE_WRITER_LAKE_DATA_PATH: "s3://lake/",
+        }),
+      (err: unknown) => {
+        assert.ok(err instanceof ConfigError);
+        assert.deepEqual(
+          err.issues.map((i) => i.path),
+          ["lake.postgresDsn", "lake.s3.endpoint", "lake.s3.accessKeyId", "lake.s3.secretAccessKey"],
+        );
+        return true;
+      },
+    );
+  });
+});

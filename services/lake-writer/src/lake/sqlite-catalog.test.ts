@@ -1,0 +1,72 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { devicePayloadRegistry } from "@langtian/envelope";
+import { tempDir } from "@langtian/testing";
+import { provisionDuckdbExtensions } from "../provision/provision-extensions.ts";
+import { createBatchBuilder } from "../tables/batch-builder.ts";
+import { routeRecord } from "../tables/event-tables.ts";
+import { createTableManager } from "../tables/table-manager.ts";
+import { telemetryEvents } from "../testing/test-events.ts";
+import { queryNumber } from "../testing/test-lake.ts";
+import { createBatchWriter } from "./batch-writer.ts";
+import type { LakeConfig } from "./lake-config.ts";
+import { PartitionFencedError } from "./lake-transaction.ts";
+import { openLake } from "./open-lake.ts";
+import { claimPartition, ensureStateSchema } from "./partition-ledger.ts";
+
+describe("SQLite catalog", () => {
+  it("commits batches and fences across two DuckDB instances sharing one SQLite catalog file", async () => {
+    const dir = tempDir("sqlite-lake");
+    const config: LakeConfig = {
+      catalog: { kind: "sqlite", path: join(dir, "catalog.sqlite") },
+      dataPath: join(dir, "data"),
+    };
+    const extensions = await provisionDuckdbExtensions();
+    const first = await openLake(config, extensions);
+    const second = await openLake(config, extensions);
+    try {
+      const a = await first.connect();
+      const b = await second.connect();
+      await ensureStateSchema(a);
+      const key = { source: "kafka:sqlite", partition: "0" };
+      const batchOf = (count: number, from: number) => {
+        const builder = createBatchBuilder();
+        telemetryEvents(count, from).forEach((event, i) => {
+          builder.add(
+            routeRecord(event.value, { ...key, position: BigInt(from + i) }, devicePayloadRegistry),
+          );
+        });
+        return builder.build();
+      };
+      const writerA = createBatchWriter({
+        connection: a,
+        tables: createTableManager(a),
+        maxCommitRetries: 5,
+      });
+      const writerB = createBatchWriter({
+        connection: b,
+        tables: createTableManager(b),
+        maxCommitRetries: 5,
+      });
+      const leaseA = await claimPartition(a, key, "writer-a");
+      await writerA.write({ tables: batchOf(500, 0), positions: [{ lease: leaseA, nextPosition: 500n }] });
+      // The second instance takes over from the lake's position; the first is fenced.
+      const leaseB = await claimPartition(b, key, "writer-b");
+      assert.equal(leaseB.nextPosition, 500n);
+      await assert.rejects(
+        writerA.write({ tables: batchOf(500, 500), positions: [{ lease: leaseA, nextPosition: 1000n }] }),
+        PartitionFencedError,
+      );
+      await writerB.write({ tables: batchOf(500, 500), positions: [{ lease: leaseB, nextPosition: 1000n }] });
+      assert.equal(await queryNumber(a, "SELECT count(*) FROM lake.device_telemetry_v1"), 1000);
+      assert.equal(
+        await queryNumber(b, "SELECT count(DISTINCT event_id) FROM lake.device_telemetry_v1"),
+        1000,
+      );
+    } finally {
+      first.close();
+      second.close();
+    }
+  });
+});

@@ -1,0 +1,106 @@
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { freePorts, spawnServer, tempDir, waitFor } from "@langtian/testing";
+import type { S3Config } from "../lake/lake-config.ts";
+import { provisionSeaweedfs } from "../provision/provision-seaweedfs.ts";
+
+/** A throwaway SeaweedFS (`weed mini`) with its S3 gateway on a free 127.0.0.1 port. */
+export interface TestS3 {
+  /** Credentials and endpoint for `openLake`. */
+  s3: S3Config;
+  /** Bucket created at start. */
+  bucket: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts SeaweedFS in one process (master, volume, filer, S3 gateway), every port free and
+ * bound to 127.0.0.1, with one S3 identity and bucket `lake`; resolves once the bucket
+ * answers an authenticated-free HEAD (any HTTP answer means the gateway is up).
+ */
+export async function startSeaweedfs(): Promise<TestS3> {
+  const weed = await provisionSeaweedfs();
+  const root = tempDir("seaweedfs");
+  const accessKeyId = "langtian-test";
+  const secretAccessKey = "langtian-test-secret";
+  writeFileSync(
+    join(root, "s3.json"),
+    JSON.stringify({
+      identities: [
+        {
+          name: "lake",
+          credentials: [{ accessKey: accessKeyId, secretKey: secretAccessKey }],
+          actions: ["Admin", "Read", "Write", "List", "Tagging"],
+        },
+      ],
+    }),
+  );
+  const [
+    master,
+    masterGrpc,
+    volume,
+    volumeGrpc,
+    filer,
+    filerGrpc,
+    s3,
+    s3Grpc,
+    iceberg,
+    lance,
+    admin,
+    adminGrpc,
+  ] = await freePorts(12);
+  const bucket = "lake";
+  const server = spawnServer({
+    command: weed,
+    args: [
+      "mini",
+      `-dir=${root}`,
+      "-ip=127.0.0.1",
+      "-ip.bind=127.0.0.1",
+      `-master.port=${master}`,
+      `-master.port.grpc=${masterGrpc}`,
+      `-volume.port=${volume}`,
+      `-volume.port.grpc=${volumeGrpc}`,
+      `-filer.port=${filer}`,
+      `-filer.port.grpc=${filerGrpc}`,
+      `-s3.port=${s3}`,
+      `-s3.port.grpc=${s3Grpc}`,
+      `-s3.port.iceberg=${iceberg}`,
+      `-s3.port.lance=${lance}`,
+      `-admin.port=${admin}`,
+      `-admin.port.grpc=${adminGrpc}`,
+      "-admin.port.legacy=0",
+      "-admin.ui=false",
+      "-webdav=false",
+      `-s3.config=${join(root, "s3.json")}`,
+      `-bucket=${bucket}`,
+    ],
+    logFile: join(root, "weed.log"),
+  });
+  await waitFor(
+    async () => {
+      const response = await fetch(`http://127.0.0.1:${s3}/${bucket}`, { method: "HEAD" });
+      // 403 (no signature) or 200 both mean the gateway and the bucket answer.
+      return response.status === 404 ? undefined : true;
+    },
+    {
+      what: "SeaweedFS S3 gateway",
+      timeoutMs: 90_000,
+      giveUpIf: () => (server.isRunning() ? undefined : server.logTail()),
+    },
+  );
+  return {
+    bucket,
+    s3: {
+      endpoint: `127.0.0.1:${s3}`,
+      accessKeyId,
+      secretAccessKey,
+      region: "us-east-1",
+      useSsl: false,
+      urlStyle: "path",
+    },
+    async stop() {
+      await server.stop(10_000);
+    },
+  };
+}

@@ -1,0 +1,85 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import type { DuckDBConnection } from "@duckdb/node-api";
+import { devicePayloadRegistry } from "@langtian/envelope";
+import { createBatchWriter } from "../lake/batch-writer.ts";
+import { PartitionFencedError } from "../lake/lake-transaction.ts";
+import { claimPartition, ensureStateSchema } from "../lake/partition-ledger.ts";
+import { createBatchBuilder } from "../tables/batch-builder.ts";
+import { routeRecord } from "../tables/event-tables.ts";
+import { createTableManager } from "../tables/table-manager.ts";
+import { telemetryEvents } from "../testing/test-events.ts";
+import { openTestLake, queryNumber, type TestLake } from "../testing/test-lake.ts";
+import { PipelineError, parsePipeline } from "./pipeline.ts";
+
+const PIPELINE = `
+transforms:
+  - output: device_readings
+    input: device_telemetry_v1
+    sql: |
+      SELECT event_id, device_id, event_timestamp, r.metric AS metric, r.doubleValue AS value, r.unit AS unit
+      FROM batch, unnest(from_json(readings, '[{"metric":"VARCHAR","doubleValue":"DOUBLE","unit":"VARCHAR"}]')) AS t(r)
+`;
+
+describe("SQL transforms", () => {
+  it("rejects a pipeline file with every problem listed", () => {
+    assert.throws(
+      () => parsePipeline("transforms:\n  - output: Bad-Name\n    input: x\n    sql: SELECT 1\n"),
+      (err: unknown) =>
+        err instanceof PipelineError && /output must be/.test(err.message) && /FROM batch/.test(err.message),
+    );
+    assert.throws(() => parsePipeline("nothing: here"), PipelineError);
+  });
+
+  describe("on a real DuckLake", () => {
+    let test: TestLake;
+    let connection: DuckDBConnection;
+    before(async () => {
+      test = await openTestLake();
+      connection = await test.lake.connect();
+      await ensureStateSchema(connection);
+    });
+    after(() => test.dispose());
+
+    function batchOf(count: number, first: number) {
+      const builder = createBatchBuilder();
+      telemetryEvents(count, first).forEach((event, i) => {
+        builder.add(
+          routeRecord(
+            event.value,
+            { source: "kafka:tx", partition: "0", position: BigInt(first + i) },
+            devicePayloadRegistry,
+          ),
+        );
+      });
+      return builder.build();
+    }
+
+    it("commits the query's rows with the batch and its offsets, and not at all when fenced", async () => {
+      const writer = createBatchWriter({
+        connection,
+        tables: createTableManager(connection),
+        maxCommitRetries: 3,
+        transforms: parsePipeline(PIPELINE).transforms,
+      });
+      const key = { source: "kafka:tx", partition: "0" };
+      const lease = await claimPartition(connection, key, "writer");
+      await writer.write({ tables: batchOf(300, 0), positions: [{ lease, nextPosition: 300n }] });
+      assert.equal(await queryNumber(connection, "SELECT count(*) FROM lake.device_readings"), 300);
+      assert.equal(
+        await queryNumber(
+          connection,
+          "SELECT count(*) FROM lake.device_readings WHERE metric = 'temp' AND unit = 'C'",
+        ),
+        300,
+      );
+      assert.equal(await queryNumber(connection, "SELECT min(value) FROM lake.device_readings"), 20);
+      await claimPartition(connection, key, "newer-owner");
+      await assert.rejects(
+        writer.write({ tables: batchOf(100, 300), positions: [{ lease, nextPosition: 400n }] }),
+        PartitionFencedError,
+      );
+      assert.equal(await queryNumber(connection, "SELECT count(*) FROM lake.device_readings"), 300);
+    });
+  });
+});
