@@ -211,6 +211,30 @@ describe("loadConfig", () => {
     assert.equal(loadConfig(s, { MY_TOKEN: "t" }).token, "t");
   });
 
+  it("adds cross-field issues once every field is valid, and skips them while fields are not", () => {
+    const env = { LANGTIAN_LAKE_WRITER_REQUIRED: "x", LANGTIAN_LAKE_WRITER_MODE: "fast" };
+    const fastNeedsName = (c: { mode: string; name?: string | undefined }) =>
+      c.mode === "fast" && !c.name
+        ? [{ path: "name", source: "config" as const, expected: "a name in fast mode", got: "nothing" }]
+        : [];
+    assert.throws(
+      () => loadConfig(schema, env, undefined, fastNeedsName),
+      (err: unknown) => err instanceof ConfigError && err.issues.map((i) => i.path).join() === "name",
+    );
+    const named = loadConfig(schema, { ...env, LANGTIAN_LAKE_WRITER_NAME: "n" }, undefined, fastNeedsName);
+    assert.equal(named.name, "n");
+    let called = false;
+    assert.throws(
+      () =>
+        loadConfig(schema, { LANGTIAN_LAKE_WRITER_MODE: "fast" }, undefined, () => {
+          called = true;
+          return [];
+        }),
+      ConfigError,
+    );
+    assert.equal(called, false, "cross checks see only a config whose fields are all valid");
+  });
+
   it("redactConfig replaces secret values for logging", () => {
     const config = loadConfig(schema, {
       LANGTIAN_LAKE_WRITER_REQUIRED: "x",

@@ -30,6 +30,9 @@ const REDACTED = "[redacted]";
  *   except `<PREFIX>CONFIG_FILE`.
  * - Keys in the file that match no field are reported too.
  * - Secret fields' values never appear in the error.
+ * - `crossChecks` adds the rules that span several fields (e.g. "an s3:// path needs
+ *   credentials"); it runs once every field is valid on its own, and its issues are reported
+ *   like the others.
  *
  * @throws ConfigError listing every problem at once.
  */
@@ -37,6 +40,7 @@ export function loadConfig<S extends Shape>(
   schema: ConfigSchema<S>,
   env: Env,
   file?: ConfigFile,
+  crossChecks?: (config: InferConfig<S>) => ConfigIssue[],
 ): InferConfig<S> {
   const issues: ConfigIssue[] = [];
   const fileData = file === undefined ? {} : readConfigFile(file, issues);
@@ -79,6 +83,7 @@ export function loadConfig<S extends Shape>(
   }
   reportUnknownKeys(schema.fields, fileData, [], issues);
 
+  if (issues.length === 0 && crossChecks) issues.push(...crossChecks(result as InferConfig<S>));
   if (issues.length > 0) throw new ConfigError(schema.service, issues);
   return deepFreeze(result) as InferConfig<S>;
 }

@@ -53,7 +53,7 @@ export type { LifecycleServiceDeps } from "./lifecycle-service.ts";
 export { createLifecycleServiceImpl, toProtoPhase, untilAborted } from "./lifecycle-service.ts";
 export type { LoggerOptions } from "./logger.ts";
 export { createLogger, REDACTED_TEXT } from "./logger.ts";
-export type { MetricsOptions, ServiceMetrics } from "./metrics.ts";
+export type { MetricFactory, MetricsOptions, ServiceMetrics } from "./metrics.ts";
 export { createMetrics } from "./metrics.ts";
 export { rpcMetricsInterceptor } from "./rpc-metrics.ts";
 export type { ListenAddress, ServiceApp, ServiceAppOptions, ServiceFastify } from "./service-app.ts";

@@ -37,6 +37,12 @@ export interface ServiceMetrics {
 }
 
 /**
+ * The metric factories alone: what a stage's metrics module needs, so its unit tests can
+ * pass a plain registry-backed fake instead of a whole {@link ServiceMetrics}.
+ */
+export type MetricFactory = Pick<ServiceMetrics, "counter" | "gauge" | "histogram">;
+
+/**
  * Creates the per-app metrics registry. Default process metrics are prefixed `langtian_`
  * (e.g. `langtian_process_cpu_seconds_total`) and every series carries `service` and
  * `instance_id` labels, so one dashboard covers all services.

@@ -99,10 +99,16 @@ describe("bridge with a real nats-server and Kafka", () => {
       assert.deepEqual(missingEvents(published.eventIds, tally), []);
       const naked = await metric(app, "naked_total");
       const errors = await metric(app, "kafka_produce_errors_total");
-      t.diagnostic(`100k: ${tally.duplicates()} duplicates, ${errors} produce errors, ${naked} naked`);
+      const redelivered = await metric(app, "redeliveries_total");
+      t.diagnostic(
+        `100k: ${tally.duplicates()} duplicates, ${errors} produce errors, ${naked} naked, ${redelivered} redelivered`,
+      );
       // A clean run has none. On an overloaded box a produce can time out although it was
-      // written; its retry then duplicates (at-least-once), so only a clean run must be exact.
-      if (errors === 0 && naked === 0) assert.equal(tally.duplicates(), 0, "no duplicates without faults");
+      // written, or a message can outlive AckWait and come back; what is then written again
+      // duplicates (at-least-once), so only a run without such faults must be exact.
+      if (errors === 0 && naked === 0 && redelivered === 0) {
+        assert.equal(tally.duplicates(), 0, "no duplicates without faults");
+      }
       await waitFor(async () => ((await metric(app, "acked_total")) >= count ? true : undefined), {
         what: "every event acked",
         timeoutMs: 60_000,

@@ -1,6 +1,5 @@
 import {
   boolean,
-  ConfigError,
   type ConfigFile,
   type ConfigIssue,
   defineConfigSchema,
@@ -161,43 +160,39 @@ export type BridgeConfig = InferConfig<typeof bridgeConfigSchema> & {
  * @throws ConfigError listing every problem at once.
  */
 export function loadBridgeConfig(env: Env, file?: ConfigFile): BridgeConfig {
-  let base: InferConfig<typeof bridgeConfigSchema> | undefined;
+  const base = loadConfig(bridgeConfigSchema, env, file, bridgeChecks);
+  const { rules } = parseTopicRules(base.topics.rules.join(","));
+  return Object.freeze({ ...base, topicRules: Object.freeze(rules) });
+}
+
+/** Rules that span fields or need parsing: topic rules, topic names, replication. */
+function bridgeChecks(config: InferConfig<typeof bridgeConfigSchema>): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
-  try {
-    base = loadConfig(bridgeConfigSchema, env, file);
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    issues.push(...err.issues);
-  }
-  const rulesText = (base?.topics.rules ?? []).join(",");
-  const { rules, problems } = parseTopicRules(rulesText);
-  for (const p of problems)
+  for (const p of parseTopicRules(config.topics.rules.join(",")).problems) {
     issues.push({ path: "topics.rules", source: "config", expected: '"subject-pattern=topic"', got: p });
-  if (base !== undefined) {
-    for (const [path, topic] of [
-      ["topics.defaultTopic", base.topics.defaultTopic],
-      ["topics.deadLetterTopic", base.topics.deadLetterTopic],
-    ] as const) {
-      if (!isValidTopicName(topic)) {
-        issues.push({
-          path,
-          source: "config",
-          expected: "a Kafka topic name ([a-zA-Z0-9._-], ≤ 249)",
-          got: `"${topic}"`,
-        });
-      }
-    }
-    if (base.kafka.minInsyncReplicas > base.kafka.replicationFactor) {
+  }
+  for (const [path, topic] of [
+    ["topics.defaultTopic", config.topics.defaultTopic],
+    ["topics.deadLetterTopic", config.topics.deadLetterTopic],
+  ] as const) {
+    if (!isValidTopicName(topic)) {
       issues.push({
-        path: "kafka.minInsyncReplicas",
+        path,
         source: "config",
-        expected: `at most kafka.replicationFactor (${base.kafka.replicationFactor})`,
-        got: String(base.kafka.minInsyncReplicas),
+        expected: "a Kafka topic name ([a-zA-Z0-9._-], ≤ 249)",
+        got: `"${topic}"`,
       });
     }
   }
-  if (issues.length > 0 || base === undefined) throw new ConfigError(bridgeConfigSchema.service, issues);
-  return Object.freeze({ ...base, topicRules: Object.freeze(rules) });
+  if (config.kafka.minInsyncReplicas > config.kafka.replicationFactor) {
+    issues.push({
+      path: "kafka.minInsyncReplicas",
+      source: "config",
+      expected: `at most kafka.replicationFactor (${config.kafka.replicationFactor})`,
+      got: String(config.kafka.minInsyncReplicas),
+    });
+  }
+  return issues;
 }
 
 /** Every topic the bridge writes to (rule topics, the default and the dead-letter topic). */

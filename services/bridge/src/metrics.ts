@@ -1,22 +1,12 @@
-import type {
-  Counter,
-  CounterConfiguration,
-  Gauge,
-  GaugeConfiguration,
-  Histogram,
-  HistogramConfiguration,
-} from "prom-client";
+import type { MetricFactory } from "@langtian/service-kit";
+import type { Counter, Gauge, Histogram } from "prom-client";
 
-/** Metric factories of the app's registry (service-kit's `ServiceMetrics` fits: it adds the `langtian_bridge_` prefix). */
-export interface MetricFactory {
-  counter<L extends string = string>(options: Omit<CounterConfiguration<L>, "registers">): Counter<L>;
-  gauge<L extends string = string>(options: Omit<GaugeConfiguration<L>, "registers">): Gauge<L>;
-  histogram<L extends string = string>(options: Omit<HistogramConfiguration<L>, "registers">): Histogram<L>;
-}
+export type { MetricFactory };
 
 /** The bridge's Prometheus metrics, registered on the app's own registry (never the global one). */
 export interface BridgeMetrics {
   readonly consumed: Counter;
+  readonly redeliveries: Counter;
   readonly produced: Counter;
   readonly acked: Counter;
   readonly naked: Counter<"reason">;
@@ -36,6 +26,10 @@ export function createBridgeMetrics(f: MetricFactory): BridgeMetrics {
     consumed: f.counter({
       name: "consumed_total",
       help: "JetStream messages received (redeliveries included).",
+    }),
+    redeliveries: f.counter({
+      name: "redeliveries_total",
+      help: "JetStream messages received again (delivery count above 1): AckWait expiries, naks, lost instances.",
     }),
     produced: f.counter({
       name: "produced_total",

@@ -310,6 +310,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
   return {
     push(msg) {
       metrics.consumed.inc();
+      if (msg.deliveryCount > 1) metrics.redeliveries.inc();
       if (draining) {
         nak(msg, "draining", 0);
         return;

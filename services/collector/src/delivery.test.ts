@@ -55,7 +55,7 @@ const options: DeliveryOptions = {
   replayRetryMs: 5,
 };
 
-function setup(maxBytes = 1 << 20) {
+function setup(maxBytes = 1 << 20, extra: Partial<DeliveryOptions> = {}) {
   const dir = mkdtempSync(join(tmpdir(), "collector-delivery-"));
   dirs.push(dir);
   const spool = Spool.open({
@@ -68,7 +68,7 @@ function setup(maxBytes = 1 << 20) {
   });
   const stream = new FakeStream();
   const metrics = testMetrics();
-  const delivery = new Delivery(stream, spool, metrics, options);
+  const delivery = new Delivery(stream, spool, metrics, { ...options, ...extra });
   return { spool, stream, metrics, delivery };
 }
 
@@ -168,6 +168,34 @@ describe("delivery", () => {
     assert.deepEqual(await delivery.drain(), { spoolDepth: 0 });
     assert.equal(stream.ids.length, 5);
     await assert.rejects(delivery.submit(event(9)), DeliveryRejectedError);
+    await delivery.close();
+    spool.close();
+  });
+});
+
+describe("publish batching", () => {
+  it("holds events for the batch delay, and drain publishes a waiting batch at once", async () => {
+    const { stream, delivery, spool } = setup(1 << 20, { batchDelayMs: 60_000 });
+    const outcomes = Promise.all([delivery.submit(event(1)), delivery.submit(event(2))]);
+    const rejected: unknown[] = [];
+    delivery.accept(event(3), (err) => rejected.push(err));
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(stream.ids, []);
+    assert.deepEqual(await delivery.drain(), { spoolDepth: 0 });
+    assert.deepEqual(await outcomes, ["published", "published"]);
+    assert.deepEqual(stream.ids, ["id-1", "id-2", "id-3"]);
+    assert.deepEqual(rejected, []);
+    await delivery.close();
+    spool.close();
+  });
+
+  it("reports an event accepted while draining to its rejection callback", async () => {
+    const { delivery, spool } = setup();
+    await delivery.drain();
+    const rejected: unknown[] = [];
+    delivery.accept(event(1), (err) => rejected.push(err));
+    assert.equal(rejected.length, 1);
+    assert.ok(rejected[0] instanceof DeliveryRejectedError && rejected[0].reason === "draining");
     await delivery.close();
     spool.close();
   });

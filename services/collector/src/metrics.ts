@@ -1,21 +1,8 @@
-import type {
-  Counter,
-  CounterConfiguration,
-  Gauge,
-  GaugeConfiguration,
-  Histogram,
-  HistogramConfiguration,
-} from "prom-client";
+import type { MetricFactory } from "@langtian/service-kit";
+import type { Counter, Gauge, Histogram } from "prom-client";
 import type { KernelUdpStats } from "./kernel-udp-stats.ts";
 
-type Opts<C> = Omit<C, "registers" | "name"> & { readonly name: string };
-
-/** The metric factories the collector needs (service-kit's `ServiceMetrics` provides them). */
-export interface MetricFactory {
-  counter<L extends string = string>(options: Opts<CounterConfiguration<L>>): Counter<L>;
-  gauge<L extends string = string>(options: Opts<GaugeConfiguration<L>>): Gauge<L>;
-  histogram<L extends string = string>(options: Opts<HistogramConfiguration<L>>): Histogram<L>;
-}
+export type { MetricFactory };
 
 /** Every collector metric, created once per app on its own registry. */
 export interface CollectorMetrics {

@@ -1,6 +1,5 @@
 import {
   boolean,
-  ConfigError,
   type ConfigFile,
   type ConfigIssue,
   defineConfigSchema,
@@ -143,38 +142,34 @@ export type LakeWriterConfig = InferConfig<typeof lakeWriterConfigSchema>;
  * @throws ConfigError listing every problem at once.
  */
 export function loadLakeWriterConfig(env: Env, file?: ConfigFile): LakeWriterConfig {
-  let base: LakeWriterConfig | undefined;
+  return loadConfig(lakeWriterConfigSchema, env, file, lakeChecks);
+}
+
+/** Rules that span several lake fields. */
+function lakeChecks(config: LakeWriterConfig): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
-  try {
-    base = loadConfig(lakeWriterConfigSchema, env, file);
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    issues.push(...err.issues);
+  const { lake } = config;
+  if (lake.catalog === "postgres" && !lake.postgresDsn) {
+    issues.push({
+      path: "lake.postgresDsn",
+      source: "config",
+      expected: "a libpq DSN for the postgres catalog",
+      got: "nothing",
+    });
   }
-  if (base) {
-    if (base.lake.catalog === "postgres" && !base.lake.postgresDsn) {
-      issues.push({
-        path: "lake.postgresDsn",
-        source: "config",
-        expected: "a libpq DSN for the postgres catalog",
-        got: "nothing",
-      });
-    }
-    if (base.lake.dataPath.startsWith("s3://")) {
-      for (const key of ["endpoint", "accessKeyId", "secretAccessKey"] as const) {
-        if (!base.lake.s3[key]) {
-          issues.push({
-            path: `lake.s3.${key}`,
-            source: "config",
-            expected: "a value for an s3:// data path",
-            got: "nothing",
-          });
-        }
+  if (lake.dataPath.startsWith("s3://")) {
+    for (const key of ["endpoint", "accessKeyId", "secretAccessKey"] as const) {
+      if (!lake.s3[key]) {
+        issues.push({
+          path: `lake.s3.${key}`,
+          source: "config",
+          expected: "a value for an s3:// data path",
+          got: "nothing",
+        });
       }
     }
   }
-  if (issues.length > 0 || base === undefined) throw new ConfigError(lakeWriterConfigSchema.service, issues);
-  return base;
+  return issues;
 }
 
 /** The lake part of the configuration, as `openLake` takes it. */
