@@ -5,6 +5,7 @@ import { after, before, describe, it } from "node:test";
 import { tempDir, testKafkaBootstrap, uniqueName, waitFor } from "@langtian/testing";
 import { openLake } from "./lake/open-lake.ts";
 import { provisionDuckdbExtensions } from "./provision/provision-extensions.ts";
+import { queryLakeWithPython } from "./testing/python-reader.ts";
 import { createTopic, produce, telemetryEvents } from "./testing/test-events.ts";
 import { queryNumber } from "./testing/test-lake.ts";
 
@@ -63,7 +64,7 @@ describe("lake writer process (main.ts)", () => {
     for (const child of children) if (child.exitCode === null) child.kill("SIGKILL");
   });
 
-  it("still holds exactly N rows after being killed with SIGKILL repeatedly mid-stream", async () => {
+  it("still holds exactly N rows after being killed with SIGKILL repeatedly mid-stream, and the official Python reader sees the same", async () => {
     const N = 6000;
     const topic = uniqueName("lw-kill");
     await createTopic(bootstrap, topic, 3);
@@ -120,6 +121,9 @@ describe("lake writer process (main.ts)", () => {
       },
       await provisionDuckdbExtensions(),
     );
+    const summary =
+      "SELECT count(*), count(DISTINCT event_id), sum(sequence), min(event_id), max(event_id) FROM lake.device_telemetry_v1";
+    let ours: unknown[];
     try {
       const connection = await lake.connect();
       assert.equal(kills, 3);
@@ -128,8 +132,16 @@ describe("lake writer process (main.ts)", () => {
         await queryNumber(connection, "SELECT count(DISTINCT event_id) FROM lake.device_telemetry_v1"),
         N,
       );
+      ours = (await connection.runAndReadAll(summary)).getRows()[0]?.map(String) ?? [];
     } finally {
       lake.close();
     }
+    // The same lake, written by the service process, read by a reader no one here wrote.
+    const theirs = await queryLakeWithPython(
+      env.LANGTIAN_LAKE_WRITER_LAKE_CATALOG_PATH,
+      env.LANGTIAN_LAKE_WRITER_LAKE_DATA_PATH,
+      summary,
+    );
+    assert.deepEqual(theirs[0]?.map(String), ours);
   });
 });

@@ -1,33 +1,17 @@
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { describe, it } from "node:test";
-import { promisify } from "node:util";
 import { devicePayloadRegistry } from "@langtian/envelope";
-import { provisionPython } from "@langtian/testing";
 import { createBatchWriter } from "../lake/batch-writer.ts";
 import { claimPartition, ensureStateSchema } from "../lake/partition-ledger.ts";
-import { provisionDuckdbExtensions } from "../provision/provision-extensions.ts";
+import { queryLakeWithPython } from "../testing/python-reader.ts";
 import { telemetryEvents } from "../testing/test-events.ts";
 import { openTestLake } from "../testing/test-lake.ts";
 import { createBatchBuilder } from "./batch-builder.ts";
 import { routeRecord } from "./event-tables.ts";
 import { createTableManager } from "./table-manager.ts";
 
-const execFileAsync = promisify(execFile);
-
-/** Reads the lake with the official DuckDB Python package and the same ducklake extension file. */
-const READER = `
-import duckdb, json, sys
-ext, catalog, data = sys.argv[1:4]
-con = duckdb.connect(config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
-con.execute(f"LOAD '{ext}'")
-con.execute(f"ATTACH 'ducklake:{catalog}' AS lake (DATA_PATH '{data}', READ_ONLY)")
-rows = con.execute(
-    "SELECT event_id, device_id, sequence, epoch_us(event_timestamp), readings->>'$[0].metric'"
-    " FROM lake.device_telemetry_v1 ORDER BY sequence"
-).fetchall()
-print(json.dumps([[r[0], r[1], int(r[2]), int(r[3]), r[4]] for r in rows]))
-`;
+const SELECTED =
+  "SELECT event_id, device_id, sequence, epoch_us(event_timestamp), readings->>'$[0].metric' FROM lake.device_telemetry_v1 ORDER BY sequence";
 
 describe("a lake written by the lake writer", () => {
   it("reads back the same rows with the official DuckDB Python package", async () => {
@@ -53,24 +37,15 @@ describe("a lake written by the lake writer", () => {
         maxCommitRetries: 3,
       });
       await writer.write({ tables: builder.build(), positions: [{ lease, nextPosition: 250n }] });
-      const expected = (
-        await connection.runAndReadAll(
-          "SELECT event_id, device_id, sequence, epoch_us(event_timestamp), readings->>'$[0].metric' FROM lake.device_telemetry_v1 ORDER BY sequence",
-        )
-      )
+      const expected = (await connection.runAndReadAll(SELECTED))
         .getRows()
         .map((r) => [String(r[0]), String(r[1]), Number(r[2]), Number(r[3]), String(r[4])]);
       // A DuckDB-file catalog admits one process at a time: hand it over to Python.
       test.lake.close();
-      const { python } = await provisionPython();
-      const extensions = await provisionDuckdbExtensions();
       if (test.config.catalog.kind !== "duckdb") throw new Error("test lake uses a DuckDB-file catalog");
-      const { stdout } = await execFileAsync(
-        python,
-        ["-c", READER, extensions.files.ducklake, test.config.catalog.path, test.config.dataPath],
-        { maxBuffer: 16 * 1024 * 1024 },
-      );
-      const actual = JSON.parse(stdout) as unknown[];
+      const actual = (
+        await queryLakeWithPython(test.config.catalog.path, test.config.dataPath, SELECTED)
+      ).map((r) => [r[0], r[1], Number(r[2]), Number(r[3]), r[4]]);
       assert.equal(actual.length, 250);
       assert.deepEqual(actual, expected);
     } finally {
