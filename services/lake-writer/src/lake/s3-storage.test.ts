@@ -1,11 +1,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { devicePayloadRegistry } from "@langtian/envelope";
-import { createBatchBuilder } from "../tables/batch-builder.ts";
-import { routeRecord } from "../tables/event-tables.ts";
 import { createTableManager } from "../tables/table-manager.ts";
 import { startSeaweedfs, type TestS3 } from "../testing/start-seaweedfs.ts";
-import { telemetryEvents } from "../testing/test-events.ts";
+import { telemetryBatch } from "../testing/test-events.ts";
 import { openTestLake, queryNumber } from "../testing/test-lake.ts";
 import { createBatchWriter } from "./batch-writer.ts";
 import { claimPartition, ensureStateSchema } from "./partition-ledger.ts";
@@ -24,16 +21,12 @@ describe("lake data on a real S3-compatible store (SeaweedFS)", () => {
     await ensureStateSchema(connection);
     const key = { source: "kafka:s3", partition: "0" };
     const lease = await claimPartition(connection, key, "writer");
-    const builder = createBatchBuilder();
-    telemetryEvents(1500).forEach((event, i) => {
-      builder.add(routeRecord(event.value, { ...key, position: BigInt(i) }, devicePayloadRegistry));
-    });
     const writer = createBatchWriter({
       connection,
       tables: createTableManager(connection),
       maxCommitRetries: 3,
     });
-    await writer.write({ tables: builder.build(), positions: [{ lease, nextPosition: 1500n }] });
+    await writer.write({ tables: telemetryBatch(key, 1500), positions: [{ lease, nextPosition: 1500n }] });
     const files = (
       await connection.runAndReadAll(
         "SELECT data_file FROM ducklake_list_files('lake', 'device_telemetry_v1')",

@@ -1,13 +1,10 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { devicePayloadRegistry } from "@langtian/envelope";
 import { tempDir } from "@langtian/testing";
 import { provisionDuckdbExtensions } from "../provision/provision-extensions.ts";
-import { createBatchBuilder } from "../tables/batch-builder.ts";
-import { routeRecord } from "../tables/event-tables.ts";
 import { createTableManager } from "../tables/table-manager.ts";
-import { telemetryEvents } from "../testing/test-events.ts";
+import { telemetryBatch } from "../testing/test-events.ts";
 import { queryNumber } from "../testing/test-lake.ts";
 import { createBatchWriter } from "./batch-writer.ts";
 import type { LakeConfig } from "./lake-config.ts";
@@ -30,15 +27,7 @@ describe("SQLite catalog", () => {
       const b = await second.connect();
       await ensureStateSchema(a);
       const key = { source: "kafka:sqlite", partition: "0" };
-      const batchOf = (count: number, from: number) => {
-        const builder = createBatchBuilder();
-        telemetryEvents(count, from).forEach((event, i) => {
-          builder.add(
-            routeRecord(event.value, { ...key, position: BigInt(from + i) }, devicePayloadRegistry),
-          );
-        });
-        return builder.build();
-      };
+      const batchOf = (count: number, from: number) => telemetryBatch(key, count, from);
       const writerA = createBatchWriter({
         connection: a,
         tables: createTableManager(a),

@@ -1,13 +1,10 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { devicePayloadRegistry } from "@langtian/envelope";
 import { createBatchWriter } from "../lake/batch-writer.ts";
 import { claimPartition, ensureStateSchema } from "../lake/partition-ledger.ts";
 import { queryLakeWithPython } from "../testing/python-reader.ts";
-import { telemetryEvents } from "../testing/test-events.ts";
+import { telemetryBatch } from "../testing/test-events.ts";
 import { openTestLake } from "../testing/test-lake.ts";
-import { createBatchBuilder } from "./batch-builder.ts";
-import { routeRecord } from "./event-tables.ts";
 import { createTableManager } from "./table-manager.ts";
 
 const SELECTED =
@@ -20,23 +17,15 @@ describe("a lake written by the lake writer", () => {
       const connection = await test.lake.connect();
       await ensureStateSchema(connection);
       const lease = await claimPartition(connection, { source: "kafka:python", partition: "0" }, "writer");
-      const builder = createBatchBuilder();
-      const events = telemetryEvents(250);
-      events.forEach((event, i) => {
-        builder.add(
-          routeRecord(
-            event.value,
-            { source: "kafka:python", partition: "0", position: BigInt(i) },
-            devicePayloadRegistry,
-          ),
-        );
-      });
       const writer = createBatchWriter({
         connection,
         tables: createTableManager(connection),
         maxCommitRetries: 3,
       });
-      await writer.write({ tables: builder.build(), positions: [{ lease, nextPosition: 250n }] });
+      await writer.write({
+        tables: telemetryBatch({ source: "kafka:python", partition: "0" }, 250),
+        positions: [{ lease, nextPosition: 250n }],
+      });
       const expected = (await connection.runAndReadAll(SELECTED))
         .getRows()
         .map((r) => [String(r[0]), String(r[1]), Number(r[2]), Number(r[3]), String(r[4])]);

@@ -1,7 +1,10 @@
 import { create } from "@bufbuild/protobuf";
-import { createDeviceEnvelope, encodeEnvelope } from "@langtian/envelope";
+import { createDeviceEnvelope, devicePayloadRegistry, encodeEnvelope } from "@langtian/envelope";
 import { TelemetrySchema } from "@langtian/proto";
 import { Admin, Producer } from "@platformatic/kafka";
+import type { TableRows } from "../lake/batch-writer.ts";
+import { createBatchBuilder } from "../tables/batch-builder.ts";
+import { routeRecord } from "../tables/event-tables.ts";
 
 /** Creates a topic with `partitions` partitions (test and benchmark helper). */
 export async function createTopic(bootstrap: string, topic: string, partitions: number): Promise<void> {
@@ -37,6 +40,22 @@ export function telemetryEvents(
     events.push({ key: deviceId, value: encodeEnvelope(envelope) });
   }
   return events;
+}
+
+/**
+ * Routes telemetry events `first … first + count - 1` into one batch, as the ingest loop does
+ * for records at positions `first …` of the source partition `key`.
+ */
+export function telemetryBatch(
+  key: { source: string; partition: string },
+  count: number,
+  first = 0,
+): TableRows[] {
+  const builder = createBatchBuilder();
+  telemetryEvents(count, first).forEach((event, i) => {
+    builder.add(routeRecord(event.value, { ...key, position: BigInt(first + i) }, devicePayloadRegistry));
+  });
+  return builder.build();
 }
 
 /** Produces raw values to a topic in chunks, waiting for the broker's acks. */

@@ -1,14 +1,11 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { DuckDBConnection } from "@duckdb/node-api";
-import { devicePayloadRegistry } from "@langtian/envelope";
 import { createBatchWriter } from "../lake/batch-writer.ts";
 import { PartitionFencedError } from "../lake/lake-transaction.ts";
 import { claimPartition, ensureStateSchema } from "../lake/partition-ledger.ts";
-import { createBatchBuilder } from "../tables/batch-builder.ts";
-import { routeRecord } from "../tables/event-tables.ts";
 import { createTableManager } from "../tables/table-manager.ts";
-import { telemetryEvents } from "../testing/test-events.ts";
+import { telemetryBatch } from "../testing/test-events.ts";
 import { openTestLake, queryNumber, type TestLake } from "../testing/test-lake.ts";
 import { PipelineError, parsePipeline } from "./pipeline.ts";
 
@@ -41,19 +38,8 @@ describe("SQL transforms", () => {
     });
     after(() => test.dispose());
 
-    function batchOf(count: number, first: number) {
-      const builder = createBatchBuilder();
-      telemetryEvents(count, first).forEach((event, i) => {
-        builder.add(
-          routeRecord(
-            event.value,
-            { source: "kafka:tx", partition: "0", position: BigInt(first + i) },
-            devicePayloadRegistry,
-          ),
-        );
-      });
-      return builder.build();
-    }
+    const batchOf = (count: number, first: number) =>
+      telemetryBatch({ source: "kafka:tx", partition: "0" }, count, first);
 
     it("commits the query's rows with the batch and its offsets, and not at all when fenced", async () => {
       const writer = createBatchWriter({
