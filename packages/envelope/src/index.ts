@@ -36,6 +36,7 @@ export {
   envelopeToJson,
   payloadSchemaOf,
 } from "./payload-registry.ts";
+export { readEnvelope } from "./read-envelope.ts";
 export {
   createUuidV7Generator,
   deterministicEventId,
@@ -46,3 +47,4 @@ export {
 } from "./uuid.ts";
 export { assertValidEnvelope, type ValidateOptions, validateEnvelope } from "./validate-envelope.ts";
 export { type Violation, ViolationRule, type ViolationRuleName } from "./violation.ts";
+export { WireType, WireWriter } from "./wire-writer.ts";

@@ -40,6 +40,11 @@ const pow30 = 2 ** 30;
 export function createUuidV7Generator(clock: () => number = Date.now): UuidV7Generator {
   let lastMs = -1;
   let counter = 0;
+  // One scratch id and random bytes drawn in bulk: a fresh array and a getRandomValues
+  // call per id measured ~3 µs of the ~4 µs an id took.
+  const bytes = new Uint8Array(16);
+  const random = new Uint8Array(4096);
+  let randomPos = random.length;
   return () => {
     const now = Math.floor(clock());
     if (now > lastMs) {
@@ -52,7 +57,6 @@ export function createUuidV7Generator(clock: () => number = Date.now): UuidV7Gen
         counter = randomInt(0, counterSeedLimit);
       }
     }
-    const bytes = new Uint8Array(16);
     let ms = lastMs;
     for (let i = 5; i >= 0; i--) {
       bytes[i] = ms % 256;
@@ -66,7 +70,12 @@ export function createUuidV7Generator(clock: () => number = Date.now): UuidV7Gen
     bytes[9] = (low30 >>> 16) & 0xff;
     bytes[10] = (low30 >>> 8) & 0xff;
     bytes[11] = low30 & 0xff;
-    getRandomValues(bytes.subarray(12));
+    if (randomPos + 4 > random.length) {
+      getRandomValues(random);
+      randomPos = 0;
+    }
+    bytes.set(random.subarray(randomPos, randomPos + 4), 12);
+    randomPos += 4;
     return formatUuid(bytes);
   };
 }
@@ -111,10 +120,11 @@ export function deterministicEventId(
   const input = Buffer.allocUnsafe(16 + Buffer.byteLength(name, "utf8"));
   input.set(namespaceBytes, 0);
   input.write(name, 16, "utf8");
-  const bytes = hash("sha1", input, "buffer").subarray(0, 16);
-  bytes[6] = ((bytes[6] ?? 0) & 0x0f) | 0x50;
-  bytes[8] = ((bytes[8] ?? 0) & 0x3f) | 0x80;
-  return formatUuid(bytes);
+  // Hex straight from the hash (no result Buffer): the version nibble (byte 6) becomes 5,
+  // and the variant bits of byte 8 become 10xx.
+  const hex = hash("sha1", input, "hex");
+  const variant = "89ab".charAt(Number.parseInt(hex.charAt(16), 16) & 3);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
 function checkNamePart(name: string, value: string): void {

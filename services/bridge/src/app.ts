@@ -128,6 +128,7 @@ export function createApp(config: BridgeConfig, deps: BridgeDeps = {}): BridgeAp
         sink,
         router: createTopicRouter(config.topicRules, config.topics.defaultTopic),
         deadLetterTopic: config.topics.deadLetterTopic,
+        headerSet: config.topics.headers,
         maxBatchRecords: config.pipeline.maxBatchRecords,
         maxBatchBytes: config.pipeline.maxBatchBytes,
         maxRecordBytes: config.pipeline.maxRecordBytes,

@@ -98,6 +98,11 @@ export const bridgeConfigSchema = defineConfigSchema("bridge", {
     }),
   },
   topics: {
+    headers: oneOf(["full", "minimal"], {
+      default: "full",
+      description:
+        "Kafka headers per record: full (envelope metadata, NATS origin, trace context) or minimal (event id, Nats-Msg-Id, trace context; faster).",
+    }),
     defaultTopic: string({ default: "eda.events", description: "Topic for subjects no rule matches." }),
     rules: stringList({
       default: [],

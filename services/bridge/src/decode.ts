@@ -1,4 +1,4 @@
-import { decodeEnvelope as decodeBinary, ViolationRule, validateEnvelope } from "@langtian/envelope";
+import { readEnvelope, ViolationRule, validateEnvelope } from "@langtian/envelope";
 import type { Envelope } from "@langtian/proto";
 
 /** Why a message cannot be bridged, written into the dead-letter record. `as const`, not an enum. */
@@ -19,12 +19,13 @@ export type DecodeResult =
  * Decodes and validates an envelope with the platform's shared rules. The bridge forwards the
  * original bytes untouched; it decodes to route, key and label the record. Lateness is not the
  * bridge's call (a replay or a long outage legitimately carries old timestamps), so
- * `timestamp_range` violations are ignored here.
+ * `timestamp_range` violations are ignored here. Decoding uses the shared wire reader
+ * (`readEnvelope`: same result as the generic decoder, a fraction of its cost per message).
  */
 export function decodeEnvelope(data: Uint8Array): DecodeResult {
   let envelope: Envelope;
   try {
-    envelope = decodeBinary(data);
+    envelope = readEnvelope(data);
   } catch (err) {
     return { ok: false, reason: PoisonReason.undecodable, detail: (err as Error).message };
   }

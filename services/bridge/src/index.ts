@@ -7,6 +7,7 @@ export { type BridgeConfig, bridgeConfigSchema, bridgeTopics, loadBridgeConfig }
 export {
   BridgeHeaders,
   createTopicRouter,
+  HeaderSet,
   parseTopicRules,
   subjectMatches,
   type TopicRule,

@@ -1,5 +1,6 @@
 import type { ConsumerMessages, JetStreamClient, JsMsg } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
+import { deliveryFromAckSubject } from "./ack-subject.ts";
 import type { InboundMessage, Pipeline } from "./pipeline.ts";
 import { ORDERED_PRIORITY_GROUP } from "./provision.ts";
 
@@ -29,20 +30,49 @@ export interface JetStreamSource {
   stop(): Promise<void>;
 }
 
+/**
+ * Adapts a nats.js message to the pipeline's view of it. A class, not an object of closures:
+ * one small allocation per message instead of six.
+ */
+class JsMsgAdapter implements InboundMessage {
+  readonly data: Uint8Array;
+  readonly subject: string;
+  readonly streamSequence: number;
+  readonly deliveryCount: number;
+  readonly #m: JsMsg;
+
+  constructor(m: JsMsg) {
+    this.#m = m;
+    this.data = m.data;
+    this.subject = m.subject;
+    // `reply` is on the client's message class, not its public type; without it, `info` it is.
+    const fast = deliveryFromAckSubject((m as { readonly reply?: string }).reply);
+    const info = fast ?? m.info;
+    this.streamSequence = info.streamSequence;
+    this.deliveryCount = info.deliveryCount;
+  }
+
+  header(name: string): string | undefined {
+    const h = this.#m.headers;
+    return h?.has(name) ? h.get(name) : undefined;
+  }
+  ack(): void {
+    this.#m.ack();
+  }
+  nak(delayMs?: number): void {
+    this.#m.nak(delayMs);
+  }
+  working(): void {
+    this.#m.working();
+  }
+  term(reason?: string): void {
+    this.#m.term(reason);
+  }
+}
+
 /** Adapts a nats.js message to the pipeline's view of it. */
 export function adaptJsMsg(m: JsMsg): InboundMessage {
-  const info = m.info;
-  return {
-    data: m.data,
-    subject: m.subject,
-    streamSequence: info.streamSequence,
-    deliveryCount: info.deliveryCount,
-    header: (name) => (m.headers?.has(name) ? m.headers.get(name) : undefined),
-    ack: () => m.ack(),
-    nak: (delayMs) => m.nak(delayMs),
-    working: () => m.working(),
-    term: (reason) => m.term(reason),
-  };
+  return new JsMsgAdapter(m);
 }
 
 /**

@@ -39,7 +39,7 @@ export function createKafkaSink(options: KafkaSinkOptions): KafkaSink {
     connectTimeout: options.requestTimeoutMs,
     retries: options.retries,
     retryDelay: options.retryDelayMs,
-    serializers: { key: stringSerializer, headerKey: stringSerializer, headerValue: stringSerializer },
+    serializers: { key: stringSerializer, headerKey: headerNameSerializer, headerValue: stringSerializer },
   });
   return {
     async send(records: readonly OutboundRecord[]) {
@@ -64,6 +64,24 @@ export function createKafkaSink(options: KafkaSinkOptions): KafkaSink {
     },
     close: () => producer.close(true),
   };
+}
+
+/** Encoded header names: a record carries about a dozen, always the same few. */
+const headerNameBytes = new Map<string, Buffer>();
+
+/**
+ * Header-name serializer that encodes each distinct name once and reuses its bytes (the
+ * client only copies them into the request), instead of a new Buffer per header per record.
+ */
+function headerNameSerializer(name?: string): Buffer | undefined {
+  if (name === undefined) return undefined;
+  let bytes = headerNameBytes.get(name);
+  if (bytes === undefined) {
+    bytes = Buffer.from(name);
+    // Bounded: names come from the bridge's own mapping, but never let a cache grow unchecked.
+    if (headerNameBytes.size < 1000) headerNameBytes.set(name, bytes);
+  }
+  return bytes;
 }
 
 /** Zero-copy view of a Uint8Array as a Buffer. */

@@ -6,10 +6,12 @@ import { EnvelopeSchema } from "@langtian/proto";
 import {
   BridgeHeaders,
   createTopicRouter,
+  HeaderSet,
   parseTopicRules,
   recordHeaders,
   recordKey,
   subjectMatches,
+  timestampToIso,
 } from "./mapping.ts";
 import { envelopeBytes } from "./testing/fakes.ts";
 
@@ -72,5 +74,38 @@ describe("record mapping", () => {
     assert.equal(h.get(BridgeHeaders.traceparent), tp);
     assert.equal(h.get(BridgeHeaders.natsStreamSequence), "9");
     assert.equal(h.has(BridgeHeaders.tracestate), false);
+  });
+
+  it("formats event timestamps exactly as Date.toISOString, across seconds and before 1970", () => {
+    for (const ms of [
+      0, 7, 42, 999, 1000, 1_795_000_000_123, 1_795_000_000_005, 1_795_000_001_050, -1, -1001,
+    ]) {
+      const seconds = Math.floor(ms / 1000);
+      const nanos = (ms - seconds * 1000) * 1_000_000 + 999_999;
+      assert.equal(timestampToIso({ seconds: BigInt(seconds), nanos }), new Date(ms).toISOString());
+    }
+  });
+
+  it("carries only the ids and the trace context with the minimal header set", () => {
+    const id = uuidv7();
+    const env = fromBinary(EnvelopeSchema, envelopeBytes({ eventId: id }));
+    const tp = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+    const source = {
+      subject: "events.x",
+      streamSequence: 9,
+      natsMsgId: id,
+      traceparent: tp,
+      tracestate: undefined,
+    };
+    const h = recordHeaders(env, source, HeaderSet.minimal);
+    assert.deepEqual(
+      [...h],
+      [
+        [BridgeHeaders.eventId, id],
+        [BridgeHeaders.natsMsgId, id],
+        [BridgeHeaders.traceparent, tp],
+      ],
+    );
+    assert.equal(recordHeaders(env, source).size, 10, "full stays the default");
   });
 });

@@ -128,12 +128,32 @@ export interface SourceInfo {
 }
 
 /**
- * Kafka headers for one event: the envelope metadata (so consumers can route and dedupe
- * without decoding the value), the NATS origin and the W3C trace context.
+ * Which headers a record carries. `full`: the envelope metadata, the NATS origin and the trace
+ * context. `minimal`: only the event id, `Nats-Msg-Id` and the trace context — everything else
+ * is in the value (the envelope itself); the Kafka client's cost per record is mostly its
+ * headers (see docs/PERFORMANCE.md), so this trades consumer convenience for throughput.
  */
-export function recordHeaders(envelope: Envelope, source: SourceInfo): Map<string, string> {
+export const HeaderSet = { full: "full", minimal: "minimal" } as const;
+/** One of {@link HeaderSet}'s values. */
+export type HeaderSet = (typeof HeaderSet)[keyof typeof HeaderSet];
+
+/**
+ * Kafka headers for one event: the envelope metadata (so consumers can route and dedupe
+ * without decoding the value), the NATS origin and the W3C trace context; with the `minimal`
+ * set only the ids and the trace context.
+ */
+export function recordHeaders(
+  envelope: Envelope,
+  source: SourceInfo,
+  set: HeaderSet = HeaderSet.full,
+): Map<string, string> {
   const h = new Map<string, string>();
   h.set(BridgeHeaders.eventId, envelope.eventId);
+  if (set === HeaderSet.minimal) {
+    h.set(BridgeHeaders.natsMsgId, source.natsMsgId ?? envelope.eventId);
+    addTraceContext(h, envelope, source);
+    return h;
+  }
   h.set(BridgeHeaders.eventType, envelope.eventType);
   if (envelope.eventTimestamp !== undefined) {
     h.set(BridgeHeaders.eventTimestamp, timestampToIso(envelope.eventTimestamp));
@@ -145,11 +165,16 @@ export function recordHeaders(envelope: Envelope, source: SourceInfo): Map<strin
   h.set(BridgeHeaders.natsMsgId, source.natsMsgId ?? envelope.eventId);
   h.set(BridgeHeaders.natsSubject, source.subject);
   h.set(BridgeHeaders.natsStreamSequence, String(source.streamSequence));
+  addTraceContext(h, envelope, source);
+  return h;
+}
+
+/** `traceparent` / `tracestate`: the NATS headers win over the envelope's own copy. */
+function addTraceContext(h: Map<string, string>, envelope: Envelope, source: SourceInfo): void {
   const traceparent = source.traceparent ?? nonEmpty(envelope.traceContext?.traceparent);
   if (traceparent !== undefined) h.set(BridgeHeaders.traceparent, traceparent);
   const tracestate = source.tracestate ?? nonEmpty(envelope.traceContext?.tracestate);
   if (tracestate !== undefined) h.set(BridgeHeaders.tracestate, tracestate);
-  return h;
 }
 
 /** Milliseconds since the epoch of a protobuf Timestamp. */
@@ -157,9 +182,26 @@ export function timestampToMs(ts: { seconds: bigint; nanos: number }): number {
   return Number(ts.seconds) * 1000 + Math.floor(ts.nanos / 1_000_000);
 }
 
-function timestampToIso(ts: { seconds: bigint; nanos: number }): string {
+/** The ISO text of the last whole second formatted, up to its "." (events arrive in time order). */
+let isoSecond = Number.NaN;
+let isoSecondPrefix = "";
+
+/**
+ * ISO-8601 UTC with milliseconds, as `Date.prototype.toISOString` writes it. The date part is
+ * formatted once per second and reused: this runs for every record, and consecutive events
+ * nearly always fall in the same second.
+ */
+export function timestampToIso(ts: { seconds: bigint; nanos: number }): string {
   const ms = timestampToMs(ts);
-  return Number.isFinite(ms) && Math.abs(ms) < 8.64e15 ? new Date(ms).toISOString() : String(ts.seconds);
+  if (!(Number.isFinite(ms) && Math.abs(ms) < 8.64e15)) return String(ts.seconds);
+  const second = Math.floor(ms / 1000);
+  if (second !== isoSecond) {
+    // "2026-11-27T18:00:00.000Z" without its "000Z".
+    isoSecondPrefix = new Date(second * 1000).toISOString().slice(0, -4);
+    isoSecond = second;
+  }
+  const milli = ms - second * 1000;
+  return `${isoSecondPrefix}${milli < 10 ? "00" : milli < 100 ? "0" : ""}${milli}Z`;
 }
 
 function nonEmpty(s: string | undefined): string | undefined {

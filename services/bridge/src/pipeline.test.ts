@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { uuidv7 } from "@langtian/envelope";
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
-import { BridgeHeaders, createTopicRouter } from "./mapping.ts";
+import { BridgeHeaders, createTopicRouter, HeaderSet } from "./mapping.ts";
 import { createBridgeMetrics } from "./metrics.ts";
 import { createPipeline, type PipelineOptions, RecordTooLargeError } from "./pipeline.ts";
 import { controlledSink, envelopeBytes, fakeMessage, settle } from "./testing/fakes.ts";
@@ -59,6 +59,18 @@ describe("pipeline", () => {
     assert.equal(record?.value, msg.data);
     assert.equal(await value("acked_total"), 1);
     assert.equal(await value("produced_total"), 1);
+    pipeline.close();
+  });
+
+  it("writes only the ids and trace context as headers with the minimal header set", async () => {
+    const { sink, pipeline } = setup({ headerSet: HeaderSet.minimal });
+    const id = uuidv7();
+    pipeline.push(fakeMessage(envelopeBytes({ eventId: id }), { subject: "events.device.telemetry" }));
+    const [record] = sink.batches[0] ?? [];
+    assert.deepEqual([...(record?.headers.keys() ?? [])], [BridgeHeaders.eventId, BridgeHeaders.natsMsgId]);
+    assert.equal(record?.headers.get(BridgeHeaders.eventId), id);
+    sink.succeed();
+    await settle();
     pipeline.close();
   });
 

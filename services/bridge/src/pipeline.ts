@@ -1,6 +1,13 @@
 import { type BackoffPolicy, backoffMs } from "./backoff.ts";
 import { decodeEnvelope, PoisonReason } from "./decode.ts";
-import { BridgeHeaders, recordHeaders, recordKey, type TopicRouter, timestampToMs } from "./mapping.ts";
+import {
+  BridgeHeaders,
+  type HeaderSet,
+  recordHeaders,
+  recordKey,
+  type TopicRouter,
+  timestampToMs,
+} from "./mapping.ts";
 import type { BridgeMetrics } from "./metrics.ts";
 
 /** The part of a JetStream message the pipeline uses (nats.js `JsMsg` adapted; fakes in unit tests). */
@@ -51,6 +58,8 @@ export interface PipelineOptions {
   readonly sink: RecordSink;
   readonly router: TopicRouter;
   readonly deadLetterTopic: string;
+  /** Headers each record carries (default `full`). */
+  readonly headerSet?: HeaderSet;
   /** Most records in one Kafka produce request. */
   readonly maxBatchRecords: number;
   /** Most bytes (values + keys + headers) in one produce request; below the broker's batch limit. */
@@ -174,13 +183,17 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     let item: Item | undefined;
     if (decoded.ok) {
       const { envelope } = decoded;
-      const headers = recordHeaders(envelope, {
-        subject: msg.subject,
-        streamSequence: msg.streamSequence,
-        natsMsgId: msg.header(BridgeHeaders.natsMsgId),
-        traceparent: msg.header(BridgeHeaders.traceparent),
-        tracestate: msg.header(BridgeHeaders.tracestate),
-      });
+      const headers = recordHeaders(
+        envelope,
+        {
+          subject: msg.subject,
+          streamSequence: msg.streamSequence,
+          natsMsgId: msg.header(BridgeHeaders.natsMsgId),
+          traceparent: msg.header(BridgeHeaders.traceparent),
+          tracestate: msg.header(BridgeHeaders.tracestate),
+        },
+        options.headerSet,
+      );
       const key = recordKey(envelope);
       let bytes = msg.data.length + key.length;
       for (const [k, v] of headers) bytes += k.length + v.length;
@@ -225,10 +238,11 @@ export function createPipeline(options: PipelineOptions): Pipeline {
 
   function confirmed(batch: Item[]): void {
     const t = now();
+    let acked = 0;
     for (const { msg, settle } of batch) {
       if (settle.kind === "ack") {
         msg.ack();
-        metrics.acked.inc();
+        acked++;
         if (settle.eventMs !== undefined)
           metrics.endToEndLagSeconds.observe(Math.max(0, (t - settle.eventMs) / 1000));
       } else {
@@ -236,6 +250,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
         metrics.deadLettered.inc({ reason: settle.reason });
       }
     }
+    metrics.acked.inc(acked);
     metrics.produced.inc(batch.length);
   }
 

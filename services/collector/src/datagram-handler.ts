@@ -29,9 +29,9 @@ export function createDatagramHandler(
 ): (datagram: Uint8Array, receivedAtMs: number) => void {
   const labels = { listener: o.listener };
   // Label lookups once, not per datagram.
-  const received = o.metrics.datagramsReceived.labels(labels);
-  const receivedBytes = o.metrics.bytesReceived.labels(labels);
-  const decoded = o.metrics.eventsDecoded.labels(labels);
+  const received = o.metrics.tally(o.metrics.datagramsReceived.labels(labels));
+  const receivedBytes = o.metrics.tally(o.metrics.bytesReceived.labels(labels));
+  const decoded = o.metrics.tally(o.metrics.eventsDecoded.labels(labels));
   const reject = (datagram: Uint8Array, reason: string, detail: string) => {
     o.metrics.decodeErrors.inc({ listener: o.listener, reason });
     o.deadLetter?.send(datagram, reason, o.listener, detail);
@@ -40,8 +40,8 @@ export function createDatagramHandler(
     if (!(err instanceof DeliveryRejectedError)) o.metrics.rejected.inc({ reason: "internal" });
   };
   return (datagram, receivedAtMs) => {
-    received.inc();
-    receivedBytes.inc(datagram.length);
+    received.n++;
+    receivedBytes.n += datagram.length;
     if (datagram.length > o.maxDatagramBytes) {
       reject(datagram, "oversize", `${datagram.length} bytes > ${o.maxDatagramBytes}`);
       return;
@@ -77,7 +77,7 @@ export function createDatagramHandler(
       else reject(datagram, "decoder_failed", err instanceof Error ? err.message : String(err));
       return;
     }
-    decoded.inc();
+    decoded.n++;
     // Rejections (spool full, draining) are counted by delivery; a datagram has no sender to tell.
     o.delivery.accept({ subject, msgId, data, receivedAtMs }, onRejected);
   };

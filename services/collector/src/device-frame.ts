@@ -149,7 +149,7 @@ function encodeReading(r: Reading): Uint8Array {
  * never reads past the buffer.
  */
 export function decodeDeviceFrame(bytes: Uint8Array): DeviceFrame {
-  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   // Smallest frame: header with a 1-byte id, no readings, CRC.
   if (buf.length < 5 + 1 + 17 + 4) throw truncated(buf.length);
   if (buf.readUInt16BE(0) !== DEVICE_FRAME_MAGIC) {
@@ -170,7 +170,7 @@ export function decodeDeviceFrame(bytes: Uint8Array): DeviceFrame {
   }
   let o = 5;
   need(body, o, idLength + 17);
-  const deviceId = text(body.subarray(o, o + idLength), FrameErrorReason.BadDeviceId);
+  const deviceId = text(body, o, o + idLength, FrameErrorReason.BadDeviceId);
   o += idLength;
   const sequence = body.readBigUInt64BE(o);
   const timestampMs = Number(body.readBigInt64BE(o + 8));
@@ -183,7 +183,7 @@ export function decodeDeviceFrame(bytes: Uint8Array): DeviceFrame {
     const nameLength = body.readUInt8(o + 1);
     o += 2;
     need(body, o, nameLength);
-    const name = text(body.subarray(o, o + nameLength), FrameErrorReason.BadReading);
+    const name = text(body, o, o + nameLength, FrameErrorReason.BadReading);
     o += nameLength;
     switch (tag) {
       case ReadingType.Float64:
@@ -209,7 +209,7 @@ export function decodeDeviceFrame(bytes: Uint8Array): DeviceFrame {
         readings.push({
           name,
           type: "string",
-          value: text(body.subarray(o, o + length), FrameErrorReason.BadReading),
+          value: text(body, o, o + length, FrameErrorReason.BadReading),
         });
         o += length;
         break;
@@ -235,9 +235,13 @@ function truncated(length: number): DeviceFrameError {
   return new DeviceFrameError(FrameErrorReason.Truncated, `frame truncated (${length} bytes)`);
 }
 
-function text(bytes: Uint8Array, reason: FrameErrorReason): string {
+function text(buf: Buffer, start: number, end: number, reason: FrameErrorReason): string {
+  // ASCII (device ids, reading names) needs no UTF-8 validation: the common case, per datagram.
+  let ascii = true;
+  for (let i = start; i < end && ascii; i++) ascii = (buf[i] as number) < 0x80;
+  if (ascii) return buf.toString("latin1", start, end);
   try {
-    return utf8Strict.decode(bytes);
+    return utf8Strict.decode(buf.subarray(start, end));
   } catch (cause) {
     throw new DeviceFrameError(reason, `invalid UTF-8: ${String(cause)}`);
   }

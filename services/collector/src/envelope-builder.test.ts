@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { timestampMs } from "@bufbuild/protobuf/wkt";
-import { buildEnvelope } from "./envelope-builder.ts";
+import { timestampFromMs, timestampMs } from "@bufbuild/protobuf/wkt";
+import { buildEnvelope, msToTimestamp } from "./envelope-builder.ts";
 
 const defaults = { eventType: "device.telemetry", sourceSystem: "plant-a", schemaVersion: "1.0" };
 const payload = new Uint8Array([1]);
@@ -29,5 +29,11 @@ describe("envelope building", () => {
     const e = buildEnvelope({ payload, payloadType: "x", eventTimeMs: 5000 }, defaults, 9000);
     assert.equal(timestampMs(e.eventTimestamp ?? assert.fail()), 5000);
     assert.equal(timestampMs(e.receivedTimestamp ?? assert.fail()), 9000);
+  });
+
+  it("builds timestamps equal to protobuf-es' timestampFromMs", () => {
+    for (const ms of [0, 1, 999, 1000, 1_790_000_000_123, -1, -1_500]) {
+      assert.deepEqual(msToTimestamp(ms), timestampFromMs(ms), String(ms));
+    }
   });
 });

@@ -1,5 +1,5 @@
 import { create } from "@bufbuild/protobuf";
-import { timestampFromMs } from "@bufbuild/protobuf/wkt";
+import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { deterministicEventId, uuidv7 } from "@langtian/envelope";
 import { type Envelope, EnvelopeSchema, TraceContextSchema } from "@langtian/proto";
 import type { DecodedEvent } from "./decoders/index.ts";
@@ -34,13 +34,13 @@ export function buildEnvelope(
     $typeName: EnvelopeSchema.typeName,
     eventId,
     eventType: event.eventType ?? defaults.eventType,
-    eventTimestamp: timestampFromMs(event.eventTimeMs ?? receivedAtMs),
+    eventTimestamp: msToTimestamp(event.eventTimeMs ?? receivedAtMs),
     schemaVersion: event.schemaVersion ?? defaults.schemaVersion,
     sourceSystem,
     payload: event.payload,
     payloadType: event.payloadType,
     attributes: { ...event.attributes },
-    receivedTimestamp: timestampFromMs(receivedAtMs),
+    receivedTimestamp: msToTimestamp(receivedAtMs),
   };
   if (event.deviceId !== undefined) envelope.partitionKey = event.deviceId;
   if (event.traceparent !== undefined && event.traceparent !== "") {
@@ -50,4 +50,17 @@ export function buildEnvelope(
     });
   }
   return envelope;
+}
+
+/**
+ * protobuf-es' `timestampFromMs` as a literal (its `create()` walks the schema; this runs
+ * twice per datagram). A test compares the two.
+ */
+export function msToTimestamp(ms: number): Timestamp {
+  const seconds = Math.floor(ms / 1000);
+  return {
+    $typeName: "google.protobuf.Timestamp",
+    seconds: BigInt(seconds),
+    nanos: (ms - seconds * 1000) * 1_000_000,
+  };
 }

@@ -65,6 +65,11 @@ describe("built-in decoders", () => {
         { name: "n", type: "int64", value: -(2n ** 40n) },
         { name: "b", type: "bool", value: true },
         { name: "s", type: "string", value: "mode ü" },
+        { name: "zero", type: "float64", value: 0 },
+        { name: "negative-zero", type: "float64", value: -0 },
+        { name: "zi", type: "int64", value: 0n },
+        { name: "f", type: "bool", value: false },
+        { name: "long", type: "string", value: "x".repeat(300) },
       ],
     });
     const expected = toBinary(
@@ -77,6 +82,11 @@ describe("built-in decoders", () => {
           create(ReadingSchema, { metric: "n", value: { case: "intValue", value: -(2n ** 40n) } }),
           create(ReadingSchema, { metric: "b", value: { case: "boolValue", value: true } }),
           create(ReadingSchema, { metric: "s", value: { case: "stringValue", value: "mode ü" } }),
+          create(ReadingSchema, { metric: "zero", value: { case: "doubleValue", value: 0 } }),
+          create(ReadingSchema, { metric: "negative-zero", value: { case: "doubleValue", value: -0 } }),
+          create(ReadingSchema, { metric: "zi", value: { case: "intValue", value: 0n } }),
+          create(ReadingSchema, { metric: "f", value: { case: "boolValue", value: false } }),
+          create(ReadingSchema, { metric: "long", value: { case: "stringValue", value: "x".repeat(300) } }),
         ],
       }),
     );

@@ -1,6 +1,18 @@
+import { Worker } from "node:worker_threads";
 import { Consumer, ListOffsetTimestamps } from "@platformatic/kafka";
-import type { AssignmentListener, PollResult, Source, SourceRecord } from "../ingest/source.ts";
+import type { AssignmentListener, Source } from "../ingest/source.ts";
 import type { PartitionKey } from "../lake/partition-ledger.ts";
+import type { FetchReply, FetchRequest, FetchWorkerData } from "./fetch-worker.ts";
+import {
+  createFetcher,
+  type Fetcher,
+  type FetchResult,
+  kafkaPartitionId,
+  parsePartitionId,
+  unpackRecords,
+} from "./kafka-fetch.ts";
+
+export { kafkaPartitionId } from "./kafka-fetch.ts";
 
 /** Options of {@link createKafkaSource}. */
 export interface KafkaSourceOptions {
@@ -19,19 +31,18 @@ export interface KafkaSourceOptions {
   sessionTimeoutMs?: number;
   /** Static membership id (KIP-345): a restart within the session timeout keeps the assignment. */
   groupInstanceId?: string;
+  /**
+   * Fetch and parse records on a worker thread (default true), beside the main thread's
+   * routing and staging; false fetches on the calling thread.
+   */
+  fetchInWorker?: boolean;
 }
 
-/** Bit of a record batch's attributes marking a transaction control batch. */
-const CONTROL_BATCH = 0x20;
-
-/** Partition id of the ingest loop: `<topic>:<partition>`. */
-export function kafkaPartitionId(topic: string, partition: number): string {
-  return `${topic}:${partition}`;
-}
-
-function parsePartitionId(id: string): { topic: string; partition: number } {
-  const at = id.lastIndexOf(":");
-  return { topic: id.slice(0, at), partition: Number(id.slice(at + 1)) };
+/** Identity of a set of read positions, to match a read-ahead with the poll that wants it. */
+function positionsKey(positions: ReadonlyMap<string, bigint>): string {
+  let key = "";
+  for (const [id, position] of positions) key += `${id}=${position};`;
+  return key;
 }
 
 /**
@@ -55,10 +66,17 @@ export function createKafkaSource(options: KafkaSourceOptions): Source {
   const highWatermarks = new Map<string, bigint>();
   const leaderEpochs = new Map<string, number>();
   let closed = false;
+  /** The read-ahead: a fetch at the positions the next poll most likely asks for. */
+  let prefetched: { key: string; result: Promise<FetchResult> } | undefined;
 
   async function ensureMetadata(forceUpdate = false) {
     return consumer.metadata({ topics: [...options.topics], forceUpdate });
   }
+
+  const fetchAt: Fetcher =
+    options.fetchInWorker === false
+      ? createFetcher(consumer, options, () => closed)
+      : createWorkerFetcher(options);
 
   return {
     keyOf(partition: string): PartitionKey {
@@ -89,87 +107,24 @@ export function createKafkaSource(options: KafkaSourceOptions): Source {
     },
 
     async poll(positions, signal) {
-      const metadata = await ensureMetadata();
-      const byNode = new Map<number, Map<string, { topicId: string; topic: string; partitions: number[] }>>();
-      for (const id of positions.keys()) {
-        const { topic, partition } = parsePartitionId(id);
-        const topicMeta = metadata.topics.get(topic);
-        const leader = topicMeta?.partitions[partition]?.leader;
-        if (!topicMeta || leader === undefined) continue;
-        let topics = byNode.get(leader);
-        if (!topics) {
-          topics = new Map();
-          byNode.set(leader, topics);
-        }
-        let entry = topics.get(topic);
-        if (!entry) {
-          entry = { topicId: topicMeta.id, topic, partitions: [] };
-          topics.set(topic, entry);
-        }
-        entry.partitions.push(partition);
-        leaderEpochs.set(id, topicMeta.partitions[partition]?.leaderEpoch ?? -1);
+      // Served from the fetch started when the previous poll returned, if it read from exactly
+      // these positions (after a rewind or a new assignment it did not, and is dropped).
+      const key = positionsKey(positions);
+      const ahead = prefetched?.key === key ? prefetched.result : undefined;
+      prefetched = undefined;
+      const result = await (ahead ?? fetchAt(new Map(positions), signal));
+      for (const [id, end] of result.highWatermarks) highWatermarks.set(id, end);
+      for (const [id, epoch] of result.leaderEpochs) leaderEpochs.set(id, epoch);
+      if (!closed && !signal.aborted) {
+        // Where the loop reads next if it keeps every record: fetch it while this poll is routed.
+        const next = new Map(positions);
+        for (const [id, reached] of result.reached) next.set(id, reached);
+        const started = fetchAt(next, signal);
+        // A failed read-ahead surfaces only if it is used (the next poll awaits it).
+        started.catch(() => undefined);
+        prefetched = { key: positionsKey(next), result: started };
       }
-      const result: PollResult = { records: [], reached: new Map() };
-      const maxBytes = options.fetchMaxBytes ?? 16 * 1024 * 1024;
-      await Promise.all(
-        [...byNode].map(async ([node, topics]) => {
-          if (signal.aborted) return;
-          const topicIds = new Map([...topics.values()].map((t) => [t.topicId, t.topic]));
-          let response: Awaited<ReturnType<typeof consumer.fetch>>;
-          try {
-            response = await consumer.fetch({
-              node,
-              maxWaitTime: options.fetchMaxWaitMs ?? 200,
-              minBytes: 1,
-              maxBytes,
-              topics: [...topics.values()].map((t) => ({
-                topicId: t.topicId,
-                partitions: t.partitions.map((partition) => ({
-                  partition,
-                  fetchOffset: positions.get(kafkaPartitionId(t.topic, partition)) ?? 0n,
-                  partitionMaxBytes: maxBytes,
-                  currentLeaderEpoch: -1,
-                  lastFetchedEpoch: -1,
-                })),
-              })),
-            });
-          } catch (err) {
-            if (closed || signal.aborted) return;
-            // A moved leader heals with fresh metadata; the loop counts the failure and retries.
-            // An offset that left retention keeps failing, visibly: the writer never skips data.
-            await ensureMetadata(true).catch(() => undefined);
-            throw err;
-          }
-          for (const topicResponse of response.responses) {
-            const topic = topicIds.get(topicResponse.topicId);
-            if (topic === undefined) continue;
-            for (const part of topicResponse.partitions) {
-              const id = kafkaPartitionId(topic, part.partitionIndex);
-              const from = positions.get(id);
-              if (from === undefined) continue;
-              highWatermarks.set(id, part.highWatermark);
-              let reached = from;
-              for (const batch of part.records ?? []) {
-                const last = batch.firstOffset + BigInt(batch.lastOffsetDelta);
-                if (last + 1n > reached) reached = last + 1n;
-                if (batch.attributes & CONTROL_BATCH) continue;
-                for (const record of batch.records) {
-                  const offset = batch.firstOffset + BigInt(record.offsetDelta);
-                  // A fetch starts at the batch holding `from`: skip what came before it.
-                  if (offset < from || record.value === null) continue;
-                  result.records.push({
-                    partition: id,
-                    position: offset,
-                    value: record.value,
-                  } satisfies SourceRecord);
-                }
-              }
-              if (reached > from) result.reached.set(id, reached);
-            }
-          }
-        }),
-      );
-      return result;
+      return { records: result.records, reached: result.reached };
     },
 
     async initialPosition(partition) {
@@ -205,7 +160,96 @@ export function createKafkaSource(options: KafkaSourceOptions): Source {
     async close() {
       if (closed) return;
       closed = true;
+      prefetched = undefined;
+      await fetchAt.close?.();
       await consumer.close(true).catch(() => undefined);
     },
   };
+}
+
+/** A {@link Fetcher} running on a worker thread (see fetch-worker.ts), with a way to stop it. */
+function createWorkerFetcher(options: KafkaSourceOptions): Fetcher & { close(): Promise<void> } {
+  let worker: Worker | undefined;
+  let nextId = 0;
+  const pending = new Map<number, { resolve: (reply: FetchReply) => void; reject: (err: Error) => void }>();
+  const failAll = (err: Error) => {
+    for (const { reject } of pending.values()) reject(err);
+    pending.clear();
+  };
+  const ensureWorker = (): Worker => {
+    if (worker) return worker;
+    const data: FetchWorkerData = {
+      kafkaFetchWorker: true,
+      bootstrap: options.bootstrap,
+      clientId: options.clientId,
+      topics: options.topics,
+      ...(options.fetchMaxWaitMs !== undefined && { fetchMaxWaitMs: options.fetchMaxWaitMs }),
+      ...(options.fetchMaxBytes !== undefined && { fetchMaxBytes: options.fetchMaxBytes }),
+    };
+    const started = new Worker(new URL("./fetch-worker.ts", import.meta.url), { workerData: data });
+    started.on("message", (reply: FetchReply) => {
+      const waiter = pending.get(reply.id);
+      pending.delete(reply.id);
+      waiter?.resolve(reply);
+    });
+    // A crashed worker fails what it had; the next fetch starts a new one.
+    const lost = (err: Error) => {
+      if (worker === started) worker = undefined;
+      failAll(err);
+    };
+    started.on("error", lost);
+    started.on("exit", (code) => lost(new Error(`Kafka fetch worker exited with code ${code}`)));
+    worker = started;
+    return started;
+  };
+  const fetcher = (positions: ReadonlyMap<string, bigint>, signal: AbortSignal): Promise<FetchResult> =>
+    new Promise<FetchResult>((resolve, reject) => {
+      const empty = (): FetchResult => ({
+        records: [],
+        reached: new Map(),
+        highWatermarks: new Map(),
+        leaderEpochs: new Map(),
+      });
+      if (signal.aborted) {
+        resolve(empty());
+        return;
+      }
+      const id = nextId++;
+      // Aborted: answer at once with nothing, as the in-thread fetcher does; the reply is dropped.
+      const onAbort = () => {
+        pending.delete(id);
+        resolve(empty());
+      };
+      signal.addEventListener("abort", onAbort, { once: true });
+      pending.set(id, {
+        resolve(reply) {
+          signal.removeEventListener("abort", onAbort);
+          if (!reply.ok) {
+            const err = new Error(reply.message);
+            err.name = reply.name;
+            reject(err);
+            return;
+          }
+          resolve({
+            records: unpackRecords(reply.records),
+            reached: new Map(reply.reached),
+            highWatermarks: new Map(reply.highWatermarks),
+            leaderEpochs: new Map(reply.leaderEpochs),
+          });
+        },
+        reject(err) {
+          signal.removeEventListener("abort", onAbort);
+          reject(err);
+        },
+      });
+      ensureWorker().postMessage({ id, positions: [...positions] } satisfies FetchRequest);
+    });
+  return Object.assign(fetcher, {
+    async close() {
+      const stopping = worker;
+      worker = undefined;
+      failAll(new Error("Kafka source closed"));
+      await stopping?.terminate();
+    },
+  });
 }

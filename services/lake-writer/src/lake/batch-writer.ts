@@ -4,7 +4,8 @@ import type { SqlColumn, TableManager, TableSpec } from "../tables/table-manager
 import { dataTable } from "../tables/table-manager.ts";
 import type { Transform } from "../transforms/pipeline.ts";
 import { applyWindows, prepareWindows, type WindowSpec } from "../transforms/windows.ts";
-import { type CellValue, chunkValue, isTextType, stagingType, stagingTypeName } from "./columns.ts";
+import { type CellValue, stagingType, stagingTypeName } from "./columns.ts";
+import { fillVector } from "./fill-vector.ts";
 import { runInTransaction } from "./lake-transaction.ts";
 import { advancePartition, type PartitionLease, readWatermark } from "./partition-ledger.ts";
 import { quoteIdent } from "./sql.ts";
@@ -144,14 +145,6 @@ export function createBatchWriter(options: BatchWriterOptions): BatchWriter {
   };
 }
 
-/** The string every row holds in column `index`, or undefined when they differ (or one is not a string). */
-function sameString(rows: readonly CellValue[][], index: number): string | undefined {
-  const first = rows[0]?.[index];
-  if (typeof first !== "string") return undefined;
-  for (const row of rows) if (row[index] !== first) return undefined;
-  return first;
-}
-
 /** Rows per data chunk: DuckDB's vector size. */
 const CHUNK_ROWS = 2048;
 
@@ -170,25 +163,12 @@ export async function stageRows(
   const appender = await connection.createAppender(stage, "main", "temp");
   const types = columns.map((c) => stagingType(c.type));
   try {
-    // Column-wise data chunks: one native call per column instead of one per cell.
+    // Column-wise data chunks, each column written with one copy (see fillVector).
     for (let offset = 0; offset < table.rows.length; offset += CHUNK_ROWS) {
-      const rows = table.rows.slice(offset, offset + CHUNK_ROWS);
-      const chunk = DuckDBDataChunk.create(types, rows.length);
+      const count = Math.min(CHUNK_ROWS, table.rows.length - offset);
+      const chunk = DuckDBDataChunk.create(types, count);
       for (const [i, column] of columns.entries()) {
-        const constant = isTextType(column.type) ? sameString(rows, i) : undefined;
-        if (constant === undefined) {
-          chunk.setColumnValues(
-            i,
-            rows.map((row) => chunkValue(column.type, row[i] ?? null)),
-          );
-        } else {
-          // Most text columns (event type, versions, source, attributes, origin) hold one
-          // value per chunk: a constant vector copies it once instead of once per row.
-          bindings.vector_reference_value(
-            bindings.data_chunk_get_vector(chunk.chunk, i),
-            bindings.create_varchar(constant),
-          );
-        }
+        fillVector(bindings.data_chunk_get_vector(chunk.chunk, i), column.type, table.rows, i, offset, count);
       }
       appender.appendDataChunk(chunk);
     }

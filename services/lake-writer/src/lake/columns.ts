@@ -1,15 +1,5 @@
-import type { DuckDBType, DuckDBValue } from "@duckdb/node-api";
-import {
-  BIGINT,
-  BLOB,
-  BOOLEAN,
-  DOUBLE,
-  DuckDBBlobValue,
-  DuckDBTimestampTZValue,
-  INTEGER,
-  TIMESTAMPTZ,
-  VARCHAR,
-} from "@duckdb/node-api";
+import type { DuckDBType } from "@duckdb/node-api";
+import { BIGINT, BLOB, BOOLEAN, DOUBLE, INTEGER, TIMESTAMPTZ, VARCHAR } from "@duckdb/node-api";
 
 /** Column types the writer produces. */
 export const COLUMN_TYPES = [
@@ -62,35 +52,7 @@ export function stagingType(type: ColumnType): DuckDBType {
   }
 }
 
-/** True for columns staged as VARCHAR. */
-export function isTextType(type: ColumnType): boolean {
-  return type === "VARCHAR" || type === "JSON";
-}
-
 /** SQL type name of a staged column (see {@link stagingType}). */
 export function stagingTypeName(type: ColumnType): string {
   return type === "JSON" ? "VARCHAR" : type;
-}
-
-/** Converts a cell to the value a data chunk of {@link stagingType} takes. */
-export function chunkValue(type: ColumnType, value: CellValue): DuckDBValue {
-  if (value === null) return null;
-  switch (type) {
-    case "VARCHAR":
-    case "JSON":
-      return typeof value === "string" ? value : String(value);
-    case "BIGINT":
-      return typeof value === "bigint" ? value : BigInt(value as number);
-    case "INTEGER":
-    case "DOUBLE":
-      return Number(value);
-    case "BOOLEAN":
-      return Boolean(value);
-    case "TIMESTAMPTZ":
-      return new DuckDBTimestampTZValue(typeof value === "bigint" ? value : BigInt(value as number));
-    case "BLOB":
-      return new DuckDBBlobValue(
-        value instanceof Uint8Array ? value : new TextEncoder().encode(String(value)),
-      );
-  }
 }

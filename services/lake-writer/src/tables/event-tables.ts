@@ -1,9 +1,9 @@
-import type { Registry } from "@bufbuild/protobuf";
-import { decodePayload, validateEnvelope } from "@langtian/envelope";
+import type { Message, Registry } from "@bufbuild/protobuf";
+import { decodePayload, readEnvelope, validateEnvelope } from "@langtian/envelope";
 import type { Envelope } from "@langtian/proto";
 import type { CellValue, ColumnSpec } from "../lake/columns.ts";
 import { type PayloadColumns, payloadColumns, timestampMicros } from "./payload-columns.ts";
-import { readEnvelope } from "./read-envelope.ts";
+import { compilePayloadDecoder } from "./payload-decoder.ts";
 import type { TableSpec } from "./table-manager.ts";
 
 /** Where a record came from: written next to every row for lineage and dedupe checks. */
@@ -79,6 +79,8 @@ interface Route {
   spec: TableSpec;
   /** Typed payload columns; absent when the registry does not know the payload type. */
   payload?: PayloadColumns;
+  /** Fast payload decoder (see compilePayloadDecoder); `decodePayload` when it declines. */
+  decode?: (bytes: Uint8Array) => Message | undefined;
 }
 
 /**
@@ -111,7 +113,9 @@ function routeOf(registry: Registry, envelope: Envelope): Route {
   const schema = registry.getMessage(envelope.payloadType);
   if (!schema) return { spec: tableSpec(name, "", [RAW_PAYLOAD]) };
   const payload = payloadColumns(schema, RESERVED);
-  const route = { spec: tableSpec(name, schema.typeName, payload.columns), payload };
+  const decode = compilePayloadDecoder(schema);
+  const route: Route = { spec: tableSpec(name, schema.typeName, payload.columns), payload };
+  if (decode) route.decode = decode;
   byPayload.set(envelope.payloadType, route);
   return route;
 }
@@ -153,7 +157,10 @@ export function routeRecord(bytes: Uint8Array, origin: RecordOrigin, registry: R
       origin.position,
     ];
     if (!route.payload) row.push(envelope.payload);
-    else for (const cell of route.payload.cells(decodePayload(envelope, registry))) row.push(cell);
+    else {
+      const message = route.decode?.(envelope.payload) ?? decodePayload(envelope, registry);
+      for (const cell of route.payload.cells(message)) row.push(cell);
+    }
     return { kind: "row", spec: route.spec, row, envelope };
   } catch (err) {
     const error = err instanceof Error ? err : new Error(String(err));

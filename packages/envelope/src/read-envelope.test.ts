@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { create, equals, toBinary } from "@bufbuild/protobuf";
-import { decodeEnvelope, EnvelopeDecodeError } from "@langtian/envelope";
 import { type Envelope, EnvelopeSchema } from "@langtian/proto";
+import { decodeEnvelope } from "./codec.ts";
+import { EnvelopeDecodeError } from "./errors.ts";
 import { readEnvelope } from "./read-envelope.ts";
 
 function fullEnvelope(): Envelope {

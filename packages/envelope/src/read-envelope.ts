@@ -1,7 +1,7 @@
 import { BinaryReader } from "@bufbuild/protobuf/wire";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
-import { EnvelopeDecodeError } from "@langtian/envelope";
 import type { Envelope, TraceContext } from "@langtian/proto";
+import { EnvelopeDecodeError } from "./errors.ts";
 
 /**
  * Decodes an Envelope straight off the wire with protobuf-es's `BinaryReader`: the same
