@@ -15,6 +15,7 @@ import { collectorRoutes, registerHttpIngest } from "./routes.ts";
 import { Spool } from "./spool.ts";
 import { type EnsureStreamResult, ensureStream } from "./stream-provisioner.ts";
 import { listenUdp, type UdpListener } from "./udp-listener.ts";
+import { listenUdpThread } from "./udp-receive-thread.ts";
 
 /** What tests (or a site's own main) may inject. */
 export interface CollectorDeps {
@@ -241,11 +242,22 @@ function build(
         metrics,
         deadLetter,
       });
-      const socket = await listenUdp(
-        { ...l, receiveBufferBytes: config.udp.receiveBufferBytes },
-        handler,
-        (err) => log.error({ err, listener: l.name }, "UDP socket error"),
-      );
+      const binding = { ...l, receiveBufferBytes: config.udp.receiveBufferBytes };
+      const onSocketError = (err: Error) => log.error({ err, listener: l.name }, "UDP socket error");
+      const socket = config.udp.receiveThread
+        ? await listenUdpThread(
+            binding,
+            { maxQueued: config.udp.receiveThreadMaxQueued },
+            handler,
+            (count, bytes) => {
+              // Read from the socket but never processed: counted like every other read datagram.
+              metrics.datagramsReceived.inc({ listener: l.name }, count);
+              metrics.bytesReceived.inc({ listener: l.name }, bytes);
+              metrics.decodeErrors.inc({ listener: l.name, reason: "receive_queue_full" }, count);
+            },
+            onSocketError,
+          )
+        : await listenUdp(binding, handler, onSocketError);
       udp.set(l.name, socket);
       log.info(
         {
@@ -254,6 +266,7 @@ function build(
           port: socket.port,
           decoder: l.decoder,
           receiveBufferBytes: socket.receiveBufferBytes,
+          receiveThread: config.udp.receiveThread,
         },
         "UDP listener bound",
       );

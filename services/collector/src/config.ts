@@ -1,4 +1,5 @@
 import {
+  boolean,
   ConfigError,
   type ConfigIssue,
   defineConfigSchema,
@@ -66,6 +67,16 @@ export const configSchema = defineConfigSchema("collector", {
       default: 8 * 1024 * 1024,
       min: 65_536,
       description: "SO_RCVBUF per socket.",
+    }),
+    receiveThread: boolean({
+      default: true,
+      description:
+        "Read each UDP socket on its own worker thread, which hands datagrams to the main thread in batches.",
+    }),
+    receiveThreadMaxQueued: integer({
+      default: 65_536,
+      min: 256,
+      description: "Datagrams read by the receive thread and not yet processed before new ones are dropped.",
     }),
     maxDatagramBytes: integer({
       default: 65_507,
