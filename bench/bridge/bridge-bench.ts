@@ -28,8 +28,6 @@
  * the two N times; `--env KEY=VALUE` (repeatable) is passed to the bridge under test only.
  */
 import { execFile } from "node:child_process";
-import { readFileSync } from "node:fs";
-import { availableParallelism } from "node:os";
 import { join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import {
@@ -56,6 +54,7 @@ import {
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { Admin, Consumer } from "@platformatic/kafka";
+import { boxBusySeconds, cpuSeconds } from "../src/proc-cpu.ts";
 
 const { values: args } = parseArgs({
   options: {
@@ -376,29 +375,16 @@ interface OffsetSample {
   readonly cpu: CpuSnapshot | undefined;
 }
 
-/** CPU time used so far (Linux `/proc`, in clock ticks): the whole box and the bridge process. */
+/** CPU seconds used so far (Linux `/proc`): the whole box and the bridge process. */
 interface CpuSnapshot {
   readonly boxBusy: number;
-  readonly boxTotal: number;
   readonly bridge: number | undefined;
 }
 
 /** Reads the CPU counters; undefined where `/proc` does not exist. */
 function cpuSnapshot(bridgePid: number | undefined): CpuSnapshot | undefined {
   try {
-    const fields = (readFileSync("/proc/stat", "utf8").split("\n")[0] ?? "").trim().split(/\s+/).slice(1);
-    const ticks = fields.map(Number);
-    const total = ticks.reduce((a, b) => a + b, 0);
-    // idle + iowait are the not-busy columns.
-    const busy = total - (ticks[3] ?? 0) - (ticks[4] ?? 0);
-    let bridge: number | undefined;
-    if (bridgePid !== undefined) {
-      const stat = readFileSync(`/proc/${bridgePid}/stat`, "utf8");
-      // After the ")" that closes the command name: state is field 3, utime 14, stime 15.
-      const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      bridge = Number(rest[11]) + Number(rest[12]);
-    }
-    return { boxBusy: busy, boxTotal: total, bridge };
+    return { boxBusy: boxBusySeconds(), bridge: bridgePid === undefined ? undefined : cpuSeconds(bridgePid) };
   } catch {
     return undefined;
   }
@@ -411,11 +397,9 @@ function coresUsed(
   ms: number,
 ): { box: number; bridge: number | null } | null {
   if (a === undefined || b === undefined || ms <= 0) return null;
-  const cores = availableParallelism();
-  const box = ((b.boxBusy - a.boxBusy) / (b.boxTotal - a.boxTotal)) * cores;
-  // /proc counts in USER_HZ ticks, 100 per second on Linux.
-  const bridge =
-    a.bridge === undefined || b.bridge === undefined ? null : (b.bridge - a.bridge) / 100 / (ms / 1000);
+  const seconds = ms / 1000;
+  const box = (b.boxBusy - a.boxBusy) / seconds;
+  const bridge = a.bridge === undefined || b.bridge === undefined ? null : (b.bridge - a.bridge) / seconds;
   return {
     box: Math.round(box * 100) / 100,
     bridge: bridge === null ? null : Math.round(bridge * 100) / 100,

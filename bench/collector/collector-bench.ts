@@ -33,8 +33,8 @@ import { buildEnvelope } from "../../services/collector/src/envelope-builder.ts"
 import { readKernelUdpStats } from "../../services/collector/src/kernel-udp-stats.ts";
 import { encodeDeviceMessage } from "../../services/collector/src/simulator/device-messages.ts";
 import { ensureStream } from "../../services/collector/src/stream-provisioner.ts";
+import { boxBusySeconds, cpuSeconds, natsServerPid, sampleCpuUntilExit } from "../src/proc-cpu.ts";
 import { benchStreamSettings, metricSum, simulatorArgs } from "./bench-setup.ts";
-import { boxBusySeconds, cpuSeconds, natsServerPid, sampleCpuUntilExit } from "./proc-cpu.ts";
 
 const run = promisify(execFile);
 const COLLECTOR_MAIN = fileURLToPath(new URL("../../services/collector/src/main.ts", import.meta.url));

@@ -11,8 +11,8 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { freePorts, startNats, tempDir, uniqueName, waitFor } from "@langtian/testing";
+import { cpuSeconds, natsServerPid, sampleCpuUntilExit } from "../src/proc-cpu.ts";
 import { metricSum, simulatorArgs } from "./bench-setup.ts";
-import { cpuSeconds, natsServerPid, sampleCpuUntilExit } from "./proc-cpu.ts";
 
 const { values } = parseArgs({
   options: {

@@ -1,22 +1,3 @@
-/**
- * The lake writer's floor: how fast each side runs alone on this box, so the writer's rate
- * can be read against what is possible. Phases, each over the same N encoded telemetry
- * envelopes (~190 bytes) on a 4-partition topic:
- *
- * - `kafkaOnly`: the mandated client (`@platformatic/kafka`) through the writer's own
- *   source (`createKafkaSource`: fetch requests at given positions, record parsing by the
- *   client), all on the main thread, iterating all N records and doing nothing with them.
- * - `kafkaAndRoute`: the source as the writer runs it (fetch and parse on its worker thread)
- *   plus `routeRecord` on every record on the main thread (no staging, no lake).
- * - `lakeOnly`: no Kafka: one batch routed once, then written N / batch times through the
- *   writer's `BatchWriter` (staging + `INSERT … SELECT` + position update + `COMMIT`) into a
- *   fresh DuckLake — the DuckDB side with our staging, without decoding.
- *
- * Each phase reports events/s (wall) and process CPU µs per event (all threads). Prints JSON.
- *
- *   node bench/lake-writer/floor-bench.ts [events=1000000] [batchRows=50000]
- */
-import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { devicePayloadRegistry } from "@langtian/envelope";
 import { startKafka, tempDir, uniqueName } from "@langtian/testing";
@@ -34,6 +15,7 @@ import {
   telemetryBatch,
   telemetryEvents,
 } from "../../services/lake-writer/src/testing/test-events.ts";
+import { descendantsCpuSeconds } from "../src/proc-cpu.ts";
 
 const total = Number(process.argv[2] ?? 1_000_000);
 const batchRows = Number(process.argv[3] ?? 50_000);
@@ -47,38 +29,13 @@ interface Measured {
   brokerCpuMicrosPerEvent: number;
 }
 
-/** CPU µs used so far by every descendant process of this one (Linux /proc; 0 elsewhere). */
-function descendantsCpuMicros(pid = process.pid): number {
-  let micros = 0;
-  let children: string[] = [];
-  try {
-    children = readdirSync(`/proc/${pid}/task`).flatMap((task) =>
-      readFileSync(`/proc/${pid}/task/${task}/children`, "utf8").split(" ").filter(Boolean),
-    );
-  } catch {
-    return 0;
-  }
-  for (const child of children) {
-    try {
-      // Fields after the command name: utime and stime are the 12th and 13th (clock ticks, 100/s).
-      const stat = readFileSync(`/proc/${child}/stat`, "utf8");
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      micros += (Number(fields[11]) + Number(fields[12])) * 10_000;
-    } catch {
-      // The child exited meanwhile.
-    }
-    micros += descendantsCpuMicros(Number(child));
-  }
-  return micros;
-}
-
 async function measure(work: () => Promise<void>): Promise<Measured> {
   const started = performance.now();
   const cpu = process.cpuUsage();
-  const brokerCpu = descendantsCpuMicros();
+  const brokerCpu = descendantsCpuSeconds();
   await work();
   const used = process.cpuUsage(cpu);
-  const brokerUsed = descendantsCpuMicros() - brokerCpu;
+  const brokerUsed = (descendantsCpuSeconds() - brokerCpu) * 1e6;
   const seconds = (performance.now() - started) / 1000;
   return {
     eventsPerSecond: Math.round(total / seconds),

@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { dirname } from "node:path";
 
 /** CPU seconds (user + system) a live process used so far, from /proc (Linux only). */
@@ -35,4 +35,26 @@ export function boxBusySeconds(): number {
   // Steal (time the hypervisor gave to other guests) is not work done here.
   const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0] = ticks;
   return (user + nice + system + irq + softirq) / 100;
+}
+
+/** CPU seconds used so far by every descendant process of `pid` (e.g. a broker JVM); 0 where /proc is missing. */
+export function descendantsCpuSeconds(pid: number = process.pid): number {
+  let children: string[];
+  try {
+    children = readdirSync(`/proc/${pid}/task`).flatMap((task) =>
+      readFileSync(`/proc/${pid}/task/${task}/children`, "utf8").split(" ").filter(Boolean),
+    );
+  } catch {
+    return 0;
+  }
+  let seconds = 0;
+  for (const child of children) {
+    try {
+      seconds += cpuSeconds(Number(child));
+    } catch {
+      // The child exited meanwhile.
+    }
+    seconds += descendantsCpuSeconds(Number(child));
+  }
+  return seconds;
 }
