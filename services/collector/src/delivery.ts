@@ -196,7 +196,7 @@ export class Delivery {
         // Counted as a retry by the next round, or spooled below.
       }
     }
-    return await this.#toSpool(event, "publish_failed");
+    return this.#spoolNow(event, "publish_failed");
   }
 
   #settled(): void {
@@ -212,10 +212,6 @@ export class Delivery {
     }
     this.#published.n++;
     return "published";
-  }
-
-  async #toSpool(event: OutboundEvent, reason: string): Promise<DeliveryOutcome> {
-    return this.#spoolNow(event, reason);
   }
 
   /** Appends to the spool, or throws {@link DeliveryRejectedError}. */
