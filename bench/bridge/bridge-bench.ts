@@ -39,6 +39,7 @@ import {
   runProvision,
 } from "@langtian/bridge";
 import {
+  freePort,
   type KafkaCluster,
   type NatsServer,
   provisionKafka,
@@ -128,6 +129,8 @@ interface RateResult {
 interface DrainResult {
   mode: "max-throughput (backlog drain)";
   bridge: string;
+  /** `--env` of the bridge under test; absent for the baseline. */
+  bridgeEnv?: Record<string, string>;
   published: number;
   confirmedInKafka: number;
   successRate: number;
@@ -275,7 +278,7 @@ async function prepareScenario(
 ): Promise<{ names: { stream: string; subject: string; topic: string }; env: Record<string, string> }> {
   const base = uniqueName("bench");
   const names = { stream: base, subject: `bench.${base}.telemetry`, topic: `${base}.events` };
-  const port = 20_000 + Math.floor(Math.random() * 20_000);
+  const port = await freePort();
   const env = {
     LANGTIAN_BRIDGE_PORT: String(port),
     LANGTIAN_BRIDGE_LOG_LEVEL: "warn",
@@ -509,6 +512,7 @@ async function drainScenario(
     return {
       mode: "max-throughput (backlog drain)",
       bridge: process.env.BRIDGE_BENCH_COMMAND ?? relative(repoRoot, main),
+      ...(Object.keys(extraEnv).length === 0 ? {} : { bridgeEnv: extraEnv }),
       published: count,
       confirmedInKafka: confirmed,
       successRate: confirmed / count,

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 // Built-ins only, like this file: dependencies are not installed yet when it runs.
 import { acquireLock } from "../../packages/testing/src/provision/install-dir.ts";
@@ -7,10 +7,15 @@ import { repoRoot, run } from "./run.ts";
 
 const stampFile = join(repoRoot, "node_modules", ".langtian-lock-hash");
 
+const patchesDir = join(repoRoot, "patches");
+
+/** Hash of what an install produces: the lockfile and the dependency patches applied after it. */
 function lockHash(): string {
-  return createHash("sha256")
-    .update(readFileSync(join(repoRoot, "package-lock.json")))
-    .digest("hex");
+  const hash = createHash("sha256").update(readFileSync(join(repoRoot, "package-lock.json")));
+  for (const name of existsSync(patchesDir) ? readdirSync(patchesDir).sort() : []) {
+    hash.update(name).update(readFileSync(join(patchesDir, name)));
+  }
+  return hash.digest("hex");
 }
 
 function upToDate(hash: string): boolean {
@@ -18,10 +23,11 @@ function upToDate(hash: string): boolean {
 }
 
 /**
- * Installs npm dependencies when node_modules is missing or older than package-lock.json, so
- * that `npm test` and `npm run stack` work on a fresh clone without `npm install`. A fresh
- * tree gets `npm ci`; an existing one gets `npm install`, which updates it in place instead
- * of deleting it under processes that are using it. A lock keeps concurrent runs apart.
+ * Installs npm dependencies when node_modules is missing or older than package-lock.json or
+ * `patches/` (applied by the root `postinstall`), so that `npm test` and `npm run stack` work
+ * on a fresh clone without `npm install`. A fresh tree gets `npm ci`; an existing one gets
+ * `npm install`, which updates it in place instead of deleting it under processes that are
+ * using it. A lock keeps concurrent runs apart.
  */
 export async function ensureDependencies(): Promise<void> {
   if (upToDate(lockHash())) return;
