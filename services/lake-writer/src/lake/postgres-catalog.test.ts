@@ -40,6 +40,9 @@ describe("PostgreSQL catalog shared by two writers", () => {
     await createTopic(bootstrap, topic, 4);
     await produce(bootstrap, topic, telemetryEvents(4000));
     const failures: unknown[] = [];
+    // What each loop did, for the failure message: a stall must say where it stalled.
+    const trail: string[] = [];
+    const note = (owner: string, what: string) => trail.push(`${new Date().toISOString()} ${owner} ${what}`);
     for (const owner of ["writer-a", "writer-b"]) {
       const lake = await openLake(config, extensions);
       lakes.push(lake);
@@ -57,7 +60,16 @@ describe("PostgreSQL catalog shared by two writers", () => {
           owner,
           registry: devicePayloadRegistry,
           limits: { maxBatchRows: 400, maxBatchBytes: 1 << 20, flushIntervalMs: 100 },
-          observer: { commitFailed: (err) => failures.push(err) },
+          observer: {
+            commitFailed: (err) => {
+              failures.push(err);
+              note(owner, `commit failed: ${String(err)}`);
+            },
+            pollFailed: (err) => note(owner, `poll failed: ${String(err)}`),
+            assigned: (partitions) => note(owner, `assigned ${partitions.join(",")}`),
+            fenced: (partitions) => note(owner, `fenced ${partitions.join(",")}`),
+            batchCommitted: (info) => note(owner, `committed ${info.rows} rows`),
+          },
         }),
       );
     }
@@ -65,7 +77,10 @@ describe("PostgreSQL catalog shared by two writers", () => {
     const check = await (lakes[0] as OpenLake).connect();
     await waitForNumber(check, "SELECT count(*) FROM lake.device_telemetry_v1", 8000, 120_000).catch(
       (err: Error) => {
-        throw new Error(`${err.message}; commit failures: ${failures.map(String).join(" | ")}`);
+        const loopStates = loops.map((l) => `running=${l.running} positions=${[...l.positions()].join(";")}`);
+        throw new Error(
+          `${err.message}; commit failures: ${failures.map(String).join(" | ")}; loops: ${loopStates.join(" | ")}; last events: ${trail.slice(-30).join(" | ")}`,
+        );
       },
     );
     await Promise.all(loops.map((l) => l.drain()));
