@@ -48,8 +48,10 @@ function randomMessages(
   const count = 1 + rnd(60);
   return Array.from({ length: count }, (_, i) => {
     const headers = rnd(4) === 0 ? undefined : new Map<Buffer, Buffer | undefined>();
-    for (let h = 0; headers !== undefined && h < rnd(14); h++)
+    const headerCount = rnd(14);
+    for (let h = 0; headers !== undefined && h < headerCount; h++) {
       headers.set(Buffer.from(`h-${h}`), randomBytes(rnd));
+    }
     // Timestamps around the first one, earlier ones too (negative deltas).
     const offset = i === 0 ? 0 : rnd(spreadMs) - Math.floor(spreadMs / 3);
     return {
