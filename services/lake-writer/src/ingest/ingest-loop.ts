@@ -44,6 +44,15 @@ export interface IngestLoopOptions {
   observer?: IngestObserver;
   /** Pause after a failed commit before reading again. Default 1000 ms. */
   retryDelayMs?: number;
+  /**
+   * With a group-assigned source ({@link Source.groupAssigned}): a partition this writer was
+   * fenced on while the group still assigns it to this writer is claimed again after this long
+   * without a newer assignment. Default 30,000 ms (above the
+   * Kafka session timeout). Such a fence comes from another writer acting on an older group
+   * generation that reached it late; that writer learns the newer one within a session
+   * timeout, and without this the partition would have no writer until the next rebalance.
+   */
+  reclaimFencedAfterMs?: number;
 }
 
 /** A running ingest loop. */
@@ -76,6 +85,11 @@ export function createIngestLoop(options: IngestLoopOptions): IngestLoop {
   /** Read positions: ahead of `committed` while a batch is open. */
   const readPositions = new Map<string, bigint>();
   let pendingAssignment: readonly string[] | undefined;
+  /** The group's latest assignment to this writer, as last applied. */
+  let latestAssignment: readonly string[] = [];
+  /** When to claim back fenced partitions the group still assigns to us; 0: none pending. */
+  let reclaimAt = 0;
+  let reclaimTimer: NodeJS.Timeout | undefined;
   let wake: (() => void) | undefined;
   let draining = false;
   let aborted = false;
@@ -88,7 +102,23 @@ export function createIngestLoop(options: IngestLoopOptions): IngestLoop {
     wake = undefined;
   };
 
+  /** After a fence: claim back, later, what the group still assigns to this writer. */
+  function scheduleReclaim(): void {
+    if (!source.groupAssigned || reclaimAt !== 0 || !latestAssignment.some((p) => !leases.has(p))) return;
+    const delay = options.reclaimFencedAfterMs ?? 30_000;
+    reclaimAt = Date.now() + delay;
+    reclaimTimer = setTimeout(notify, delay);
+    reclaimTimer.unref();
+  }
+
+  function cancelReclaim(): void {
+    reclaimAt = 0;
+    clearTimeout(reclaimTimer);
+  }
+
   async function applyAssignment(partitions: readonly string[]): Promise<void> {
+    cancelReclaim();
+    latestAssignment = partitions;
     const wanted = new Set(partitions);
     for (const partition of [...leases.keys()]) {
       if (!wanted.has(partition)) {
@@ -193,7 +223,8 @@ export function createIngestLoop(options: IngestLoopOptions): IngestLoop {
       } catch (err) {
         if (err instanceof PartitionFencedError) {
           observer?.fenced?.(err.partitions);
-          // Another writer owns these now; forget them and let the group tell us again.
+          // Another writer owns these now; forget them and let the group tell us again (or,
+          // if it still gives them to us and says nothing new, claim them back: scheduleReclaim).
           for (const partition of [...leases.keys()]) {
             const key = source.keyOf(partition);
             if (err.partitions.includes(`${key.source}/${key.partition}`)) {
@@ -201,6 +232,7 @@ export function createIngestLoop(options: IngestLoopOptions): IngestLoop {
               readPositions.delete(partition);
             }
           }
+          scheduleReclaim();
         } else {
           observer?.commitFailed?.(err);
         }
@@ -238,6 +270,10 @@ export function createIngestLoop(options: IngestLoopOptions): IngestLoop {
     try {
       while (!aborted) {
         if (fatal) throw fatal;
+        if (!pendingAssignment && reclaimAt !== 0 && Date.now() >= reclaimAt) {
+          // No newer assignment came: the fence was a stale claim; claim back what is ours.
+          pendingAssignment = latestAssignment;
+        }
         if (pendingAssignment) {
           // Commit what we have while we may still own it; a fenced commit is simply dropped.
           await flushAndSettle();
@@ -259,7 +295,8 @@ export function createIngestLoop(options: IngestLoopOptions): IngestLoop {
         }
         if (readPositions.size === 0) {
           await settle();
-          if (readPositions.size > 0 || pendingAssignment || draining || aborted) continue;
+          const reclaimDue = reclaimAt !== 0 && Date.now() >= reclaimAt;
+          if (readPositions.size > 0 || pendingAssignment || reclaimDue || draining || aborted) continue;
           await new Promise<void>((resolve) => {
             wake = resolve;
           });
@@ -319,6 +356,7 @@ export function createIngestLoop(options: IngestLoopOptions): IngestLoop {
         if (due && reached.size > 0) await flush();
       }
     } finally {
+      cancelReclaim();
       // Never leave a commit running behind the caller's back (abort included).
       await inFlight?.catch(() => false);
     }

@@ -30,7 +30,13 @@ describe("several writers, rebalances and zombies on a real Kafka and DuckLake",
     await test.dispose();
   });
 
-  async function startLoop(topic: string, groupId: string, owner: string, observer?: IngestObserver) {
+  async function startLoop(
+    topic: string,
+    groupId: string,
+    owner: string,
+    observer?: IngestObserver,
+    reclaimFencedAfterMs?: number,
+  ) {
     const connection = await test.lake.connect();
     const loop = createIngestLoop({
       source: createKafkaSource({
@@ -46,6 +52,7 @@ describe("several writers, rebalances and zombies on a real Kafka and DuckLake",
       registry: devicePayloadRegistry,
       limits: { maxBatchRows: 300, maxBatchBytes: 1 << 20, flushIntervalMs: 100 },
       ...(observer && { observer }),
+      ...(reclaimFencedAfterMs !== undefined && { reclaimFencedAfterMs }),
     });
     loops.push(loop);
     return loop;
@@ -68,7 +75,7 @@ describe("several writers, rebalances and zombies on a real Kafka and DuckLake",
     assert.equal(await queryNumber(check, COUNT), 9000);
   });
 
-  it("fences a writer whose partitions were claimed by another owner: it writes nothing more", async () => {
+  it("fences a writer whose partitions were claimed by another owner: it writes nothing more (within the reclaim delay)", async () => {
     const topic = uniqueName("lw-zombie");
     const groupId = uniqueName("lw-group");
     await createTopic(bootstrap, topic, 2);
@@ -98,5 +105,37 @@ describe("several writers, rebalances and zombies on a real Kafka and DuckLake",
     await waitForNumber(check, COUNT, before + 2000);
     await owner.drain();
     assert.equal(await queryNumber(check, DISTINCT), before + 2000);
+  });
+
+  it("claims back, after the reclaim delay, partitions it was fenced on while the group still assigns them to it", async () => {
+    const topic = uniqueName("lw-stale-claim");
+    const groupId = uniqueName("lw-group");
+    await createTopic(bootstrap, topic, 2);
+    const before = await queryNumber(check, COUNT);
+    await produce(bootstrap, topic, telemetryEvents(1000, 200_000));
+    const fenced: string[] = [];
+    const assigned: string[][] = [];
+    const writer = await startLoop(
+      topic,
+      groupId,
+      "writer-owner",
+      { fenced: (p) => fenced.push(...p), assigned: (p) => assigned.push([...p]) },
+      1500,
+    );
+    await waitForNumber(check, COUNT, before + 1000);
+    // Another writer claims both partitions on a group view that is no longer current (it saw an
+    // older generation late); the group itself still assigns them to writer-owner.
+    for (const partition of [0, 1]) {
+      const source = createKafkaSource({ bootstrap, topics: [topic], groupId: "unused", clientId: "keys" });
+      await claimPartition(check, source.keyOf(kafkaPartitionId(topic, partition)), "writer-stale-view");
+      await source.close();
+    }
+    await produce(bootstrap, topic, telemetryEvents(1000, 201_000));
+    await waitForNumber(check, COUNT, before + 2000);
+    await writer.drain();
+    assert.ok(fenced.length >= 1, "the stale claim fenced the owner");
+    assert.ok(assigned.length >= 2, "the owner applied its assignment again (the reclaim)");
+    assert.equal(await queryNumber(check, DISTINCT), before + 2000);
+    assert.equal(await queryNumber(check, COUNT), before + 2000);
   });
 });

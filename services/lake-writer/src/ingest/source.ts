@@ -33,6 +33,13 @@ export interface AssignmentListener {
  * single source of truth for what was written.
  */
 export interface Source {
+  /**
+   * True when a group protocol assigns the partitions and is the authority on who owns them
+   * (Kafka's consumer group): a fence on a partition the group still assigns to this instance
+   * then comes from a stale claim, and the loop claims it back. False (the default) when the
+   * newest claim is meant to win (the JetStream source: a new instance takes over).
+   */
+  readonly groupAssigned?: boolean;
   /** The lake ledger key of a partition id (`{ source: "kafka:<topic>", partition: "3" }`). */
   keyOf(partition: string): PartitionKey;
   start(listener: AssignmentListener): Promise<void>;

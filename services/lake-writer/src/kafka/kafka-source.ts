@@ -79,6 +79,8 @@ export function createKafkaSource(options: KafkaSourceOptions): Source {
       : createWorkerFetcher(options);
 
   return {
+    groupAssigned: true,
+
     keyOf(partition: string): PartitionKey {
       const { topic, partition: number } = parsePartitionId(partition);
       return { source: `kafka:${topic}`, partition: String(number) };

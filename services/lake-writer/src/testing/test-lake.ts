@@ -54,6 +54,9 @@ export async function waitForNumber(
       last = await queryNumber(connection, sql);
       return last === expected ? true : undefined;
     },
-    { what: `${sql} = ${expected} (last ${last})`, timeoutMs, intervalMs: 250 },
-  );
+    { what: `${sql} = ${expected}`, timeoutMs, intervalMs: 250 },
+  ).catch((err: Error) => {
+    // The value seen last, not at the call: "still 6000" and "never answered" are different stalls.
+    throw new Error(`${err.message}; last value: ${last ?? "none (every query failed)"}`, { cause: err });
+  });
 }
