@@ -1,8 +1,14 @@
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { tempDir, testKafkaBootstrap, uniqueName, waitFor } from "@langtian/testing";
+import {
+  type ServerProcess,
+  spawnServer,
+  tempDir,
+  testKafkaBootstrap,
+  uniqueName,
+  waitFor,
+} from "@langtian/testing";
 import { openLake } from "./lake/open-lake.ts";
 import { provisionDuckdbExtensions } from "./provision/provision-extensions.ts";
 import { queryLakeWithPython } from "./testing/python-reader.ts";
@@ -13,32 +19,34 @@ const mainFile = join(import.meta.dirname, "main.ts");
 
 /** A lake writer child process and the URL it listens on. */
 interface Child {
-  process: ChildProcess;
+  server: ServerProcess;
   url: string;
-  exited: Promise<number | null>;
 }
 
-function startChild(env: NodeJS.ProcessEnv): Promise<Child> {
-  const child = spawn(process.execPath, [mainFile], {
+/**
+ * Starts main.ts as a server child: its own process group, killed with us even if this test
+ * process dies without running any handler (a plain child would be orphaned, and one whose
+ * output pipe fills up blocks in its logger for ever).
+ */
+async function startChild(env: NodeJS.ProcessEnv): Promise<Child> {
+  let onUrl: (url: string) => void = () => {};
+  const url = new Promise<string>((resolve) => {
+    onUrl = resolve;
+  });
+  const server = spawnServer({
+    command: process.execPath,
+    args: [mainFile],
     env: { ...process.env, ...env },
-    stdio: ["ignore", "pipe", "pipe"],
+    logFile: join(tempDir("lake-writer-main"), "lake-writer.log"),
+    onLine: (line) => {
+      const match = /"url":"(http:\/\/[^"]+)".*lake writer listening/.exec(line);
+      if (match?.[1]) onUrl(match[1]);
+    },
   });
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  return new Promise((resolve, reject) => {
-    let out = "";
-    let err = "";
-    child.stderr?.setEncoding("utf8").on("data", (chunk: string) => {
-      err += chunk;
-    });
-    child.stdout?.setEncoding("utf8").on("data", (chunk: string) => {
-      out += chunk;
-      const match = /"url":"(http:\/\/[^"]+)"[^\n]*lake writer listening/.exec(out);
-      if (match?.[1]) resolve({ process: child, url: match[1], exited });
-    });
-    void exited.then((code) =>
-      reject(new Error(`lake writer exited with ${code}: ${err.slice(-2000)}${out.slice(-2000)}`)),
-    );
+  const died = server.exited.then((exit) => {
+    throw new Error(`lake writer exited with ${exit.code ?? exit.signal}: ${server.logTail(40)}`);
   });
+  return { server, url: await Promise.race([url, died]) };
 }
 
 async function metric(url: string, name: string): Promise<number> {
@@ -56,12 +64,12 @@ async function metric(url: string, name: string): Promise<number> {
 
 describe("lake writer process (main.ts)", () => {
   let bootstrap: string;
-  const children: ChildProcess[] = [];
+  const children: ServerProcess[] = [];
   before(async () => {
     bootstrap = await testKafkaBootstrap();
   });
-  after(() => {
-    for (const child of children) if (child.exitCode === null) child.kill("SIGKILL");
+  after(async () => {
+    await Promise.all(children.map((child) => child.kill()));
   });
 
   it("still holds exactly N rows after being killed with SIGKILL repeatedly mid-stream, and the official Python reader sees the same", async () => {
@@ -87,7 +95,7 @@ describe("lake writer process (main.ts)", () => {
     let kills = 0;
     for (let round = 0; round < 3; round++) {
       const child = await startChild(env);
-      children.push(child.process);
+      children.push(child.server);
       // Kill once this run has committed a few batches: the next batch is mid-flight.
       await waitFor(
         async () => ((await metric(child.url, "batches_written_total")) >= 3 ? true : undefined),
@@ -96,12 +104,11 @@ describe("lake writer process (main.ts)", () => {
           timeoutMs: 120_000,
         },
       );
-      child.process.kill("SIGKILL");
-      await child.exited;
+      await child.server.kill();
       kills++;
     }
     const last = await startChild(env);
-    children.push(last.process);
+    children.push(last.server);
     await waitFor(
       async () => {
         const lag = await metric(last.url, "partition_lag_records");
@@ -112,8 +119,8 @@ describe("lake writer process (main.ts)", () => {
     );
     const ready = await fetch(`${last.url}/readyz`);
     assert.equal(ready.status, 200, await ready.text());
-    last.process.kill("SIGTERM");
-    assert.equal(await last.exited, 0);
+    const exit = await last.server.stop(30_000);
+    assert.deepEqual(exit, { code: 0, signal: null }, "a clean exit on SIGTERM");
     const lake = await openLake(
       {
         catalog: { kind: "duckdb", path: env.LANGTIAN_LAKE_WRITER_LAKE_CATALOG_PATH },
