@@ -58,6 +58,24 @@ describe("several writers, rebalances and zombies on a real Kafka and DuckLake",
     return loop;
   }
 
+  /** A new two-partition topic holding 1,000 events from `firstSequence`, and the row count before. */
+  async function twoPartitionsWithEvents(prefix: string, firstSequence: number) {
+    const topic = uniqueName(prefix);
+    await createTopic(bootstrap, topic, 2);
+    const before = await queryNumber(check, COUNT);
+    await produce(bootstrap, topic, telemetryEvents(1000, firstSequence));
+    return { topic, groupId: uniqueName("lw-group"), before };
+  }
+
+  /** Claims partitions in the lake as `owner` would, without that owner being in the group. */
+  async function claimFromOutsideTheGroup(topic: string, partitions: number[], owner: string) {
+    const source = createKafkaSource({ bootstrap, topics: [topic], groupId: "unused", clientId: "keys" });
+    for (const partition of partitions) {
+      await claimPartition(check, source.keyOf(kafkaPartitionId(topic, partition)), owner);
+    }
+    await source.close();
+  }
+
   it("keeps exactly N rows when a second writer joins and the first one leaves mid-stream", async () => {
     const topic = uniqueName("lw-rebalance");
     const groupId = uniqueName("lw-group");
@@ -76,20 +94,12 @@ describe("several writers, rebalances and zombies on a real Kafka and DuckLake",
   });
 
   it("fences a writer whose partitions were claimed by another owner: it writes nothing more (within the reclaim delay)", async () => {
-    const topic = uniqueName("lw-zombie");
-    const groupId = uniqueName("lw-group");
-    await createTopic(bootstrap, topic, 2);
-    const before = await queryNumber(check, COUNT);
-    await produce(bootstrap, topic, telemetryEvents(1000, 100_000));
+    const { topic, groupId, before } = await twoPartitionsWithEvents("lw-zombie", 100_000);
     const fenced: string[] = [];
     const zombie = await startLoop(topic, groupId, "writer-zombie", { fenced: (p) => fenced.push(...p) });
     await waitForNumber(check, COUNT, before + 1000);
     // The group has moved on without the zombie noticing: a new owner claims its partitions.
-    for (const partition of [0, 1]) {
-      const source = createKafkaSource({ bootstrap, topics: [topic], groupId: "unused", clientId: "keys" });
-      await claimPartition(check, source.keyOf(kafkaPartitionId(topic, partition)), "writer-new-owner");
-      await source.close();
-    }
+    await claimFromOutsideTheGroup(topic, [0, 1], "writer-new-owner");
     await produce(bootstrap, topic, telemetryEvents(1000, 101_000));
     const deadline = Date.now() + 60_000;
     while (fenced.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
@@ -108,11 +118,7 @@ describe("several writers, rebalances and zombies on a real Kafka and DuckLake",
   });
 
   it("claims back, after the reclaim delay, partitions it was fenced on while the group still assigns them to it", async () => {
-    const topic = uniqueName("lw-stale-claim");
-    const groupId = uniqueName("lw-group");
-    await createTopic(bootstrap, topic, 2);
-    const before = await queryNumber(check, COUNT);
-    await produce(bootstrap, topic, telemetryEvents(1000, 200_000));
+    const { topic, groupId, before } = await twoPartitionsWithEvents("lw-stale-claim", 200_000);
     const fenced: string[] = [];
     const assigned: string[][] = [];
     const writer = await startLoop(
@@ -125,11 +131,7 @@ describe("several writers, rebalances and zombies on a real Kafka and DuckLake",
     await waitForNumber(check, COUNT, before + 1000);
     // Another writer claims both partitions on a group view that is no longer current (it saw an
     // older generation late); the group itself still assigns them to writer-owner.
-    for (const partition of [0, 1]) {
-      const source = createKafkaSource({ bootstrap, topics: [topic], groupId: "unused", clientId: "keys" });
-      await claimPartition(check, source.keyOf(kafkaPartitionId(topic, partition)), "writer-stale-view");
-      await source.close();
-    }
+    await claimFromOutsideTheGroup(topic, [0, 1], "writer-stale-view");
     await produce(bootstrap, topic, telemetryEvents(1000, 201_000));
     await waitForNumber(check, COUNT, before + 2000);
     await writer.drain();
