@@ -1,12 +1,9 @@
-import { join } from "node:path";
 import { devicePayloadRegistry } from "@langtian/envelope";
-import { startKafka, tempDir, uniqueName } from "@langtian/testing";
+import { startKafka, uniqueName } from "@langtian/testing";
 import type { Source } from "../../services/lake-writer/src/ingest/source.ts";
 import { createKafkaSource } from "../../services/lake-writer/src/kafka/kafka-source.ts";
 import { createBatchWriter } from "../../services/lake-writer/src/lake/batch-writer.ts";
-import { openLake } from "../../services/lake-writer/src/lake/open-lake.ts";
 import { claimPartition, ensureStateSchema } from "../../services/lake-writer/src/lake/partition-ledger.ts";
-import { provisionDuckdbExtensions } from "../../services/lake-writer/src/provision/provision-extensions.ts";
 import { routeRecord } from "../../services/lake-writer/src/tables/event-tables.ts";
 import { createTableManager } from "../../services/lake-writer/src/tables/table-manager.ts";
 import {
@@ -15,6 +12,7 @@ import {
   telemetryBatch,
   telemetryEvents,
 } from "../../services/lake-writer/src/testing/test-events.ts";
+import { openTestLake } from "../../services/lake-writer/src/testing/test-lake.ts";
 import { descendantsCpuSeconds } from "../src/proc-cpu.ts";
 
 const total = Number(process.argv[2] ?? 1_000_000);
@@ -78,7 +76,6 @@ async function readAll(
   return result;
 }
 
-const extensions = await provisionDuckdbExtensions();
 const kafka = await startKafka();
 const phases: Record<string, Measured> = {};
 try {
@@ -94,11 +91,8 @@ try {
   });
   if (routed !== total) throw new Error(`routed ${routed} of ${total}`);
 
-  const dir = tempDir("bench-floor-lake");
-  const lake = await openLake(
-    { catalog: { kind: "duckdb", path: join(dir, "catalog.ducklake") }, dataPath: join(dir, "data") },
-    extensions,
-  );
+  const test = await openTestLake();
+  const { lake } = test;
   const connection = await lake.connect();
   await ensureStateSchema(connection);
   const key = { source: "kafka:floor", partition: "0" };
@@ -115,7 +109,7 @@ try {
       await writer.write({ tables, positions: [{ lease, nextPosition: BigInt(written + batchRows) }] });
     }
   });
-  lake.close();
+  await test.dispose();
 } finally {
   await kafka.stop();
 }

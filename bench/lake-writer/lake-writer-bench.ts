@@ -16,14 +16,12 @@ import { createIngestLoop } from "../../services/lake-writer/src/ingest/ingest-l
 import { createKafkaSource } from "../../services/lake-writer/src/kafka/kafka-source.ts";
 import { createBatchWriter, stageRows } from "../../services/lake-writer/src/lake/batch-writer.ts";
 import type { CellValue } from "../../services/lake-writer/src/lake/columns.ts";
-import { openLake } from "../../services/lake-writer/src/lake/open-lake.ts";
 import { ensureStateSchema } from "../../services/lake-writer/src/lake/partition-ledger.ts";
-import { provisionDuckdbExtensions } from "../../services/lake-writer/src/provision/provision-extensions.ts";
 import { routeRecord } from "../../services/lake-writer/src/tables/event-tables.ts";
 import type { TableSpec } from "../../services/lake-writer/src/tables/table-manager.ts";
 import { createTableManager } from "../../services/lake-writer/src/tables/table-manager.ts";
 import { createTopic, produce, telemetryEvents } from "../../services/lake-writer/src/testing/test-events.ts";
-import { queryNumber } from "../../services/lake-writer/src/testing/test-lake.ts";
+import { openTestLake, queryNumber } from "../../services/lake-writer/src/testing/test-lake.ts";
 
 const total = Number(process.argv[2] ?? 1_000_000);
 const batchSizes = (process.argv[3] ?? "5000,20000,50000").split(",").map(Number);
@@ -34,7 +32,6 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 }
 
-const extensions = await provisionDuckdbExtensions();
 const kafka = await startKafka();
 try {
   const topic = uniqueName("bench-lake");
@@ -86,11 +83,8 @@ try {
 
   const runs = [];
   for (const batchSize of batchSizes) {
-    const dir = tempDir("bench-lake");
-    const lake = await openLake(
-      { catalog: { kind: "duckdb", path: join(dir, "catalog.ducklake") }, dataPath: join(dir, "data") },
-      extensions,
-    );
+    const test = await openTestLake();
+    const { lake } = test;
     const writerConnection = await lake.connect();
     await ensureStateSchema(writerConnection);
     const latencies: number[] = [];
@@ -135,7 +129,8 @@ try {
     await loop.drain();
     const check = await lake.connect();
     const stored = await queryNumber(check, "SELECT count(*) FROM lake.device_telemetry_v1");
-    lake.close();
+    const catalogBytes = statSync(join(test.dir, "catalog.ducklake")).size;
+    await test.dispose();
     latencies.sort((a, b) => a - b);
     runs.push({
       batchSize,
@@ -149,7 +144,7 @@ try {
         p99: Number(percentile(latencies, 99).toFixed(1)),
       },
       peakRssMiB: Math.round(peakRss / 1024 / 1024),
-      catalogBytes: statSync(join(dir, "catalog.ducklake")).size,
+      catalogBytes,
     });
   }
   const baselineEventsPerSecond = Math.round(total / baselineSeconds);
