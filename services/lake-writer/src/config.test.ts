@@ -4,11 +4,13 @@ import { ConfigError } from "@langtian/service-kit";
 import { lakeConfigOf, loadLakeWriterConfig } from "./config.ts";
 
 describe("lake writer config", () => {
-  it("defaults to an embedded DuckDB-file catalog and a local data folder", () => {
+  it("defaults to an embedded DuckDB-file catalog, a local data folder and no data inlining", () => {
     const config = loadLakeWriterConfig({});
     assert.deepEqual(lakeConfigOf(config), {
       catalog: { kind: "duckdb", path: "./data/lake/catalog.ducklake" },
       dataPath: "./data/lake/data",
+      // 0 is passed on, not left out: DuckLake's own default would inline small inserts.
+      dataInliningRowLimit: 0,
     });
     assert.equal(config.source, "kafka");
   });

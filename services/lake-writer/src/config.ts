@@ -182,7 +182,8 @@ export function lakeConfigOf(config: LakeWriterConfig): LakeConfig {
   return {
     catalog,
     dataPath: lake.dataPath,
-    ...(lake.dataInliningRowLimit > 0 && { dataInliningRowLimit: lake.dataInliningRowLimit }),
+    // Always passed, 0 included: left out, DuckLake's own default (10 rows) would apply.
+    dataInliningRowLimit: lake.dataInliningRowLimit,
     ...(lake.dataPath.startsWith("s3://") && {
       s3: {
         endpoint: lake.s3.endpoint,

@@ -26,6 +26,9 @@ export interface LakeConfig {
   dataPath: string;
   /** Required when `dataPath` starts with `s3://`. */
   s3?: S3Config;
-  /** Rows at or below which an insert is kept inside the catalog instead of a Parquet file. */
+  /**
+   * Rows at or below which an insert is kept inside the catalog instead of a Parquet file;
+   * 0 turns inlining off (every insert is a Parquet file). Unset: DuckLake's default (10).
+   */
   dataInliningRowLimit?: number;
 }

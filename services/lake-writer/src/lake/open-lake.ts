@@ -62,6 +62,9 @@ export async function openLake(config: LakeConfig, extensions: DuckdbExtensions)
       options.push(`DATA_INLINING_ROW_LIMIT ${Math.trunc(config.dataInliningRowLimit)}`);
     }
     await setup.run(`ATTACH ${quoteString(catalogUri(config.catalog))} AS ${LAKE} (${options.join(", ")})`);
+    if (config.dataInliningRowLimit !== undefined) {
+      await overridePersistedInliningLimit(setup, Math.trunc(config.dataInliningRowLimit));
+    }
   } catch (err) {
     setup.closeSync();
     instance.closeSync();
@@ -82,6 +85,23 @@ export async function openLake(config: LakeConfig, extensions: DuckdbExtensions)
       instance.closeSync();
     },
   };
+}
+
+/**
+ * A lake-wide `data_inlining_row_limit` stored in the catalog (`CALL lake.set_option(...)`)
+ * wins over the ATTACH option, so a limit once set by anyone would silently outlive the
+ * configured one (0 would not turn inlining off). The configured limit is stored in its
+ * place; written only when it differs, so attaching an agreeing lake changes nothing.
+ * Table- and schema-level options are left alone: an operator set them on purpose.
+ */
+async function overridePersistedInliningLimit(setup: DuckDBConnection, limit: number): Promise<void> {
+  const reader = await setup.runAndReadAll(
+    `SELECT value FROM ${LAKE}.options() WHERE option_name = 'data_inlining_row_limit' AND scope = 'GLOBAL'`,
+  );
+  const stored = reader.getRows()[0]?.[0];
+  if (stored !== undefined && stored !== null && Number(stored) !== limit) {
+    await setup.run(`CALL ${LAKE}.set_option('data_inlining_row_limit', ${limit})`);
+  }
 }
 
 /** The `ATTACH` string of a catalog. */
