@@ -45,8 +45,8 @@ function logCapture() {
 function fakeTarget(
   drain: () => Promise<DrainResult>,
   close = async () => {},
+  logger = logCapture().logger,
 ): ShutdownTarget & { closed: number } {
-  const { logger } = logCapture();
   const target = {
     logger,
     lifecycle: { phase: LifecyclePhase.running },
@@ -143,6 +143,47 @@ describe("installShutdown", () => {
     assert.equal(await proc.exited, ShutdownExitCode.forced);
     assert.deepEqual(proc.codes, [ShutdownExitCode.forced]);
     assert.equal(target.closed, 0);
+  });
+
+  it("on a fatal error logs it, drains and closes, then exits 3 (failed), not 0", async () => {
+    const proc = new FakeProcess();
+    const { logger, lines } = logCapture();
+    let drains = 0;
+    const target = fakeTarget(
+      async () => {
+        drains++;
+        return { phase: "drained", deadlineExceeded: false, pending: [], failed: [] };
+      },
+      async () => {},
+      logger,
+    );
+    const handle = installShutdown(target, { deadlineMs: 10_000, process: proc });
+    const code = await handle.fail("ingest loop failed", new Error("metadata failed 6 times"));
+    assert.equal(code, ShutdownExitCode.failed);
+    assert.notEqual(ShutdownExitCode.failed, 0);
+    assert.deepEqual(proc.codes, [ShutdownExitCode.failed]);
+    assert.equal(drains, 1, "drained before exiting");
+    assert.equal(target.closed, 1, "closed before exiting");
+    const fatal = lines.find((l) => l.level === 60);
+    assert.equal(fatal?.reason, "ingest loop failed", JSON.stringify(lines));
+    assert.equal((fatal?.err as { message?: string } | undefined)?.message, "metadata failed 6 times");
+  });
+
+  it("a fatal error during a requested shutdown still exits 3", async () => {
+    const proc = new FakeProcess();
+    let finishDrain: () => void = () => {};
+    const target = fakeTarget(
+      () =>
+        new Promise<DrainResult>((resolve) => {
+          finishDrain = () => resolve({ phase: "drained", deadlineExceeded: false, pending: [], failed: [] });
+        }),
+    );
+    const handle = installShutdown(target, { deadlineMs: 10_000, process: proc });
+    proc.emit("SIGTERM", "SIGTERM");
+    const failed = handle.fail("pipeline stopped", new Error("boom"));
+    finishDrain();
+    assert.equal(await failed, ShutdownExitCode.failed);
+    assert.deepEqual(proc.codes, [ShutdownExitCode.failed]);
   });
 
   it("runs once when shutdown() is called directly and a signal follows the finish", async () => {

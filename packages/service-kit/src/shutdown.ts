@@ -2,6 +2,8 @@
  * The one shutdown path: on SIGINT, SIGTERM, SIGBREAK or SIGHUP mark not ready and drain
  * (stage hooks), close the server, exit. A deadline bounds the whole sequence; a second
  * signal forces an immediate exit. (Windows delivers only SIGINT, SIGBREAK and SIGHUP.)
+ * A fatal error takes the same path (`fail`) but exits non-zero, so a service manager that
+ * restarts on failure restarts the service; a requested stop exits 0.
  */
 import type { Logger } from "pino";
 import type { DrainOptions, DrainResult, Lifecycle } from "./lifecycle.ts";
@@ -23,6 +25,8 @@ export const ShutdownExitCode = {
   incomplete: 1,
   /** A second signal arrived: exited at once. */
   forced: 2,
+  /** A fatal error stopped the service (drained first): restart it. */
+  failed: 3,
 } as const;
 /** One of `ShutdownExitCode`'s values. */
 export type ShutdownExitCode = (typeof ShutdownExitCode)[keyof typeof ShutdownExitCode];
@@ -56,6 +60,12 @@ export interface ShutdownOptions {
 export interface ShutdownHandle {
   /** Runs the shutdown as if a signal had arrived; resolves with the exit code it exited with. */
   shutdown(reason: string): Promise<ShutdownExitCode>;
+  /**
+   * A fatal error: logs it, drains and closes like {@link ShutdownHandle.shutdown}, then exits
+   * with `ShutdownExitCode.failed`. Called while a requested shutdown runs, it turns that
+   * shutdown's exit code into `failed` too (the error is real whatever stopped the service).
+   */
+  fail(reason: string, err?: unknown): Promise<ShutdownExitCode>;
   /** Removes the signal listeners. */
   uninstall(): void;
 }
@@ -64,7 +74,8 @@ export interface ShutdownHandle {
  * Installs the signal handlers. The sequence: drain (the phase becomes `draining`, so
  * `/readyz` turns 503 at once), close the server with the remaining time as grace, exit 0.
  * If the drain reports its own deadline exceeded, or the whole deadline passes, it exits 1
- * after logging what was left. A second signal exits 2 immediately.
+ * after logging what was left. A second signal exits 2 immediately. `fail()` (a fatal error)
+ * runs the same sequence and exits 3.
  */
 export function installShutdown(app: ShutdownTarget, options: ShutdownOptions): ShutdownHandle {
   const proc: ProcessLike = options.process ?? process;
@@ -72,6 +83,7 @@ export function installShutdown(app: ShutdownTarget, options: ShutdownOptions): 
   const log = app.logger;
   let running: Promise<ShutdownExitCode> | undefined;
   let exited = false;
+  let failure = false;
   // Kept referenced on purpose: the deadline must fire even if the drain waits on nothing
   // that holds the event loop open. Cleared on every exit path.
   let deadlineTimer: NodeJS.Timeout | undefined;
@@ -118,7 +130,8 @@ export function installShutdown(app: ShutdownTarget, options: ShutdownOptions): 
       return ShutdownExitCode.incomplete;
     });
     const code = await Promise.race([sequence, deadline]);
-    return exit(code);
+    // A failure outranks a slow drain: the service must be restarted either way.
+    return exit(failure ? ShutdownExitCode.failed : code);
   };
 
   const onSignal = (signal: NodeJS.Signals): void => {
@@ -133,6 +146,12 @@ export function installShutdown(app: ShutdownTarget, options: ShutdownOptions): 
 
   return {
     shutdown(reason) {
+      running ??= run(reason);
+      return running;
+    },
+    fail(reason, err) {
+      failure = true;
+      log.fatal({ err, reason }, `fatal: ${reason}; draining, then exiting with ${ShutdownExitCode.failed}`);
       running ??= run(reason);
       return running;
     },

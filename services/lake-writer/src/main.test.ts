@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { ShutdownExitCode } from "@langtian/service-kit";
 import {
+  freePort,
   type ServerProcess,
   spawnServer,
   tempDir,
@@ -33,20 +35,41 @@ async function startChild(env: NodeJS.ProcessEnv): Promise<Child> {
   const url = new Promise<string>((resolve) => {
     onUrl = resolve;
   });
-  const server = spawnServer({
-    command: process.execPath,
-    args: [mainFile],
-    env: { ...process.env, ...env },
-    logFile: join(tempDir("lake-writer-main"), "lake-writer.log"),
-    onLine: (line) => {
-      const match = /"url":"(http:\/\/[^"]+)".*lake writer listening/.exec(line);
-      if (match?.[1]) onUrl(match[1]);
-    },
+  const server = spawnChild(env, (line) => {
+    const match = /"url":"(http:\/\/[^"]+)".*lake writer listening/.exec(line);
+    if (match?.[1]) onUrl(match[1]);
   });
   const died = server.exited.then((exit) => {
     throw new Error(`lake writer exited with ${exit.code ?? exit.signal}: ${server.logTail(40)}`);
   });
   return { server, url: await Promise.race([url, died]) };
+}
+
+/** Spawns main.ts with `env` as a server child (see {@link startChild}); does not wait for anything. */
+function spawnChild(env: NodeJS.ProcessEnv, onLine?: (line: string) => void): ServerProcess {
+  return spawnServer({
+    command: process.execPath,
+    args: [mainFile],
+    env: { ...process.env, ...env },
+    logFile: join(tempDir("lake-writer-main"), "lake-writer.log"),
+    ...(onLine !== undefined && { onLine }),
+  });
+}
+
+/** The env of a child writing into a fresh lake folder from `topic` on `bootstrap`. */
+function childEnv(bootstrap: string, topic: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const dir = tempDir("lake-writer-main-lake");
+  return {
+    LANGTIAN_LAKE_WRITER_PORT: "0",
+    LANGTIAN_LAKE_WRITER_LOG_LEVEL: "info",
+    LANGTIAN_LAKE_WRITER_LAKE_CATALOG_PATH: join(dir, "catalog.ducklake"),
+    LANGTIAN_LAKE_WRITER_LAKE_DATA_PATH: join(dir, "data"),
+    LANGTIAN_LAKE_WRITER_KAFKA_BOOTSTRAP: bootstrap,
+    LANGTIAN_LAKE_WRITER_KAFKA_TOPICS: topic,
+    LANGTIAN_LAKE_WRITER_KAFKA_GROUP_ID: uniqueName(`${topic}-group`),
+    LANGTIAN_LAKE_WRITER_MAINTENANCE_INTERVAL_MS: "0",
+    ...extra,
+  };
 }
 
 async function metric(url: string, name: string): Promise<number> {
@@ -150,5 +173,45 @@ describe("lake writer process (main.ts)", () => {
       summary,
     );
     assert.deepEqual(theirs[0]?.map(String), ours);
+  });
+  it("exits non-zero (failed) after its drain when Kafka never answers (a fatal ingest error)", async () => {
+    // A port nobody listens on: every metadata request is refused until the loop gives up.
+    const deadBootstrap = `127.0.0.1:${await freePort()}`;
+    const child = spawnChild(childEnv(deadBootstrap, uniqueName("lw-dead")));
+    children.push(child);
+    const exit = await Promise.race([
+      child.exited,
+      new Promise<never>((_resolve, reject) =>
+        setTimeout(() => reject(new Error(`still running:\n${child.logTail(20)}`)), 180_000).unref(),
+      ),
+    ]);
+    assert.deepEqual(exit, { code: ShutdownExitCode.failed, signal: null }, child.logTail(20));
+    const log = child.logTail(60);
+    assert.match(log, /"level":60.*"reason":"ingest loop failed"/, "the fatal error is logged");
+    assert.match(log, /shutdown complete/, "it drained and closed before exiting");
+  });
+
+  it("exits 0 when stopped on request: the Drain RPC with the operator token, then SIGTERM", async () => {
+    const topic = uniqueName("lw-stop");
+    await createTopic(bootstrap, topic, 1);
+    const token = "stop-test-operator-token";
+    const child = await startChild(
+      childEnv(bootstrap, topic, { LANGTIAN_LAKE_WRITER_OPERATOR_TOKEN: token }),
+    );
+    children.push(child.server);
+    await waitFor(async () => ((await fetch(`${child.url}/readyz`)).status === 200 ? true : undefined), {
+      what: "the lake writer ready",
+      timeoutMs: 120_000,
+    });
+    const drain = await fetch(`${child.url}/langtian.lifecycle.v1.LifecycleService/Drain`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+      body: "{}",
+    });
+    assert.equal(drain.status, 200, await drain.clone().text());
+    assert.equal(((await drain.json()) as { phase?: string }).phase, "PHASE_DRAINED");
+    assert.equal((await fetch(`${child.url}/readyz`)).status, 503, "not ready once drained");
+    const exit = await child.server.stop(30_000);
+    assert.deepEqual(exit, { code: 0, signal: null }, child.server.logTail(20));
   });
 });

@@ -6,8 +6,13 @@ import { lakeWriterConfigSchema, loadLakeWriterConfig } from "./config.ts";
 const config = loadLakeWriterConfig(process.env, configFileFromEnv(lakeWriterConfigSchema, process.env));
 const app = createApp(config);
 const shutdown = installShutdown(app.service, { deadlineMs: config.shutdownDeadlineMs });
-// A fatal ingest error ends the process (non-zero) so the service manager restarts it.
-app.failed.catch(() => shutdown.shutdown("ingest loop failed"));
-await app.start();
-const address = await app.service.listen();
-app.service.logger.info({ url: address.url }, "lake writer listening");
+// A fatal error drains, then exits non-zero (ShutdownExitCode.failed) so the service manager
+// restarts the writer; a requested stop (signal, Drain RPC) exits 0.
+app.failed.catch((err: unknown) => shutdown.fail("ingest loop failed", err));
+try {
+  await app.start();
+  const address = await app.service.listen();
+  app.service.logger.info({ url: address.url }, "lake writer listening");
+} catch (err) {
+  await shutdown.fail("start failed", err);
+}
