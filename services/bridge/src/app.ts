@@ -26,6 +26,11 @@ export interface BridgeApp {
   stop(): Promise<void>;
   /** Whether this instance is the active one (ordered mode); true in shared mode once started. */
   active(): boolean;
+  /**
+   * Rejects when bridging stops on its own: the fetch loop ended (with an error, or without one)
+   * while no drain asked it to. main.ts then drains and exits non-zero.
+   */
+  readonly failed: Promise<never>;
 }
 
 /**
@@ -46,6 +51,13 @@ export function createApp(config: BridgeConfig, deps: BridgeDeps = {}): BridgeAp
   let pipeline: Pipeline | undefined;
   let source: JetStreamSource | undefined;
   let infoTimer: NodeJS.Timeout | undefined;
+  let stopping = false;
+  let rejectFailed: (err: unknown) => void = () => undefined;
+  const failed = new Promise<never>((_resolve, reject) => {
+    rejectFailed = reject;
+  });
+  // Observed by main.ts; never an unhandled rejection in tests that do not watch it.
+  failed.catch(() => undefined);
 
   service.health.add({
     name: "nats",
@@ -71,6 +83,7 @@ export function createApp(config: BridgeConfig, deps: BridgeDeps = {}): BridgeAp
     name: "stop-fetching",
     order: DrainOrder.stopIntake,
     run: async () => {
+      stopping = true;
       if (infoTimer !== undefined) clearInterval(infoTimer);
       // Draining first releases a fetch loop blocked on backpressure; what the client had
       // buffered is then naked at once so another instance takes it without waiting AckWait.
@@ -156,7 +169,16 @@ export function createApp(config: BridgeConfig, deps: BridgeDeps = {}): BridgeAp
         pipeline,
         logger,
       });
-      source.done.catch((err: unknown) => logger.error({ err }, "fetch loop ended with an error"));
+      // Nothing restarts a fetch loop that ended by itself: the instance would sit idle, ready.
+      source.done.then(
+        () => {
+          if (!stopping) rejectFailed(new Error("the JetStream fetch loop ended without a drain"));
+        },
+        (err: unknown) => {
+          logger.error({ err }, "fetch loop ended with an error");
+          if (!stopping) rejectFailed(err);
+        },
+      );
       const refreshInfo = async () => {
         const i = await consumer.info();
         metrics.consumerPending.set(i.num_pending);
@@ -177,5 +199,6 @@ export function createApp(config: BridgeConfig, deps: BridgeDeps = {}): BridgeAp
       await service.close();
     },
     active: () => source?.pinned() ?? false,
+    failed,
   };
 }

@@ -14,8 +14,16 @@ if (process.argv[2] === "provision") {
   process.exitCode = 64;
 } else {
   const app = createApp(config);
-  installShutdown(app.service, { deadlineMs: config.shutdownDeadlineMs });
-  await app.start();
-  const address = await app.service.listen();
-  app.service.logger.info({ url: address.url }, "bridge listening");
+  const shutdown = installShutdown(app.service, { deadlineMs: config.shutdownDeadlineMs });
+  // A fatal error (NATS unreachable or the consumer missing at start, the fetch loop ending by
+  // itself) drains, then exits non-zero so the service manager restarts the bridge; a requested
+  // stop exits 0. A NATS connection lost later is not fatal: the client reconnects forever.
+  app.failed.catch((err: unknown) => shutdown.fail("bridging stopped", err));
+  try {
+    await app.start();
+    const address = await app.service.listen();
+    app.service.logger.info({ url: address.url }, "bridge listening");
+  } catch (err) {
+    await shutdown.fail("start failed", err);
+  }
 }
