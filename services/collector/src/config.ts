@@ -93,8 +93,12 @@ export const configSchema = defineConfigSchema("collector", {
       min: 1,
       description: "Publishes awaiting PubAck before spooling.",
     }),
-    maxAttempts: integer({ default: 3, min: 1, description: "Attempts per publish before spooling." }),
-    retryBackoffMs: integer({ default: 100, min: 0, description: "First retry delay (doubles), in ms." }),
+    stallMs: integer({
+      default: 1_000,
+      min: 1,
+      description:
+        "The oldest publish awaiting its PubAck this long turns publishing to the spool (order-preserving), in ms.",
+    }),
     batchDelayMs: integer({
       default: 5,
       min: 0,

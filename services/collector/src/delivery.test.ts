@@ -29,15 +29,14 @@ function testMetrics() {
 class FakeStream implements PublishTarget {
   readonly ids: string[] = [];
   connected = true;
-  failures = 0;
+  /** Publishes that still succeed before the stream fails every one (a lost stream leader). */
+  okBeforeDown = Number.POSITIVE_INFINITY;
   gate: Promise<void> | undefined;
   async publish(e: OutboundEvent) {
     await this.gate;
     if (!this.connected) throw new Error("disconnected");
-    if (this.failures > 0) {
-      this.failures--;
-      throw new Error("timeout");
-    }
+    if (this.okBeforeDown <= 0) throw new Error("no responders");
+    this.okBeforeDown--;
     if (this.ids.includes(e.msgId)) return { duplicate: true };
     this.ids.push(e.msgId);
     return { duplicate: false };
@@ -49,8 +48,7 @@ class FakeStream implements PublishTarget {
 
 const options: DeliveryOptions = {
   maxInFlight: 4,
-  maxAttempts: 3,
-  retryBackoffMs: 1,
+  stallMs: 60_000,
   replayBatch: 3,
   replayRetryMs: 5,
 };
@@ -114,20 +112,52 @@ describe("delivery", () => {
     spool.close();
   });
 
-  it("retries a failing publish with backoff and spools it when retries run out", async () => {
+  it("sends a failed publish and every one still awaiting its PubAck to the spool, ahead of later events", async () => {
     const { stream, delivery, spool, metrics } = setup();
-    stream.failures = 2;
-    assert.equal(await delivery.submit(event(1)), "published");
-    stream.failures = 3;
-    assert.equal(await delivery.submit(event(2)), "spooled");
+    let open = () => {};
+    stream.gate = new Promise((r) => {
+      open = r;
+    });
+    const first = [0, 1, 2].map((i) => delivery.submit(event(i)));
+    await new Promise((resolve) => setImmediate(resolve));
+    // 0 is stored, then the stream loses its leader: 1 fails while 2 still awaits its PubAck.
+    stream.okBeforeDown = 1;
+    open();
+    stream.gate = undefined;
+    assert.deepEqual(await Promise.all(first), ["published", "spooled", "spooled"]);
+    // Arrived after the failure: behind the spooled two, never direct (the stream is back).
+    stream.okBeforeDown = Number.POSITIVE_INFINITY;
+    assert.equal(await delivery.submit(event(3)), "spooled");
     await until(() => spool.depth === 0);
-    assert.deepEqual(stream.ids, ["id-1", "id-2"]);
-    assert.equal((await metrics.publishRetries.get()).values[0]?.value, 4);
+    assert.deepEqual(stream.ids, ["id-0", "id-1", "id-2", "id-3"]);
+    assert.equal(await delivery.submit(event(4)), "published");
+    // The failed direct publish, plus any replay attempt made while the stream was still down.
+    assert.ok(((await metrics.publishRetries.get()).values[0]?.value ?? 0) >= 1);
+    assert.equal((await metrics.spooled.get()).values.find((v) => v.labels.reason === "in_doubt")?.value, 2);
     await delivery.close();
     spool.close();
   });
 
-  it("spools instead of queueing when the in-flight bound is reached", async () => {
+  it("stops publishing directly when the oldest PubAck is overdue; late acks make replays duplicates", async () => {
+    const { stream, delivery, spool } = setup(1 << 20, { stallMs: 20 });
+    let open = () => {};
+    stream.gate = new Promise((r) => {
+      open = r;
+    });
+    const first = [0, 1].map((i) => delivery.submit(event(i)));
+    await new Promise((resolve) => setTimeout(resolve, 40));
+    // 0 and 1 are overdue: 2 must not overtake them, so all three go to the spool in order.
+    assert.equal(await delivery.submit(event(2)), "spooled");
+    assert.deepEqual(await Promise.all(first), ["spooled", "spooled"]);
+    open();
+    stream.gate = undefined;
+    await until(() => spool.depth === 0);
+    assert.deepEqual(stream.ids, ["id-0", "id-1", "id-2"]);
+    await delivery.close();
+    spool.close();
+  });
+
+  it("spools the waiting publishes, then the new event, when the in-flight bound is reached", async () => {
     const { stream, delivery, spool } = setup();
     let open = () => {};
     stream.gate = new Promise((r) => {
@@ -136,12 +166,14 @@ describe("delivery", () => {
     const pending = [0, 1, 2, 3].map((i) => delivery.submit(event(i)));
     await new Promise((resolve) => setImmediate(resolve));
     assert.equal(delivery.inFlight, 4);
+    // The four awaiting PubAcks go to the spool first, then the fifth: replay keeps their order.
     assert.equal(await delivery.submit(event(4)), "spooled");
+    assert.deepEqual(await Promise.all(pending), ["spooled", "spooled", "spooled", "spooled"]);
+    assert.equal(spool.depth, 5);
     open();
     stream.gate = undefined;
-    assert.deepEqual(await Promise.all(pending), ["published", "published", "published", "published"]);
     await until(() => spool.depth === 0);
-    assert.equal(new Set(stream.ids).size, 5);
+    assert.deepEqual(stream.ids, ["id-0", "id-1", "id-2", "id-3", "id-4"]);
     await delivery.close();
     spool.close();
   });

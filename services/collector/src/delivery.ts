@@ -8,10 +8,11 @@ import type { Spool } from "./spool.ts";
 export interface DeliveryOptions {
   /** Direct publishes waiting for a PubAck at most; beyond it events go to the spool. */
   readonly maxInFlight: number;
-  /** Attempts per direct publish before the event goes to the spool. */
-  readonly maxAttempts: number;
-  /** First retry delay; doubles per attempt. */
-  readonly retryBackoffMs: number;
+  /**
+   * How long the oldest direct publish may wait for its PubAck before the collector treats it
+   * as in doubt and stops publishing directly (see {@link Delivery}).
+   */
+  readonly stallMs: number;
   /** Spooled events published concurrently per replay round. */
   readonly replayBatch: number;
   /** Pause after a failed replay round (and while disconnected). */
@@ -47,23 +48,42 @@ export class DeliveryRejectedError extends Error {
   }
 }
 
+/** A direct publish waiting for its PubAck, with what its sender waits for. */
+interface DirectPublish {
+  readonly event: OutboundEvent;
+  readonly sentAtMs: number;
+  readonly resolve: (outcome: DeliveryOutcome) => void;
+  readonly reject: (err: unknown) => void;
+  /** Moved to the spool while still waiting: its own PubAck (or failure) no longer matters. */
+  diverted: boolean;
+}
+
 /**
  * Gets every accepted event into JetStream exactly once (at-least-once publishing plus the
- * stream's `Nats-Msg-Id` dedupe):
- * - while healthy, events are published directly, up to `maxInFlight` awaiting PubAcks,
- *   each retried with backoff;
- * - when NATS is down, too slow (in-flight bound reached) or a publish keeps failing,
- *   events go to the on-disk spool, and while the spool is not empty every new event
- *   follows them there, so replay keeps their order;
- * - a replay loop publishes the spool in order and commits only acknowledged records.
+ * stream's `Nats-Msg-Id` dedupe), in arrival order:
+ * - while healthy, events are published directly, up to `maxInFlight` awaiting PubAcks;
+ * - the first sign of trouble (a failed or rejected publish, a lost connection, the in-flight
+ *   bound reached, or the oldest PubAck overdue by `stallMs`) **diverts**: every publish still
+ *   awaiting its PubAck is appended to the spool in arrival order, then the new event, and
+ *   while the spool is not empty every later event follows them there. Nothing is retried
+ *   directly, because a retry would land behind events sent after it;
+ * - a replay loop publishes the spool in order and commits only acknowledged records. After a
+ *   failure it sends one event alone and waits for its PubAck before sending batches again, so
+ *   a stream that is still electing a leader fails one publish, not a batch of them.
+ *
+ * A diverted publish may still reach the stream (its PubAck was only late): its replay is then
+ * answered `duplicate` by the stream's duplicate window, which the replay must reach in time.
  */
 export class Delivery {
   readonly #target: PublishTarget;
   readonly #spool: Spool;
   readonly #metrics: CollectorMetrics;
   readonly #opts: DeliveryOptions;
-  #inFlight = 0;
+  /** Direct publishes awaiting their PubAck, in arrival order (a Set keeps insertion order). */
+  readonly #inFlight = new Set<DirectPublish>();
   #spooling: boolean;
+  /** After a failed publish the replay sends one event alone before batches again. */
+  #probe = true;
   #closed = false;
   #stopped = false;
   #wake: (() => void) | undefined;
@@ -91,7 +111,7 @@ export class Delivery {
 
   /** Publishes waiting for a PubAck right now. */
   get inFlight(): number {
-    return this.#inFlight;
+    return this.#inFlight.size;
   }
 
   /**
@@ -150,11 +170,14 @@ export class Delivery {
     let reason: string;
     if (this.#spooling) reason = "ordering";
     else if (!this.#target.isConnected()) reason = "disconnected";
-    else if (this.#inFlight >= this.#opts.maxInFlight) reason = "backpressure";
+    else if (this.#inFlight.size >= this.#opts.maxInFlight) reason = "backpressure";
+    else if (this.#oldestOverdue()) reason = "stalled";
     else {
       this.#direct(event, resolve, reject);
       return;
     }
+    // Whatever still awaits its PubAck goes ahead of this event: it arrived first.
+    this.#divert();
     let outcome: DeliveryOutcome;
     try {
       outcome = this.#spoolNow(event, reason);
@@ -165,43 +188,59 @@ export class Delivery {
     resolve(outcome);
   }
 
-  // The first attempt without async/await; retries (rare) take the async path.
+  /** Whether the oldest direct publish has waited longer than `stallMs` for its PubAck. */
+  #oldestOverdue(): boolean {
+    if (this.#inFlight.size === 0) return false;
+    const oldest = this.#inFlight.values().next().value as DirectPublish;
+    return Date.now() - oldest.sentAtMs > this.#opts.stallMs;
+  }
+
   #direct(
     event: OutboundEvent,
     resolve: (outcome: DeliveryOutcome) => void,
     reject: (err: unknown) => void,
   ): void {
-    this.#inFlight++;
+    const entry: DirectPublish = { event, sentAtMs: Date.now(), resolve, reject, diverted: false };
+    this.#inFlight.add(entry);
     sendVia(this.#target, event, (err, duplicate) => {
+      // Already in the spool: a late PubAck only makes its replay a duplicate.
+      if (entry.diverted) return;
       if (err === undefined) {
+        this.#inFlight.delete(entry);
         this.#settled();
         resolve(this.#acknowledged(event, duplicate));
-      } else
-        this.#retry(event)
-          .finally(() => this.#settled())
-          .then(resolve, reject);
+        return;
+      }
+      // Later events may already be on their way: they and everything after them must go
+      // behind this one, so this one and every other unanswered publish go to the spool now.
+      this.#metrics.publishRetries.inc();
+      this.#divert();
     });
   }
 
-  /** After a failed first attempt: retries with backoff, then the spool. */
-  async #retry(event: OutboundEvent): Promise<DeliveryOutcome> {
-    for (let failed = 1; failed < this.#opts.maxAttempts; failed++) {
-      if (!this.#target.isConnected() || this.#stopped) break;
-      this.#metrics.publishRetries.inc();
-      await sleep(this.#opts.retryBackoffMs * 2 ** (failed - 1));
+  /**
+   * Moves every direct publish still awaiting its PubAck to the spool, in arrival order, and
+   * switches to spooling: from here on new events go behind them until the spool is empty.
+   */
+  #divert(): void {
+    this.#spooling = true;
+    if (this.#inFlight.size === 0) return;
+    const waiting = [...this.#inFlight];
+    this.#inFlight.clear();
+    this.#probe = true;
+    for (const entry of waiting) {
+      entry.diverted = true;
       try {
-        const ack = await this.#target.publish(event);
-        return this.#acknowledged(event, ack.duplicate);
-      } catch {
-        // Counted as a retry by the next round, or spooled below.
+        entry.resolve(this.#spoolNow(entry.event, "in_doubt"));
+      } catch (err) {
+        entry.reject(err);
       }
     }
-    return this.#spoolNow(event, "publish_failed");
+    this.#settled();
   }
 
   #settled(): void {
-    this.#inFlight--;
-    if (this.#inFlight === 0) for (const resolve of this.#idle.splice(0)) resolve();
+    if (this.#inFlight.size === 0) for (const resolve of this.#idle.splice(0)) resolve();
   }
 
   #acknowledged(event: OutboundEvent, duplicate: boolean): DeliveryOutcome {
@@ -252,10 +291,11 @@ export class Delivery {
         continue;
       }
       if (!this.#target.isConnected()) {
+        this.#probe = true;
         await this.#pause();
         continue;
       }
-      const batch = this.#spool.read(this.#opts.replayBatch);
+      const batch = this.#spool.read(this.#probe ? 1 : this.#opts.replayBatch);
       if (batch.length === 0) {
         this.#spool.rewind();
         await this.#pause();
@@ -272,7 +312,8 @@ export class Delivery {
         acked++;
       }
       if (acked > 0) this.#spool.commit((batch[acked - 1] as (typeof batch)[number]).next, acked);
-      if (acked < batch.length) {
+      this.#probe = acked < batch.length;
+      if (this.#probe) {
         this.#spool.rewind();
         this.#metrics.publishRetries.inc(batch.length - acked);
         await this.#pause();
@@ -311,7 +352,7 @@ export class Delivery {
       if (signal?.aborted) resolve();
       signal?.addEventListener("abort", () => resolve(), { once: true });
     });
-    if (this.#inFlight > 0) {
+    if (this.#inFlight.size > 0) {
       await Promise.race([new Promise<void>((resolve) => this.#idle.push(resolve)), aborted]);
     }
     // Without NATS the spool cannot shrink: leave it on disk for the next start.

@@ -29,6 +29,11 @@ export class PubAckTimeoutError extends Error {
   override readonly name = "PubAckTimeoutError";
 }
 
+/** The connection dropped while the publish waited (it may or may not be stored). */
+export class ConnectionLostError extends Error {
+  override readonly name = "ConnectionLostError";
+}
+
 /** Publishes through {@link PublishTarget.send} when the target has it, else through `publish`. */
 export function sendVia(target: PublishTarget, event: OutboundEvent, done: PublishDone): void {
   if (target.send !== undefined) target.send(event, done);
@@ -129,10 +134,19 @@ export function createJetStreamTarget(nc: NatsConnection, ackTimeoutMs: number):
   );
   sweeper.unref();
 
+  // A lost connection answers every publish still waiting at once: nats.js discards what it
+  // had not written when it reconnects, and the delivery must know before it sends more.
+  const failWaiting = (why: string) => {
+    const lost = [...waiting.values()];
+    waiting.clear();
+    for (const w of lost) w.done(new ConnectionLostError(why), false);
+  };
   void (async () => {
     for await (const s of nc.status()) {
-      if (s.type === "disconnect" || s.type === "close") connected = false;
-      else if (s.type === "reconnect") connected = true;
+      if (s.type === "disconnect" || s.type === "close") {
+        connected = false;
+        failWaiting("connection to NATS lost before the PubAck");
+      } else if (s.type === "reconnect") connected = true;
     }
   })();
   void nc.closed().then(() => {
@@ -140,6 +154,10 @@ export function createJetStreamTarget(nc: NatsConnection, ackTimeoutMs: number):
   });
 
   const send = (event: OutboundEvent, done: PublishDone) => {
+    if (!connected) {
+      done(new ConnectionLostError("not connected to NATS"), false);
+      return;
+    }
     const token = (next++).toString(36);
     waiting.set(token, { done, deadlineMs: Date.now() + ackTimeoutMs });
     try {

@@ -31,7 +31,7 @@ export function isolatedConfig(natsUrl: string, overrides: Record<string, unknow
       maxAgeMs: 3_600_000,
     },
     udp: { listeners },
-    publish: { retryBackoffMs: 20, replayRetryMs: 100 },
+    publish: { replayRetryMs: 100 },
     spool: { dir: tempDir("collector-spool"), fsync: "never" },
   };
   for (const [key, value] of Object.entries(overrides)) {
