@@ -61,4 +61,66 @@ describe("health checks", () => {
     assert.equal(requiredHealthy([{ name: "o", required: false, healthy: false, detail: "" }]), true);
     assert.equal(requiredHealthy([{ name: "r", required: true, healthy: false, detail: "" }]), false);
   });
+
+  it("keeps a required dependency from gating readiness until it has been unhealthy for its grace", async () => {
+    let up = true;
+    const checks = createHealthChecks([
+      { name: "kafka", graceMs: 60, check: () => ({ healthy: up, detail: up ? "up" : "down" }) },
+    ]);
+    assert.equal(requiredHealthy(await checks.run()), true);
+    up = false;
+    const [first] = await checks.run();
+    assert.equal(first?.healthy, false);
+    assert.equal(first?.withinGrace, true);
+    assert.equal(requiredHealthy(first ? [first] : []), true);
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    const late = await checks.run();
+    assert.equal(late[0]?.withinGrace, false);
+    assert.equal(
+      late[0]?.unhealthySinceMs,
+      first?.unhealthySinceMs,
+      "the grace counts from the first failure",
+    );
+    assert.equal(requiredHealthy(late), false);
+    // Healthy again: the clock resets, the next failure gets a full grace.
+    up = true;
+    assert.equal(requiredHealthy(await checks.run()), true);
+    up = false;
+    assert.equal((await checks.run())[0]?.withinGrace, true);
+  });
+
+  it("counts the grace from when the check says the dependency went bad", async () => {
+    const checks = createHealthChecks([
+      {
+        name: "nats",
+        graceMs: 1_000,
+        check: () => ({ healthy: false, detail: "reconnecting", unhealthySinceMs: Date.now() - 5_000 }),
+      },
+    ]);
+    const states = await checks.run();
+    assert.equal(states[0]?.withinGrace, false);
+    assert.equal(requiredHealthy(states), false);
+  });
+
+  it("joins a check still running instead of starting it again", async () => {
+    let calls = 0;
+    let answer = () => {};
+    const checks = createHealthChecks([
+      {
+        name: "slow",
+        check: () => {
+          calls++;
+          return new Promise((resolve) => {
+            answer = () => resolve({ healthy: true, detail: "ok" });
+          });
+        },
+      },
+    ]);
+    const both = Promise.all([checks.run(), checks.run()]);
+    await new Promise((resolve) => setImmediate(resolve));
+    answer();
+    const [a, b] = await both;
+    assert.equal(calls, 1);
+    assert.deepEqual(a, b);
+  });
 });

@@ -1,6 +1,8 @@
 /**
- * Dependency health checks: each has a name, a required flag and a check function bounded by
- * a timeout. A check that throws or times out counts as unhealthy with the reason as detail.
+ * Dependency health checks: each has a name, a required flag, an optional grace period and a
+ * check function bounded by a timeout. A check that throws or times out counts as unhealthy
+ * with the reason as detail. A required dependency gates readiness once it has been unhealthy
+ * for longer than its grace period, so a blip does not take an instance out of service.
  */
 import { CheckTimeoutError } from "./errors.ts";
 
@@ -9,6 +11,11 @@ export interface CheckResult {
   readonly healthy: boolean;
   /** Human-readable detail: where it is connected, or what is wrong. */
   readonly detail: string;
+  /**
+   * When an unhealthy dependency went bad (epoch ms), for checks that know it better than
+   * their first failing run, e.g. the moment a connection dropped. Ignored when healthy.
+   */
+  readonly unhealthySinceMs?: number;
 }
 
 /** A dependency check as registered. */
@@ -19,6 +26,11 @@ export interface DependencyCheck {
   readonly required?: boolean;
   /** Per-check timeout in ms (default 2000). The signal aborts when it passes. */
   readonly timeoutMs?: number;
+  /**
+   * How long a required dependency may be unhealthy before it gates readiness, in ms
+   * (default 0: at once). Services pass their `readinessGraceMs`.
+   */
+  readonly graceMs?: number;
   /** The check. Must not throw for "unhealthy"; throwing is also treated as unhealthy. */
   readonly check: (signal: AbortSignal) => Promise<CheckResult> | CheckResult;
 }
@@ -27,6 +39,11 @@ export interface DependencyCheck {
 export interface DependencyState extends CheckResult {
   readonly name: string;
   readonly required: boolean;
+  /**
+   * Set for an unhealthy dependency that has a grace period: true while it has been unhealthy
+   * for less than the grace (it does not gate readiness yet). `unhealthySinceMs` says since when.
+   */
+  readonly withinGrace?: boolean;
 }
 
 /** The registry of a service's dependency checks. */
@@ -35,31 +52,65 @@ export interface HealthChecks {
   add(check: DependencyCheck): void;
   /** Removes a check by name. */
   remove(name: string): void;
-  /** Runs every check concurrently, each bounded by its timeout, in registration order. */
+  /**
+   * Runs every check concurrently, each bounded by its timeout, in registration order. A check
+   * still running from an earlier call is joined, not started again (probes may poll faster
+   * than a slow check answers).
+   */
   run(): Promise<DependencyState[]>;
 }
 
 /** Default per-check timeout. */
 export const DEFAULT_CHECK_TIMEOUT_MS = 2_000;
 
+/** A registered check with what its grace period needs to remember. */
+interface Entry {
+  readonly check: DependencyCheck;
+  /** Since when it has been unhealthy (epoch ms); undefined while healthy. */
+  unhealthySinceMs: number | undefined;
+  running: Promise<DependencyState> | undefined;
+}
+
 /** Creates an empty check registry. */
 export function createHealthChecks(initial: readonly DependencyCheck[] = []): HealthChecks {
-  const checks = new Map<string, DependencyCheck>();
-  for (const c of initial) checks.set(c.name, c);
+  const entries = new Map<string, Entry>();
+  const add = (c: DependencyCheck) => {
+    entries.set(c.name, { check: c, unhealthySinceMs: undefined, running: undefined });
+  };
+  for (const c of initial) add(c);
+  const runEntry = (e: Entry): Promise<DependencyState> => {
+    e.running ??= runCheck(e.check)
+      .then((state) => withGrace(e, state))
+      .finally(() => {
+        e.running = undefined;
+      });
+    return e.running;
+  };
   return {
-    add: (c) => {
-      checks.set(c.name, c);
-    },
+    add,
     remove: (name) => {
-      checks.delete(name);
+      entries.delete(name);
     },
-    run: () => Promise.all([...checks.values()].map(runCheck)),
+    run: () => Promise.all([...entries.values()].map(runEntry)),
   };
 }
 
-/** Whether the required dependencies in `states` are all healthy. */
+/** Adds the grace bookkeeping to a check's state (only for checks with a grace period). */
+function withGrace(e: Entry, state: DependencyState): DependencyState {
+  if (state.healthy) {
+    e.unhealthySinceMs = undefined;
+    return state;
+  }
+  const now = Date.now();
+  e.unhealthySinceMs = Math.min(state.unhealthySinceMs ?? now, e.unhealthySinceMs ?? now);
+  const graceMs = e.check.graceMs ?? 0;
+  if (graceMs <= 0) return state;
+  return { ...state, unhealthySinceMs: e.unhealthySinceMs, withinGrace: now - e.unhealthySinceMs < graceMs };
+}
+
+/** Whether the required dependencies in `states` are all healthy (or unhealthy but within their grace). */
 export function requiredHealthy(states: readonly DependencyState[]): boolean {
-  return states.every((s) => !s.required || s.healthy);
+  return states.every((s) => !s.required || s.healthy || s.withinGrace === true);
 }
 
 async function runCheck(c: DependencyCheck): Promise<DependencyState> {
@@ -76,7 +127,15 @@ async function runCheck(c: DependencyCheck): Promise<DependencyState> {
   });
   try {
     const result = await Promise.race([Promise.resolve().then(() => c.check(controller.signal)), timeout]);
-    return { name: c.name, required, healthy: result.healthy === true, detail: String(result.detail ?? "") };
+    const state = {
+      name: c.name,
+      required,
+      healthy: result.healthy === true,
+      detail: String(result.detail ?? ""),
+    };
+    return result.unhealthySinceMs === undefined || state.healthy
+      ? state
+      : { ...state, unhealthySinceMs: result.unhealthySinceMs };
   } catch (err) {
     return {
       name: c.name,

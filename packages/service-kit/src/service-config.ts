@@ -1,6 +1,6 @@
 /**
  * The configuration fields every service shares (listen address, logging, operator token,
- * drain and shutdown deadlines). Services spread them into their own schema.
+ * readiness grace, drain and shutdown deadlines). Services spread them into their own schema.
  */
 import type { InferConfig } from "./config-schema.ts";
 import { integer, oneOf, string } from "./config-schema.ts";
@@ -45,6 +45,12 @@ export function serviceFields(defaults: { port: number; host?: string }) {
       default: 25_000,
       min: 0,
       description: "How long a drain waits for in-flight work before giving up, in ms.",
+    }),
+    readinessGraceMs: integer({
+      default: 3_000,
+      min: 0,
+      description:
+        "How long a required dependency may be unreachable before /readyz answers 503 (a blip does not take the instance out of service), in ms.",
     }),
     shutdownDeadlineMs: integer({
       default: 30_000,
