@@ -74,10 +74,14 @@ export function createApp(config: LakeWriterConfig, deps: LakeWriterDeps = {}): 
   });
   service.health.add({
     name: "source",
-    check: () =>
-      loop?.running
-        ? { healthy: true, detail: `${config.source}: ${loop.positions().size} partitions owned` }
-        : { healthy: false, detail: "not running" },
+    check: () => {
+      if (!loop?.running) return { healthy: false, detail: "not running" };
+      // Not ready while it cannot make progress: commits failing, or the source unreadable
+      // (Kafka or NATS down) past the grace. The process itself stays healthy (/healthz).
+      const stalled = loop.stalled();
+      if (stalled) return { healthy: false, detail: stalled };
+      return { healthy: true, detail: `${config.source}: ${loop.positions().size} partitions owned` };
+    },
   });
   service.lifecycle.addCounters(() => ({ owned_partitions: loop?.positions().size ?? 0 }));
 
@@ -155,7 +159,10 @@ export function createApp(config: LakeWriterConfig, deps: LakeWriterDeps = {}): 
           maxCommitRetries: config.batch.maxCommitRetries,
           transforms: pipeline.transforms,
           windows: pipeline.windows,
+          dedupe: config.dedupe,
         }),
+        dedupe: config.dedupe,
+        sourceStallGraceMs: config.readinessGraceMs,
         connection,
         owner,
         registry: devicePayloadRegistry,

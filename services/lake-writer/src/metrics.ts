@@ -17,6 +17,7 @@ export interface LakeWriterMetrics {
   pollFailures: Counter;
   lateEvents: Counter;
   maintenanceFailures: Counter;
+  duplicatesDropped: Counter;
   /** Feeds the counters from the ingest loop. */
   observer: IngestObserver;
 }
@@ -80,11 +81,16 @@ export function createLakeWriterMetrics(
     name: "poll_failures_total",
     help: "Failed reads from the source (retried).",
   });
+  const duplicatesDropped = metrics.counter({
+    name: "duplicates_dropped_total",
+    help: "Events left out because the lake (or the same batch) already held their event_id.",
+  });
   const lateEvents = metrics.counter({
     name: "late_events_total",
     help: "Events too late for their window (kept in their table, not aggregated).",
   });
   return {
+    duplicatesDropped,
     lateEvents,
     pollFailures,
     maintenanceRuns,
@@ -105,6 +111,7 @@ export function createLakeWriterMetrics(
         if (info.deadLetters > 0) deadLetters.inc(info.deadLetters);
         if (info.conflicts > 0) commitConflicts.inc(info.conflicts);
         if (info.lateEvents > 0) lateEvents.inc(info.lateEvents);
+        if (info.duplicatesDropped > 0) duplicatesDropped.inc(info.duplicatesDropped);
         flushLatency.observe(info.latencyMs / 1000);
       },
       fenced(partitions) {

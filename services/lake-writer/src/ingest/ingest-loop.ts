@@ -2,7 +2,12 @@ import type { Registry } from "@bufbuild/protobuf";
 import type { DuckDBConnection } from "@duckdb/node-api";
 import type { BatchWriter, LakeBatch } from "../lake/batch-writer.ts";
 import { PartitionFencedError } from "../lake/lake-transaction.ts";
-import { claimPartition, type PartitionKey, type PartitionLease } from "../lake/partition-ledger.ts";
+import {
+  claimPartition,
+  type PartitionKey,
+  type PartitionLease,
+  readLedger,
+} from "../lake/partition-ledger.ts";
 import { createBatchBuilder } from "../tables/batch-builder.ts";
 import { routeRecord } from "../tables/event-tables.ts";
 import type { Source } from "./source.ts";
@@ -24,6 +29,8 @@ export interface IngestObserver {
     latencyMs: number;
     conflicts: number;
     lateEvents: number;
+    /** Copies of events already in the lake (or earlier in the batch), dropped. */
+    duplicatesDropped: number;
   }): void;
   fenced?(partitions: readonly string[]): void;
   commitFailed?(err: unknown): void;
@@ -42,8 +49,20 @@ export interface IngestLoopOptions {
   registry: Registry;
   limits: BatchLimits;
   observer?: IngestObserver;
-  /** Pause after a failed commit before reading again. Default 1000 ms. */
+  /** Pause after the first failed commit before reading again; doubles per failure up to 15×. Default 1000 ms. */
   retryDelayMs?: number;
+  /**
+   * Drop events whose id is already in the lake (copies a crashed bridge re-sent) or earlier
+   * in the same batch. Default true. The writer must then be the only one writing the
+   * partitions an event id can land in: the bridge keys every record by its partition key or
+   * event id, so all copies of an event land in one partition.
+   */
+  dedupe?: boolean;
+  /**
+   * How long reads from the source may keep failing (or stall) before the loop reports it
+   * cannot make progress. Default 5000 ms: a broker restart or leader move is shorter.
+   */
+  sourceStallGraceMs?: number;
   /**
    * With a group-assigned source ({@link Source.groupAssigned}): a partition this writer was
    * fenced on while the group still assigns it to this writer is claimed again after this long
@@ -69,6 +88,11 @@ export interface IngestLoop {
   lag(): Map<string, bigint>;
   /** True between the first successful assignment handling and stop. */
   readonly running: boolean;
+  /**
+   * Why the loop cannot make progress right now (commits failing, source unreadable past
+   * its grace), or undefined when it can. Readiness follows it.
+   */
+  stalled(): string | undefined;
 }
 
 /**
@@ -136,8 +160,65 @@ export function createIngestLoop(options: IngestLoopOptions): IngestLoop {
     observer?.assigned?.(partitions);
   }
 
-  function rewind(): void {
-    for (const [partition, lease] of leases) readPositions.set(partition, lease.committed);
+  /** Consecutive failed commits (or claims); 0 once one succeeds. */
+  let commitFailures = 0;
+  let lastCommitError = "";
+  /** When reads from the source started failing (or were last served); 0 while none failed. */
+  let pollFailingSince = 0;
+  let lastPollError = "";
+  /** When the poll under way started; 0 while none is. */
+  let pollStartedAt = 0;
+
+  function describe(err: unknown): string {
+    return err instanceof Error ? err.message : String(err);
+  }
+
+  /**
+   * Puts every owned partition back at the position the lake holds, re-read from its ledger
+   * row: after a failed commit nothing read since the last commit may be kept, and a commit
+   * whose COMMIT reached the catalog before its connection failed may have landed after all.
+   * A partition whose ledger names a newer owner is dropped (fenced). Retries until the
+   * catalog answers (or the loop stops).
+   */
+  async function resyncFromLake(): Promise<void> {
+    for (let attempt = 0; !aborted; attempt++) {
+      try {
+        const fenced: string[] = [];
+        for (const [partition, lease] of [...leases]) {
+          const stored = await readLedger(connection, lease.key);
+          if (!stored || stored.epoch !== lease.epoch || stored.owner !== lease.owner) {
+            fenced.push(`${lease.key.source}/${lease.key.partition}`);
+            leases.delete(partition);
+            readPositions.delete(partition);
+            continue;
+          }
+          if (stored.nextPosition !== null && stored.nextPosition > lease.committed) {
+            lease.committed = stored.nextPosition;
+          }
+          readPositions.set(partition, lease.committed);
+        }
+        if (fenced.length > 0) {
+          observer?.fenced?.(fenced);
+          scheduleReclaim();
+        }
+        return;
+      } catch (err) {
+        noteCommitFailure(err);
+        await sleep(retryDelay(attempt + 1), abortController.signal);
+      }
+    }
+  }
+
+  function noteCommitFailure(err: unknown): void {
+    commitFailures++;
+    lastCommitError = describe(err);
+    observer?.commitFailed?.(err);
+  }
+
+  /** Backoff after the n-th consecutive failure: the base delay doubled, at most 15×. */
+  function retryDelay(failures: number): number {
+    const base = options.retryDelayMs ?? 1000;
+    return Math.min(base * 2 ** Math.max(0, failures - 1), base * 15);
   }
 
   async function commit(
@@ -159,13 +240,16 @@ export function createIngestLoop(options: IngestLoopOptions): IngestLoop {
       const current = leases.get(partition);
       if (current && current.epoch === lease.epoch) current.committed = nextPosition;
     }
+    commitFailures = 0;
+    const duplicatesDropped = batchBuilder.duplicates + result.duplicates;
     observer?.batchCommitted?.({
-      rows: batchBuilder.rows - batchBuilder.deadLetters,
+      rows: batchBuilder.rows - batchBuilder.deadLetters - duplicatesDropped,
       deadLetters: batchBuilder.deadLetters,
       tables: batch.tables.length,
       latencyMs: performance.now() - started,
       conflicts: result.conflicts,
       lateEvents: result.lateEvents,
+      duplicatesDropped,
     });
     await source
       .afterCommit(new Map(entries.map((e) => [e.partition, e.nextPosition])))
@@ -194,32 +278,28 @@ export function createIngestLoop(options: IngestLoopOptions): IngestLoop {
       }
       return key;
     };
-    let builder = createBatchBuilder();
+    const newBuilder = () => createBatchBuilder({ dedupe: options.dedupe ?? true });
+    let builder = newBuilder();
     let reached = new Map<string, bigint>();
     let bytes = 0;
     let openedAt = 0;
+    /** The commit in flight, if any: the loop reads and routes the next batch meanwhile. */
+    let inFlight: Promise<void> | undefined;
     /**
-     * The commit in flight, if any: the loop reads and routes the next batch meanwhile.
-     * Resolves false when that commit was dropped (fenced or failed) and positions rewound.
+     * Set (synchronously, by the commit's own catch) when the commit in flight did not land.
+     * The open batch was read on top of it, so both are dropped and reading restarts from
+     * the lake's positions: {@link recover}. Nothing read after the last commit survives.
      */
-    let inFlight: Promise<boolean> | undefined;
-    /** Bumped by every rewind: a batch opened before it was built on positions that no longer hold. */
-    let generation = 0;
-    let openGeneration = 0;
+    let dropped: "fenced" | "failed" | undefined;
     const resetOpenBatch = () => {
-      builder = createBatchBuilder();
+      builder = newBuilder();
       reached = new Map();
       bytes = 0;
       openedAt = 0;
-      openGeneration = generation;
     };
-    const commitDetached = async (
-      batchBuilder: typeof builder,
-      batchReached: typeof reached,
-    ): Promise<boolean> => {
+    const commitDetached = async (batchBuilder: typeof builder, batchReached: typeof reached) => {
       try {
         await commit(batchBuilder, batchReached);
-        return true;
       } catch (err) {
         if (err instanceof PartitionFencedError) {
           observer?.fenced?.(err.partitions);
@@ -233,32 +313,40 @@ export function createIngestLoop(options: IngestLoopOptions): IngestLoop {
             }
           }
           scheduleReclaim();
+          dropped ??= "fenced";
         } else {
-          observer?.commitFailed?.(err);
+          noteCommitFailure(err);
+          dropped = "failed";
         }
-        generation++;
-        rewind();
-        if (!(err instanceof PartitionFencedError))
-          await sleep(options.retryDelayMs ?? 1000, abortController.signal);
-        return false;
       }
-    };
-    /** Waits for the commit in flight; false when it failed (the open batch is then stale). */
-    const settle = async (): Promise<boolean> => {
-      const pending = inFlight;
-      inFlight = undefined;
-      return pending ? pending : true;
     };
     /**
-     * Hands the open batch to a new commit once the previous one succeeded. Returns false
-     * when the previous commit failed: the open batch, built on top of it, is dropped.
+     * After a dropped commit: drop the open batch too, put every partition back at the
+     * lake's position, and pause (growing with each failure in a row) unless it was a fence.
+     */
+    const recover = async (): Promise<void> => {
+      await inFlight;
+      inFlight = undefined;
+      const kind = dropped;
+      dropped = undefined;
+      resetOpenBatch();
+      await resyncFromLake();
+      if (kind === "failed" && !draining) await sleep(retryDelay(commitFailures), abortController.signal);
+    };
+    /** Waits for the commit in flight; false when it was dropped (and recovered from). */
+    const settle = async (): Promise<boolean> => {
+      await inFlight;
+      inFlight = undefined;
+      if (dropped === undefined) return true;
+      await recover();
+      return false;
+    };
+    /**
+     * Hands the open batch to a new commit once the previous one landed. Returns false when
+     * the previous commit was dropped: the open batch, built on top of it, is dropped too.
      */
     const flush = async (): Promise<boolean> => {
-      const ok = await settle();
-      if (!ok || openGeneration !== generation) {
-        resetOpenBatch();
-        return false;
-      }
+      if (!(await settle())) return false;
       if (reached.size > 0) inFlight = commitDetached(builder, reached);
       resetOpenBatch();
       return true;
@@ -281,10 +369,11 @@ export function createIngestLoop(options: IngestLoopOptions): IngestLoop {
           pendingAssignment = undefined;
           try {
             await applyAssignment(partitions);
+            commitFailures = 0;
           } catch (err) {
-            observer?.commitFailed?.(err);
+            noteCommitFailure(err);
             pendingAssignment ??= partitions;
-            await sleep(options.retryDelayMs ?? 1000, abortController.signal);
+            await sleep(retryDelay(commitFailures), abortController.signal);
             continue;
           }
           resetOpenBatch();
@@ -303,18 +392,24 @@ export function createIngestLoop(options: IngestLoopOptions): IngestLoop {
           continue;
         }
         let polled: Awaited<ReturnType<Source["poll"]>>;
+        pollStartedAt = Date.now();
         try {
           polled = await source.poll(readPositions, abortController.signal);
+          pollFailingSince = 0;
         } catch (err) {
           // Broker or server unreachable for a moment: read again from the same positions.
+          if (pollFailingSince === 0) pollFailingSince = Date.now();
+          lastPollError = describe(err);
           observer?.pollFailed?.(err);
           await sleep(options.retryDelayMs ?? 1000, abortController.signal);
           continue;
+        } finally {
+          pollStartedAt = 0;
         }
         if (aborted) break;
-        if (openGeneration !== generation) {
-          // A commit failed while we polled: drop what was built on it and read again.
-          resetOpenBatch();
+        if (dropped !== undefined) {
+          // The commit in flight was dropped while we polled: this poll sits on top of it.
+          await settle();
           continue;
         }
         const advance = (partition: string, position: bigint) => {
@@ -340,7 +435,7 @@ export function createIngestLoop(options: IngestLoopOptions): IngestLoop {
           advance(record.partition, record.position + 1n);
           if (openedAt === 0) openedAt = performance.now();
           if (full() && !(await flush())) {
-            // Positions were rewound to the lake's: the rest of this poll is read again.
+            // Positions were put back to the lake's: the rest of this poll is read again.
             rejected = true;
             break;
           }
@@ -358,7 +453,7 @@ export function createIngestLoop(options: IngestLoopOptions): IngestLoop {
     } finally {
       cancelReclaim();
       // Never leave a commit running behind the caller's back (abort included).
-      await inFlight?.catch(() => false);
+      await inFlight;
     }
   }
 
@@ -392,6 +487,20 @@ export function createIngestLoop(options: IngestLoopOptions): IngestLoop {
     },
     lag() {
       return source.lag(new Map([...leases].map(([p, l]) => [p, l.committed])));
+    },
+    stalled() {
+      if (commitFailures > 0) return `lake commits failing (${commitFailures} in a row): ${lastCommitError}`;
+      if (readPositions.size === 0) return undefined;
+      const graceMs = options.sourceStallGraceMs ?? 5000;
+      const now = Date.now();
+      if (pollFailingSince !== 0 && now - pollFailingSince > graceMs) {
+        return `source unreadable for ${Math.round((now - pollFailingSince) / 1000)} s: ${lastPollError}`;
+      }
+      // A read that hangs (no answer, no error) stalls progress just as surely.
+      if (pollStartedAt !== 0 && now - pollStartedAt > graceMs) {
+        return `a read from the source has been waiting for ${Math.round((now - pollStartedAt) / 1000)} s`;
+      }
+      return undefined;
     },
   };
 }

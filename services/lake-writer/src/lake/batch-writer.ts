@@ -5,6 +5,7 @@ import { dataTable } from "../tables/table-manager.ts";
 import type { Transform } from "../transforms/pipeline.ts";
 import { applyWindows, prepareWindows, type WindowSpec } from "../transforms/windows.ts";
 import { type CellValue, stagingType, stagingTypeName } from "./columns.ts";
+import { dropLakeDuplicates } from "./drop-lake-duplicates.ts";
 import { fillVector } from "./fill-vector.ts";
 import { runInTransaction } from "./lake-transaction.ts";
 import { advancePartition, type PartitionLease, readWatermark } from "./partition-ledger.ts";
@@ -40,6 +41,8 @@ export interface BatchResult {
   conflicts: number;
   /** Events too late for their window (kept in their event table, left out of windows). */
   lateEvents: number;
+  /** Event rows left out because the lake already held their event id. */
+  duplicates: number;
 }
 
 /** Options of {@link createBatchWriter}. */
@@ -53,6 +56,11 @@ export interface BatchWriterOptions {
   transforms?: readonly Transform[];
   /** Event-time windows; their state and output commit in the same transaction. */
   windows?: readonly WindowSpec[];
+  /**
+   * Leave out event rows whose event id the lake table already holds (see
+   * `dropLakeDuplicates`), before transforms and windows see the batch. Default false.
+   */
+  dedupe?: boolean;
 }
 
 /** Commits batches: rows of several tables plus partition positions, atomically. */
@@ -73,19 +81,36 @@ export function createBatchWriter(options: BatchWriterOptions): BatchWriter {
   return {
     async write(batch) {
       const staged: { stage: string; spec: TableSpec<SqlColumn>; count: number }[] = [];
+      let duplicates = 0;
       try {
         for (const [index, table] of batch.tables.entries()) {
           if (table.rows.length === 0) continue;
           await tables.ensure(table.spec);
           const stage = `stage_${index}`;
           await stageRows(connection, stage, table);
-          staged.push({ stage, spec: table.spec, count: table.rows.length });
+          let count = table.rows.length;
+          if (options.dedupe && isEventTable(table.spec)) {
+            const dropped = await dropLakeDuplicates(
+              connection,
+              stage,
+              dataTable(table.spec.name, table.spec.schema),
+            );
+            duplicates += dropped;
+            count -= dropped;
+          }
+          staged.push({ stage, spec: table.spec, count });
         }
         for (const [index, transform] of (options.transforms ?? []).entries()) {
           const input = staged.find((s) => s.spec.name === transform.input);
           if (!input) continue;
           const stage = `transform_${index}`;
-          await connection.run(`CREATE OR REPLACE TEMP VIEW batch AS SELECT * FROM temp.main.${input.stage}`);
+          // Every column of the lake table, not only those this batch happens to fill (a
+          // batch of typed rows has no `payload`, one of another type lacks its columns):
+          // a transform sees the same `batch` schema whatever the batch holds.
+          await connection.run(
+            `CREATE OR REPLACE TEMP TABLE batch AS SELECT * FROM (FROM ${dataTable(input.spec.name, input.spec.schema)} LIMIT 0) ` +
+              `UNION ALL BY NAME FROM temp.main.${input.stage}`,
+          );
           await connection.run(`CREATE OR REPLACE TEMP TABLE ${stage} AS ${transform.sql}`);
           const described = await connection.runAndReadAll(`DESCRIBE temp.main.${stage}`);
           const columns = described.getRows().map((r) => ({ name: String(r[0]), type: String(r[1]) }));
@@ -135,14 +160,19 @@ export function createBatchWriter(options: BatchWriterOptions): BatchWriter {
             },
           },
         );
-        return { rows: staged.reduce((sum, s) => sum + s.count, 0), conflicts, lateEvents };
+        return { rows: staged.reduce((sum, s) => sum + s.count, 0), conflicts, lateEvents, duplicates };
       } finally {
-        await connection.run("DROP VIEW IF EXISTS temp.main.batch");
+        await connection.run("DROP TABLE IF EXISTS temp.main.batch");
         await connection.run("DROP TABLE IF EXISTS temp.main.window_probe");
         for (const { stage } of staged) await connection.run(`DROP TABLE IF EXISTS temp.main.${stage}`);
       }
     },
   };
+}
+
+/** Event tables (not dead letters, not transform outputs) carry the identity dedupe keys on. */
+function isEventTable(spec: TableSpec): boolean {
+  return spec.partitionByDayOf === "event_timestamp" && spec.columns.some((c) => c.name === "event_id");
 }
 
 /** Rows per data chunk: DuckDB's vector size. */

@@ -140,3 +140,27 @@ export async function readPartitionPosition(
     throw err;
   }
 }
+
+/** A partition's ledger row as stored: position, and who holds it under which epoch. */
+export interface LedgerRow {
+  nextPosition: bigint | null;
+  owner: string;
+  epoch: bigint;
+}
+
+/**
+ * Reads a partition's ledger row without claiming it, or null when it has none. Throws
+ * when the catalog cannot be read (the caller retries).
+ */
+export async function readLedger(connection: DuckDBConnection, key: PartitionKey): Promise<LedgerRow | null> {
+  const reader = await connection.runAndReadAll(
+    `SELECT next_position, owner, epoch FROM ${ledgerTable(key)}`,
+  );
+  const row = reader.getRows()[0];
+  if (!row) return null;
+  return {
+    nextPosition: row[0] === null ? null : (row[0] as bigint),
+    owner: String(row[1]),
+    epoch: row[2] as bigint,
+  };
+}

@@ -9,21 +9,39 @@ export interface BatchBuilder {
   /** Rows written so far (data rows plus dead letters). */
   readonly rows: number;
   readonly deadLetters: number;
+  /** Records left out because an earlier record of the batch had the same event id. */
+  readonly duplicates: number;
   /** Rows per table, the dead-letter table included; columns merged when specs differ. */
   build(): TableRows[];
 }
 
+/** Options of {@link createBatchBuilder}. */
+export interface BatchBuilderOptions {
+  /** Keep only the first record of each event id (later ones are copies). Default false. */
+  dedupe?: boolean;
+}
+
 /** Builds an empty {@link BatchBuilder}. */
-export function createBatchBuilder(): BatchBuilder {
+export function createBatchBuilder(options: BatchBuilderOptions = {}): BatchBuilder {
   const byTable = new Map<string, { spec: TableSpec; row: CellValue[] }[]>();
   const deadRows: CellValue[][] = [];
+  const seen = options.dedupe ? new Set<string>() : undefined;
   let rows = 0;
+  let duplicates = 0;
   return {
     add(record) {
       rows++;
       if (record.kind === "dead") {
         deadRows.push(record.row);
         return;
+      }
+      if (seen) {
+        const id = record.envelope.eventId;
+        if (seen.has(id)) {
+          duplicates++;
+          return;
+        }
+        seen.add(id);
       }
       let list = byTable.get(record.spec.name);
       if (!list) {
@@ -37,6 +55,9 @@ export function createBatchBuilder(): BatchBuilder {
     },
     get deadLetters() {
       return deadRows.length;
+    },
+    get duplicates() {
+      return duplicates;
     },
     build() {
       const out: TableRows[] = [];

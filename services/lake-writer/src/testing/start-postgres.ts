@@ -11,7 +11,12 @@ export interface TestPostgres {
   /** libpq DSN of database `lake`. */
   dsn: string;
   port: number;
+  /** Stops the server for good. */
   stop(): Promise<void>;
+  /** Stops the server but keeps its data and port (an outage); `resume()` starts it again. */
+  pause(): Promise<void>;
+  /** Starts a paused server again on the same data and port, once it accepts connections. */
+  resume(): Promise<void>;
 }
 
 /**
@@ -77,25 +82,39 @@ export async function startPostgres(): Promise<TestPostgres> {
     "-c",
     "fsync=off",
   ]);
-  const server = spawnServer({ command: cmd, args, logFile: join(root, "postgres.log") });
+  const launch = () => spawnServer({ command: cmd, args, logFile: join(root, "postgres.log") });
+  let server = launch();
   const [readyCmd, readyArgs] = [join(bin, "pg_isready"), ["-h", "127.0.0.1", "-p", String(port)]];
-  await waitFor(
-    async () => {
-      await execFileAsync(readyCmd, readyArgs);
-      return true;
-    },
-    {
-      what: "postgres ready",
-      timeoutMs: 60_000,
-      giveUpIf: () => (server.isRunning() ? undefined : server.logTail()),
-    },
-  );
+  const ready = () =>
+    waitFor(
+      async () => {
+        await execFileAsync(readyCmd, readyArgs);
+        return true;
+      },
+      {
+        what: "postgres ready",
+        timeoutMs: 60_000,
+        giveUpIf: () => (server.isRunning() ? undefined : server.logTail()),
+      },
+    );
+  await ready();
   await execFileAsync(join(bin, "createdb"), ["-h", "127.0.0.1", "-p", String(port), "-U", "lake", "lake"]);
   return {
     port,
     dsn: `host=127.0.0.1 port=${port} dbname=lake user=lake`,
     async stop() {
       await server.stop(10_000);
+    },
+    async pause() {
+      // A fast shutdown (what an outage looks like to clients), through pg_ctl: a signal to
+      // the runuser wrapper would leave backends behind that block the next start.
+      const [stopCmd, stopArgs] = wrap(join(bin, "pg_ctl"), ["-D", dataDir, "stop", "-m", "fast", "-w"]);
+      await execFileAsync(stopCmd, stopArgs);
+      await server.exited;
+    },
+    async resume() {
+      server = launch();
+      await ready();
     },
   };
 }

@@ -10,7 +10,12 @@ export interface TestS3 {
   s3: S3Config;
   /** Bucket created at start. */
   bucket: string;
+  /** Stops the server for good. */
   stop(): Promise<void>;
+  /** Stops the server but keeps its data and ports (an outage); `resume()` starts it again. */
+  pause(): Promise<void>;
+  /** Starts a paused server again on the same data and ports, once the bucket answers. */
+  resume(): Promise<void>;
 }
 
 /**
@@ -50,45 +55,49 @@ export async function startSeaweedfs(): Promise<TestS3> {
     adminGrpc,
   ] = await freePorts(12);
   const bucket = "lake";
-  const server = spawnServer({
-    command: weed,
-    args: [
-      "mini",
-      `-dir=${root}`,
-      "-ip=127.0.0.1",
-      "-ip.bind=127.0.0.1",
-      `-master.port=${master}`,
-      `-master.port.grpc=${masterGrpc}`,
-      `-volume.port=${volume}`,
-      `-volume.port.grpc=${volumeGrpc}`,
-      `-filer.port=${filer}`,
-      `-filer.port.grpc=${filerGrpc}`,
-      `-s3.port=${s3}`,
-      `-s3.port.grpc=${s3Grpc}`,
-      `-s3.port.iceberg=${iceberg}`,
-      `-s3.port.lance=${lance}`,
-      `-admin.port=${admin}`,
-      `-admin.port.grpc=${adminGrpc}`,
-      "-admin.port.legacy=0",
-      "-admin.ui=false",
-      "-webdav=false",
-      `-s3.config=${join(root, "s3.json")}`,
-      `-bucket=${bucket}`,
-    ],
-    logFile: join(root, "weed.log"),
-  });
-  await waitFor(
-    async () => {
-      const response = await fetch(`http://127.0.0.1:${s3}/${bucket}`, { method: "HEAD" });
-      // 403 (no signature) or 200 both mean the gateway and the bucket answer.
-      return response.status === 404 ? undefined : true;
-    },
-    {
-      what: "SeaweedFS S3 gateway",
-      timeoutMs: 90_000,
-      giveUpIf: () => (server.isRunning() ? undefined : server.logTail()),
-    },
-  );
+  const launch = () =>
+    spawnServer({
+      command: weed,
+      args: [
+        "mini",
+        `-dir=${root}`,
+        "-ip=127.0.0.1",
+        "-ip.bind=127.0.0.1",
+        `-master.port=${master}`,
+        `-master.port.grpc=${masterGrpc}`,
+        `-volume.port=${volume}`,
+        `-volume.port.grpc=${volumeGrpc}`,
+        `-filer.port=${filer}`,
+        `-filer.port.grpc=${filerGrpc}`,
+        `-s3.port=${s3}`,
+        `-s3.port.grpc=${s3Grpc}`,
+        `-s3.port.iceberg=${iceberg}`,
+        `-s3.port.lance=${lance}`,
+        `-admin.port=${admin}`,
+        `-admin.port.grpc=${adminGrpc}`,
+        "-admin.port.legacy=0",
+        "-admin.ui=false",
+        "-webdav=false",
+        `-s3.config=${join(root, "s3.json")}`,
+        `-bucket=${bucket}`,
+      ],
+      logFile: join(root, "weed.log"),
+    });
+  let server = launch();
+  const ready = () =>
+    waitFor(
+      async () => {
+        const response = await fetch(`http://127.0.0.1:${s3}/${bucket}`, { method: "HEAD" });
+        // 403 (no signature) or 200 both mean the gateway and the bucket answer.
+        return response.status === 404 ? undefined : true;
+      },
+      {
+        what: "SeaweedFS S3 gateway",
+        timeoutMs: 90_000,
+        giveUpIf: () => (server.isRunning() ? undefined : server.logTail()),
+      },
+    );
+  await ready();
   return {
     bucket,
     s3: {
@@ -101,6 +110,13 @@ export async function startSeaweedfs(): Promise<TestS3> {
     },
     async stop() {
       await server.stop(10_000);
+    },
+    async pause() {
+      await server.stop(10_000);
+    },
+    async resume() {
+      server = launch();
+      await ready();
     },
   };
 }
