@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { ConfigError } from "@langtian/service-kit";
-import { lakeConfigOf, loadLakeWriterConfig } from "./config.ts";
+import { defaultGroupInstanceId, lakeConfigOf, loadLakeWriterConfig } from "./config.ts";
 
 describe("lake writer config", () => {
   it("defaults to an embedded DuckDB-file catalog, a local data folder and no data inlining", () => {
@@ -32,6 +32,53 @@ describe("lake writer config", () => {
       useSsl: false,
       urlStyle: "path",
     });
+  });
+
+  it("joins the group as a static member by default, with an id stable across restarts", () => {
+    const byHost = loadLakeWriterConfig({}, undefined, "plant-7.example");
+    assert.equal(byHost.kafka.groupInstanceId, "lake-writer-plant-7.example-4103");
+    assert.equal(
+      loadLakeWriterConfig({}, undefined, "plant-7.example").kafka.groupInstanceId,
+      byHost.kafka.groupInstanceId,
+      "the same host and port give the same id",
+    );
+    const byInstance = loadLakeWriterConfig(
+      { LANGTIAN_LAKE_WRITER_INSTANCE_ID: "writer a/1" },
+      undefined,
+      "h",
+    );
+    assert.equal(
+      byInstance.kafka.groupInstanceId,
+      "lake-writer-writer_a_1",
+      "characters Kafka refuses become _",
+    );
+    const explicit = loadLakeWriterConfig(
+      { LANGTIAN_LAKE_WRITER_KAFKA_GROUP_INSTANCE_ID: "lw-east-1" },
+      undefined,
+      "h",
+    );
+    assert.equal(explicit.kafka.groupInstanceId, "lw-east-1");
+    assert.ok(Object.isFrozen(byHost.kafka), "still frozen");
+  });
+
+  it("stays a dynamic member on port 0 (no stable identity) or when static membership is off", () => {
+    assert.equal(
+      loadLakeWriterConfig({ LANGTIAN_LAKE_WRITER_PORT: "0" }, undefined, "h").kafka.groupInstanceId,
+      undefined,
+    );
+    assert.equal(
+      loadLakeWriterConfig({ LANGTIAN_LAKE_WRITER_KAFKA_STATIC_MEMBERSHIP: "false" }, undefined, "h").kafka
+        .groupInstanceId,
+      undefined,
+    );
+    assert.equal(
+      defaultGroupInstanceId({ port: 0, instanceId: "x", kafka: { staticMembership: true } }, "h"),
+      "lake-writer-x",
+    );
+    assert.throws(
+      () => loadLakeWriterConfig({ LANGTIAN_LAKE_WRITER_KAFKA_GROUP_INSTANCE_ID: "bad id" }),
+      (err: unknown) => err instanceof ConfigError && /groupInstanceId/.test(err.message),
+    );
   });
 
   it("lists every problem at once: postgres without a DSN, s3 without credentials, bad numbers", () => {

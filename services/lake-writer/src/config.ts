@@ -1,3 +1,4 @@
+import { hostname } from "node:os";
 import {
   boolean,
   type ConfigFile,
@@ -13,6 +14,9 @@ import {
   stringList,
 } from "@langtian/service-kit";
 import type { LakeConfig } from "./lake/lake-config.ts";
+
+/** What Kafka accepts as a group.instance.id: ASCII letters, digits, '.', '_', '-'; 1–249 chars. */
+const GROUP_INSTANCE_ID_PATTERN = /^[A-Za-z0-9._-]{1,249}$/;
 
 /**
  * The lake writer's configuration schema. Env vars are `LANGTIAN_LAKE_WRITER_<PATH>`, e.g.
@@ -70,8 +74,14 @@ export const lakeWriterConfigSchema = defineConfigSchema("lake-writer", {
     clientId: string({ default: "langtian-lake-writer", description: "Kafka client id." }),
     groupInstanceId: string({
       optional: true,
+      pattern: GROUP_INSTANCE_ID_PATTERN,
       description:
-        "Static group membership id: a restarted instance takes its partitions back without a rebalance.",
+        "Static group membership id: a restarted instance takes its partitions back without a rebalance. Default: derived from instanceId, else from the host name and port (see staticMembership).",
+    }),
+    staticMembership: boolean({
+      default: true,
+      description:
+        "Without groupInstanceId, derive a static membership id (KIP-345) from instanceId, else the host name and port, so a writer restarted after a crash owns its partitions again at once instead of after the session timeout. Port 0 gives no stable id: dynamic membership. An explicit groupInstanceId applies either way.",
     }),
     startFrom: oneOf(["earliest", "latest"], {
       default: "earliest",
@@ -148,11 +158,41 @@ export const lakeWriterConfigSchema = defineConfigSchema("lake-writer", {
 export type LakeWriterConfig = InferConfig<typeof lakeWriterConfigSchema>;
 
 /**
- * Loads and checks the lake writer configuration (pure: env and file are arguments).
+ * Loads and checks the lake writer configuration (pure: env, file and the host name are
+ * arguments). Fills `kafka.groupInstanceId` with {@link defaultGroupInstanceId} when unset.
  * @throws ConfigError listing every problem at once.
  */
-export function loadLakeWriterConfig(env: Env, file?: ConfigFile): LakeWriterConfig {
-  return loadConfig(lakeWriterConfigSchema, env, file, lakeChecks);
+export function loadLakeWriterConfig(
+  env: Env,
+  file?: ConfigFile,
+  host: string = hostname(),
+): LakeWriterConfig {
+  const config = loadConfig(lakeWriterConfigSchema, env, file, lakeChecks);
+  if (config.kafka.groupInstanceId !== undefined) return config;
+  const groupInstanceId = defaultGroupInstanceId(config, host);
+  if (groupInstanceId === undefined) return config;
+  return Object.freeze({ ...config, kafka: Object.freeze({ ...config.kafka, groupInstanceId }) });
+}
+
+/**
+ * The static membership id a writer uses when none is configured: `lake-writer-<instanceId>`
+ * when the instance has a configured id, else `lake-writer-<host>-<port>` (one process per
+ * host and port can listen, and a restarted one has the same pair). None (dynamic membership)
+ * when static membership is off, or with port 0: a random port is no identity, and two
+ * writers sharing an id would fence each other.
+ */
+export function defaultGroupInstanceId(
+  config: Pick<LakeWriterConfig, "instanceId" | "port"> & {
+    kafka: Pick<LakeWriterConfig["kafka"], "staticMembership">;
+  },
+  host: string,
+): string | undefined {
+  if (!config.kafka.staticMembership) return undefined;
+  let id: string;
+  if (config.instanceId !== undefined) id = `lake-writer-${config.instanceId}`;
+  else if (config.port > 0) id = `lake-writer-${host}-${config.port}`;
+  else return undefined;
+  return id.replace(/[^A-Za-z0-9._-]/g, "_").slice(0, 249);
 }
 
 /** Rules that span several lake fields. */

@@ -11,6 +11,8 @@ import {
   uniqueName,
   waitFor,
 } from "@langtian/testing";
+import { Admin } from "@platformatic/kafka";
+import { loadLakeWriterConfig } from "./config.ts";
 import { openLake } from "./lake/open-lake.ts";
 import { provisionDuckdbExtensions } from "./provision/provision-extensions.ts";
 import { queryLakeWithPython } from "./testing/python-reader.ts";
@@ -213,5 +215,59 @@ describe("lake writer process (main.ts)", () => {
     assert.equal((await fetch(`${child.url}/readyz`)).status, 503, "not ready once drained");
     const exit = await child.server.stop(30_000);
     assert.deepEqual(exit, { code: 0, signal: null }, child.server.logTail(20));
+  });
+  it("restarted after SIGKILL, owns its partitions again without a rebalance (static membership by default)", async () => {
+    const topic = uniqueName("lw-static");
+    await createTopic(bootstrap, topic, 3);
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    // A dynamic member's successor would wait for this session to expire (or the 30 s
+    // rebalance), with the group in PreparingRebalance all along: the difference is not subtle.
+    const env = childEnv(bootstrap, topic, {
+      LANGTIAN_LAKE_WRITER_PORT: String(port),
+      LANGTIAN_LAKE_WRITER_KAFKA_SESSION_TIMEOUT_MS: "120000",
+    });
+    const groupId = String(env.LANGTIAN_LAKE_WRITER_KAFKA_GROUP_ID);
+    const expectedId = loadLakeWriterConfig(env).kafka.groupInstanceId;
+    assert.ok(expectedId, "a fixed port gives a derived static membership id");
+    const ownsAll = async () =>
+      (await metric(url, "owned_partitions").catch(() => 0)) === 3 ? true : undefined;
+    const first = await startChild(env);
+    children.push(first.server);
+    await waitFor(ownsAll, { what: "the first writer owning 3 partitions", timeoutMs: 120_000 });
+
+    const admin = new Admin({ clientId: "lw-static-observer", bootstrapBrokers: bootstrap.split(",") });
+    const states = new Set<string>();
+    let members: { groupInstanceId: string | null }[] = [];
+    let observing = true;
+    const observer = (async () => {
+      while (observing) {
+        const group = (await admin.describeGroups({ groups: [groupId] })).get(groupId);
+        if (group) {
+          states.add(group.state);
+          members = [...group.members.values()].map((m) => ({ groupInstanceId: m.groupInstanceId }));
+        }
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    })();
+    try {
+      await first.server.kill();
+      const second = await startChild(env);
+      children.push(second.server);
+      await waitFor(ownsAll, { what: "the restarted writer owning 3 partitions", timeoutMs: 110_000 });
+      const ready = await fetch(`${url}/readyz`);
+      assert.equal(ready.status, 200, await ready.text());
+    } finally {
+      observing = false;
+      await observer;
+      await admin.close();
+    }
+    // A rebalance passes through PreparingRebalance for the whole wait: sampled every 100 ms.
+    assert.deepEqual(
+      [...states].map((state) => state.toLowerCase()),
+      ["stable"],
+      "the group never rebalanced",
+    );
+    assert.deepEqual(members, [{ groupInstanceId: expectedId }]);
   });
 });

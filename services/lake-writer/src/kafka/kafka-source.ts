@@ -29,7 +29,11 @@ export interface KafkaSourceOptions {
   fetchMaxBytes?: number;
   /** Classic group protocol session timeout. Default 20 s. */
   sessionTimeoutMs?: number;
-  /** Static membership id (KIP-345): a restart within the session timeout keeps the assignment. */
+  /**
+   * Static membership id (KIP-345): a member restarted within the session timeout under the
+   * same id takes its assignment back at once, without a rebalance; a dynamic member's
+   * successor waits until the dead member's session expires.
+   */
   groupInstanceId?: string;
   /**
    * Fetch and parse records on a worker thread (default true), beside the main thread's
@@ -59,7 +63,8 @@ export function createKafkaSource(options: KafkaSourceOptions): Source {
     autocommit: false,
     sessionTimeout: options.sessionTimeoutMs ?? 20_000,
     heartbeatInterval: 1_000,
-    rebalanceTimeout: 30_000,
+    // The client refuses a rebalance timeout below the session timeout.
+    rebalanceTimeout: Math.max(30_000, options.sessionTimeoutMs ?? 20_000),
     retries: 5,
     ...(options.groupInstanceId !== undefined && { groupInstanceId: options.groupInstanceId }),
   });
