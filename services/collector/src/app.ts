@@ -2,6 +2,7 @@ import { createServiceApp, DrainOrder, type ListenAddress, type ServiceApp } fro
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import type { DestinationStream } from "pino";
+import { addCollectorHealthChecks } from "./collector-health.ts";
 import { type CollectorConfig, configSchema, parseListeners } from "./config.ts";
 import { createDatagramHandler } from "./datagram-handler.ts";
 import { createNatsDeadLetterSink } from "./dead-letter.ts";
@@ -195,25 +196,17 @@ function build(
   }
   registerHttpIngest(service.fastify, ingestDeps());
 
-  service.health.add({
-    name: "nats",
-    check: () =>
-      target.isConnected()
-        ? { healthy: true, detail: `connected to ${nc?.getServer()}` }
-        : {
-            healthy: false,
-            detail:
-              streamProblem === undefined
-                ? "not connected; events go to the spool"
-                : `stream not ready (${streamProblem}); events go to the spool`,
-          },
-  });
-  service.health.add({
-    name: "spool",
-    check: () => ({
-      healthy: spool.bytes < config.spool.maxBytes * 0.9,
-      detail: `${spool.depth} events, ${spool.bytes} of ${config.spool.maxBytes} bytes`,
-    }),
+  addCollectorHealthChecks(service.health, {
+    target,
+    delivery: d,
+    spool,
+    spoolDir: config.spool.dir,
+    spoolMaxBytes: config.spool.maxBytes,
+    overflow: config.spool.overflow,
+    // The largest event's record: payload limit plus envelope, subject, id and record header.
+    maxRecordBytes: config.ingest.maxEventBytes + 4096,
+    server: () => nc?.getServer(),
+    streamProblem: () => streamProblem,
   });
   service.lifecycle.addCounters(() => ({ spoolDepth: spool.depth, publishesInFlight: d.inFlight }));
 

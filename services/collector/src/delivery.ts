@@ -84,6 +84,7 @@ export class Delivery {
   #spooling: boolean;
   /** After a failed publish the replay sends one event alone before batches again. */
   #probe = true;
+  #spoolFailure: string | undefined;
   #closed = false;
   #stopped = false;
   #wake: (() => void) | undefined;
@@ -112,6 +113,16 @@ export class Delivery {
   /** Publishes waiting for a PubAck right now. */
   get inFlight(): number {
     return this.#inFlight.size;
+  }
+
+  /** Whether new events go to the spool (it holds events, or publishing just failed). */
+  get spooling(): boolean {
+    return this.#spooling;
+  }
+
+  /** Why the last spool append failed (disk full, I/O error); undefined once one succeeds. */
+  get spoolFailure(): string | undefined {
+    return this.#spoolFailure;
   }
 
   /**
@@ -260,8 +271,10 @@ export class Delivery {
       result = this.#spool.append(encodeOutboundEvent(event));
     } catch (cause) {
       // Disk full or an I/O error: refuse loudly rather than pretend the event is safe.
+      this.#spoolFailure = cause instanceof Error ? cause.message : String(cause);
       throw this.#reject("spool_error", cause);
     }
+    this.#spoolFailure = undefined;
     if (!result.ok) {
       this.#metrics.spoolOverflow.inc({ policy: "reject-new" });
       throw this.#reject("spool_full");

@@ -56,9 +56,15 @@ describe("NATS outage (dedicated nats-server)", () => {
       what: "two thirds sent",
       timeoutMs: 60_000,
     });
-    // While NATS is away the collector is not ready, but it keeps accepting into the spool.
+    // While NATS is away the collector stays ready (accepting into the spool is progress) and
+    // reports NATS as a degraded dependency.
     const during = await app.service.fastify.inject({ method: "GET", url: "/readyz" });
-    assert.equal(during.statusCode, 503);
+    assert.equal(during.statusCode, 200);
+    const nats = (
+      during.json() as { dependencies: { name: string; healthy: boolean; detail: string }[] }
+    ).dependencies.find((dep) => dep.name === "nats");
+    assert.equal(nats?.healthy, false);
+    assert.match(nats?.detail ?? "", /^degraded since .*events go to the spool/);
     assert.ok((await metricValue(registry, "langtian_collector_spooled_total")) > 0);
     await server.start();
     const report = await sending;
@@ -111,8 +117,19 @@ describe("NATS down at startup (dedicated nats-server)", () => {
     });
     app = await createApp(config, { logDestination: quietLog });
     await app.listen();
+    // Ready at once: it accepts into the spool; NATS is reported degraded.
     const ready = await app.service.fastify.inject({ method: "GET", url: "/readyz" });
-    assert.equal(ready.statusCode, 503);
+    assert.equal(ready.statusCode, 200);
+    assert.deepEqual(
+      (ready.json() as { dependencies: { name: string; healthy: boolean }[] }).dependencies.map((dep) => [
+        dep.name,
+        dep.healthy,
+      ]),
+      [
+        ["nats", false],
+        ["spool", true],
+      ],
+    );
     const port = app.udp.get("device-frame")?.port ?? assert.fail();
     const report = await runSimulator({
       host: "127.0.0.1",
@@ -134,11 +151,13 @@ describe("NATS down at startup (dedicated nats-server)", () => {
       const messages = await readStream(nc, config.stream.name);
       assert.equal(new Set(messages.map((m) => m.envelope.eventId)).size, report.sent);
       await waitFor(
-        async () =>
-          (await app?.service.fastify.inject({ method: "GET", url: "/readyz" }))?.statusCode === 200
-            ? true
-            : undefined,
-        { what: "ready once NATS is up", timeoutMs: 30_000 },
+        async () => {
+          const res = await app?.service.fastify.inject({ method: "GET", url: "/readyz" });
+          if (res?.statusCode !== 200) return undefined;
+          const deps = (res.json() as { dependencies: { name: string; healthy: boolean }[] }).dependencies;
+          return deps.every((dep) => dep.healthy) ? true : undefined;
+        },
+        { what: "ready with NATS healthy once NATS is up", timeoutMs: 30_000 },
       );
     } finally {
       await nc.close();

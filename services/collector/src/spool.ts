@@ -209,6 +209,11 @@ export class Spool {
     return this.#bytes;
   }
 
+  /** Bytes that can still be appended before the spool is full (`maxBytes` minus {@link bytes}). */
+  get freeBytes(): number {
+    return Math.max(0, this.#opts.maxBytes - this.#bytes);
+  }
+
   /** The oldest record waiting for replay, without moving any position. */
   peekOldest(): Uint8Array | undefined {
     if (this.#records === 0) return undefined;
