@@ -77,7 +77,8 @@ export function createApp(config: LakeWriterConfig, deps: LakeWriterDeps = {}): 
     check: () => {
       if (!loop?.running) return { healthy: false, detail: "not running" };
       // Not ready while it cannot make progress: commits failing, or the source unreadable
-      // (Kafka or NATS down) past the grace. The process itself stays healthy (/healthz).
+      // (Kafka or NATS down); the kit's readinessGraceMs keeps a blip from counting. The
+      // process itself stays healthy (/healthz).
       const stalled = loop.stalled();
       if (stalled) return { healthy: false, detail: stalled };
       return { healthy: true, detail: `${config.source}: ${loop.positions().size} partitions owned` };
@@ -162,7 +163,6 @@ export function createApp(config: LakeWriterConfig, deps: LakeWriterDeps = {}): 
           dedupe: config.dedupe,
         }),
         dedupe: config.dedupe,
-        sourceStallGraceMs: config.readinessGraceMs,
         connection,
         owner,
         registry: devicePayloadRegistry,

@@ -126,11 +126,6 @@ export const lakeWriterConfigSchema = defineConfigSchema("lake-writer", {
     description:
       "Drop events whose event_id the lake already holds (copies a crashed bridge or collector sent again), counted in duplicates_dropped_total.",
   }),
-  readinessGraceMs: integer({
-    default: 5000,
-    min: 0,
-    description: "How long reads from the source may fail or hang before /readyz answers 503, in ms.",
-  }),
   pipelineFile: string({
     optional: true,
     description: "YAML file of SQL transforms run over each batch (see README).",

@@ -59,10 +59,11 @@ export interface IngestLoopOptions {
    */
   dedupe?: boolean;
   /**
-   * How long reads from the source may keep failing (or stall) before the loop reports it
-   * cannot make progress. Default 5000 ms: a broker restart or leader move is shorter.
+   * How long one read from the source may wait (no answer, no error) before the loop
+   * reports it cannot make progress. Default 5000 ms: a read waits at most about a second
+   * for data (Kafka's fetch wait, JetStream's expiry).
    */
-  sourceStallGraceMs?: number;
+  pollStallMs?: number;
   /**
    * With a group-assigned source ({@link Source.groupAssigned}): a partition this writer was
    * fenced on while the group still assigns it to this writer is claimed again after this long
@@ -491,13 +492,12 @@ export function createIngestLoop(options: IngestLoopOptions): IngestLoop {
     stalled() {
       if (commitFailures > 0) return `lake commits failing (${commitFailures} in a row): ${lastCommitError}`;
       if (readPositions.size === 0) return undefined;
-      const graceMs = options.sourceStallGraceMs ?? 5000;
       const now = Date.now();
-      if (pollFailingSince !== 0 && now - pollFailingSince > graceMs) {
+      if (pollFailingSince !== 0) {
         return `source unreadable for ${Math.round((now - pollFailingSince) / 1000)} s: ${lastPollError}`;
       }
       // A read that hangs (no answer, no error) stalls progress just as surely.
-      if (pollStartedAt !== 0 && now - pollStartedAt > graceMs) {
+      if (pollStartedAt !== 0 && now - pollStartedAt > (options.pollStallMs ?? 5000)) {
         return `a read from the source has been waiting for ${Math.round((now - pollStartedAt) / 1000)} s`;
       }
       return undefined;
