@@ -7,6 +7,7 @@ export const tasks: Record<string, () => Promise<void>> = {
   format: async () => (await import("./lint.ts")).format(),
   typecheck: async () => (await import("./typecheck.ts")).typecheck(),
   provision: async () => (await import("./provision.ts")).provision(),
+  kafka: async () => (await import("./kafka.ts")).kafka(),
   "proto:generate": async () => (await import("./proto.ts")).generate(),
   "proto:check": async () => (await import("./proto.ts")).check(),
   "proto:baseline": async () => (await import("./proto.ts")).baseline(),
