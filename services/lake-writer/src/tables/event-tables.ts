@@ -32,7 +32,11 @@ export const ENVELOPE_COLUMNS: readonly ColumnSpec[] = [
 
 const RESERVED = new Set([...ENVELOPE_COLUMNS.map((c) => c.name), "payload"]);
 
-/** Column holding the undecoded payload of types the registry does not know. */
+/**
+ * Column holding the undecoded payload: always for types the registry does not know, and
+ * for known types only when the payload carried fields this writer's registry does not
+ * know yet (NULL otherwise), so a column added later can be back-filled from it.
+ */
 const RAW_PAYLOAD: ColumnSpec = { name: "payload", type: "BLOB" };
 
 /** The dead-letter table: what could not be written, why, and where it came from. */
@@ -114,7 +118,7 @@ function routeOf(registry: Registry, envelope: Envelope): Route {
   if (!schema) return { spec: tableSpec(name, "", [RAW_PAYLOAD]) };
   const payload = payloadColumns(schema, RESERVED);
   const decode = compilePayloadDecoder(schema);
-  const route: Route = { spec: tableSpec(name, schema.typeName, payload.columns), payload };
+  const route: Route = { spec: tableSpec(name, schema.typeName, [...payload.columns, RAW_PAYLOAD]), payload };
   if (decode) route.decode = decode;
   byPayload.set(envelope.payloadType, route);
   return route;
@@ -158,14 +162,27 @@ export function routeRecord(bytes: Uint8Array, origin: RecordOrigin, registry: R
     ];
     if (!route.payload) row.push(envelope.payload);
     else {
-      const message = route.decode?.(envelope.payload) ?? decodePayload(envelope, registry);
+      // The fast decoder declines anything it does not reproduce exactly, unknown fields
+      // included; only then can the message carry fields the typed columns would lose.
+      const fast = route.decode?.(envelope.payload);
+      const message = fast ?? decodePayload(envelope, registry);
       for (const cell of route.payload.cells(message)) row.push(cell);
+      row.push(fast === undefined && hasUnknownFields(message) ? envelope.payload : null);
     }
     return { kind: "row", spec: route.spec, row, envelope };
   } catch (err) {
     const error = err instanceof Error ? err : new Error(String(err));
     return dead(bytes, origin, error.name, error.message, envelope);
   }
+}
+
+/** Whether a decoded message, or any message inside it, holds fields its schema does not name. */
+export function hasUnknownFields(value: unknown): boolean {
+  if (value === null || typeof value !== "object" || value instanceof Uint8Array) return false;
+  if (Array.isArray(value)) return value.some(hasUnknownFields);
+  const unknown = (value as { $unknown?: unknown[] }).$unknown;
+  if (unknown !== undefined && unknown.length > 0) return true;
+  return Object.values(value).some(hasUnknownFields);
 }
 
 /** Validation options without the clock-relative bounds (allocated once: every record uses them). */

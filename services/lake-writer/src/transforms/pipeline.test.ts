@@ -67,5 +67,44 @@ describe("SQL transforms", () => {
       );
       assert.equal(await queryNumber(connection, "SELECT count(*) FROM lake.device_readings"), 300);
     });
+    it("gives a transform every column of its input table, also those the batch does not fill", async () => {
+      const readings = {
+        name: "station_readings",
+        columns: [
+          { name: "event_id", type: "VARCHAR" as const },
+          { name: "event_timestamp", type: "TIMESTAMPTZ" as const },
+          { name: "value", type: "DOUBLE" as const },
+        ],
+        partitionByDayOf: "event_timestamp",
+      };
+      const wider = {
+        ...readings,
+        columns: [...readings.columns, { name: "unit", type: "VARCHAR" as const }],
+      };
+      const writer = createBatchWriter({
+        connection,
+        tables: createTableManager(connection),
+        maxCommitRetries: 3,
+        transforms: parsePipeline(`
+transforms:
+  - output: station_units
+    input: station_readings
+    sql: SELECT event_id, coalesce(unit, '?') AS unit FROM batch
+`).transforms,
+      });
+      const micros = BigInt(Date.UTC(2026, 10, 27)) * 1000n;
+      // The first batch brings the unit column; the second lacks it, as a batch of only
+      // older-version events would. Its transform must still find `unit` (NULL).
+      await writer.write({ tables: [{ spec: wider, rows: [["a", micros, 1, "C"]] }], positions: [] });
+      await writer.write({ tables: [{ spec: readings, rows: [["b", micros, 2]] }], positions: [] });
+      assert.equal(
+        await queryNumber(connection, "SELECT count(*) FROM lake.station_units WHERE unit = 'C'"),
+        1,
+      );
+      assert.equal(
+        await queryNumber(connection, "SELECT count(*) FROM lake.station_units WHERE unit = '?'"),
+        1,
+      );
+    });
   });
 });
