@@ -59,10 +59,18 @@ export function createApp(config: BridgeConfig, deps: BridgeDeps = {}): BridgeAp
   // Observed by main.ts; never an unhandled rejection in tests that do not watch it.
   failed.catch(() => undefined);
 
+  // Readiness: both NATS and Kafka are needed to make progress; each gates readiness once it
+  // has been unreachable for `readinessGraceMs`.
+  let natsDownSinceMs: number | undefined;
   service.health.add({
     name: "nats",
+    graceMs: config.readinessGraceMs,
     check: async () => {
-      if (nc === undefined || nc.isClosed()) return { healthy: false, detail: "not connected" };
+      if (nc === undefined) return { healthy: false, detail: "not started" };
+      if (nc.isClosed()) return { healthy: false, detail: "connection closed" };
+      // While reconnecting, rtt() would only wait for the check's timeout: answer at once.
+      if (natsDownSinceMs !== undefined)
+        return { healthy: false, detail: "reconnecting", unhealthySinceMs: natsDownSinceMs };
       const rttMs = await nc.rtt();
       return { healthy: true, detail: `${nc.getServer()} rtt ${rttMs.toFixed(1)} ms` };
     },
@@ -70,9 +78,16 @@ export function createApp(config: BridgeConfig, deps: BridgeDeps = {}): BridgeAp
   service.health.add({
     name: "kafka",
     timeoutMs: 5000,
+    graceMs: config.readinessGraceMs,
     check: async () => {
       if (sink === undefined) return { healthy: false, detail: "not started" };
-      await sink.ping();
+      try {
+        await sink.ping();
+      } catch (err) {
+        const detail = err instanceof Error ? err.message : String(err);
+        const since = sink.failingSinceMs();
+        return { healthy: false, detail, ...(since === undefined ? {} : { unhealthySinceMs: since }) };
+      }
       return { healthy: true, detail: config.kafka.bootstrap.join(",") };
     },
   });
@@ -125,6 +140,13 @@ export function createApp(config: BridgeConfig, deps: BridgeDeps = {}): BridgeAp
         name: `langtian-bridge-${service.instanceId}`,
         maxReconnectAttempts: -1,
       });
+      const connection = nc;
+      void (async () => {
+        for await (const s of connection.status()) {
+          if (s.type === "disconnect") natsDownSinceMs ??= Date.now();
+          else if (s.type === "reconnect") natsDownSinceMs = undefined;
+        }
+      })();
       sink = createKafkaSink({
         bootstrap: config.kafka.bootstrap,
         clientId: `${config.kafka.clientId}-${service.instanceId}`,

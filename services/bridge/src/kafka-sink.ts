@@ -17,6 +17,8 @@ export interface KafkaSinkOptions {
 export interface KafkaSink extends RecordSink {
   /** Resolves when the cluster answers a metadata request. */
   ping(): Promise<void>;
+  /** Since when sends and pings have been failing (epoch ms); undefined after a success. */
+  failingSinceMs(): number | undefined;
   close(): Promise<void>;
 }
 
@@ -41,29 +43,43 @@ export function createKafkaSink(options: KafkaSinkOptions): KafkaSink {
     retryDelay: options.retryDelayMs,
     serializers: { key: stringSerializer, headerKey: headerNameSerializer, headerValue: stringSerializer },
   });
-  return {
-    async send(records: readonly OutboundRecord[]) {
-      try {
-        await producer.send({
-          messages: records.map((r) => ({
-            topic: r.topic,
-            ...(r.key === undefined ? {} : { key: r.key }),
-            ...(r.value === undefined ? {} : { value: toBuffer(r.value) }),
-            headers: r.headers,
-          })),
-        });
-      } catch (err) {
-        if (hasApiId(err, "MESSAGE_TOO_LARGE") || hasApiId(err, "RECORD_LIST_TOO_LARGE")) {
-          throw new RecordTooLargeError("Kafka refused the batch as too large", { cause: err });
-        }
+  // A refused batch (too large) says nothing about reachability; any other failure does.
+  let failingSince: number | undefined;
+  const outcome = <T>(p: Promise<T>): Promise<T> =>
+    p.then(
+      (v) => {
+        failingSince = undefined;
+        return v;
+      },
+      (err: unknown) => {
+        if (!(err instanceof RecordTooLargeError)) failingSince ??= Date.now();
         throw err;
-      }
-    },
-    async ping() {
-      await producer.metadata({ topics: [], forceUpdate: true });
-    },
+      },
+    );
+  return {
+    send: (records: readonly OutboundRecord[]) => outcome(send(records)),
+    ping: () => outcome(producer.metadata({ topics: [], forceUpdate: true }).then(() => undefined)),
+    failingSinceMs: () => failingSince,
     close: () => producer.close(true),
   };
+
+  async function send(records: readonly OutboundRecord[]): Promise<void> {
+    try {
+      await producer.send({
+        messages: records.map((r) => ({
+          topic: r.topic,
+          ...(r.key === undefined ? {} : { key: r.key }),
+          ...(r.value === undefined ? {} : { value: toBuffer(r.value) }),
+          headers: r.headers,
+        })),
+      });
+    } catch (err) {
+      if (hasApiId(err, "MESSAGE_TOO_LARGE") || hasApiId(err, "RECORD_LIST_TOO_LARGE")) {
+        throw new RecordTooLargeError("Kafka refused the batch as too large", { cause: err });
+      }
+      throw err;
+    }
+  }
 }
 
 /** Encoded header names: a record carries about a dozen, always the same few. */
