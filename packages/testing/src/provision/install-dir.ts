@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
-import { dirname } from "node:path";
+import { dirname, join } from "node:path";
 
 /** Error thrown when a tool cannot be provisioned into the cache. */
 export class ProvisionError extends Error {
@@ -15,7 +15,18 @@ export interface InstallDirSpec {
   dir: string;
   /** Fills the (empty, existing) staging folder; throw to abort. */
   build: (stagingDir: string) => Promise<void>;
+  /**
+   * Build in `dir` itself instead of a staging folder that is renamed: for installs that
+   * write their own absolute path into what they install (a Python venv's `bin/pip`,
+   * `bin/activate` and console scripts name the venv's interpreter), which a rename breaks.
+   * Complete once the marker file {@link INSTALL_COMPLETE_MARKER} exists (written last); a
+   * folder without it is a build that died, removed and rebuilt under the lock.
+   */
+  inPlace?: boolean;
 }
+
+/** File written last into an in-place install (`inPlace`): its presence means complete. */
+export const INSTALL_COMPLETE_MARKER = ".langtian-install-complete";
 
 /** How long to wait for another process that is installing the same thing. */
 const lockWaitMs = 30 * 60_000;
@@ -28,12 +39,18 @@ const lockPollMs = 500;
  * stderr, so `npm test` shows why its first run is slow. Returns `dir`.
  */
 export async function installDir(spec: InstallDirSpec): Promise<string> {
-  if (existsSync(spec.dir)) return spec.dir;
+  const complete = (): boolean =>
+    spec.inPlace ? existsSync(join(spec.dir, INSTALL_COMPLETE_MARKER)) : existsSync(spec.dir);
+  if (complete()) return spec.dir;
   await mkdir(dirname(spec.dir), { recursive: true });
   const release = await acquireLock(`${spec.dir}.lock`, spec.label);
   try {
     // Another process may have finished while we waited for the lock.
-    if (existsSync(spec.dir)) return spec.dir;
+    if (complete()) return spec.dir;
+    if (spec.inPlace) {
+      await buildInPlace(spec);
+      return spec.dir;
+    }
     const staging = `${spec.dir}.tmp-${process.pid}`;
     await rm(staging, { recursive: true, force: true });
     await mkdir(staging, { recursive: true });
@@ -51,6 +68,23 @@ export async function installDir(spec: InstallDirSpec): Promise<string> {
   } finally {
     await release();
   }
+}
+
+/** The `inPlace` variant of {@link installDir}'s build step; the caller holds the lock. */
+async function buildInPlace(spec: InstallDirSpec): Promise<void> {
+  // Whatever is there is a build that died before its marker: start over.
+  await rm(spec.dir, { recursive: true, force: true });
+  await mkdir(spec.dir, { recursive: true });
+  const started = performance.now();
+  progress(`${spec.label}: installing into ${spec.dir}`);
+  try {
+    await spec.build(spec.dir);
+    await writeFile(join(spec.dir, INSTALL_COMPLETE_MARKER), `${new Date().toISOString()}\n`);
+  } catch (err) {
+    await rm(spec.dir, { recursive: true, force: true });
+    throw err;
+  }
+  progress(`${spec.label}: ready in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 }
 
 /** Writes one progress line to stderr. */

@@ -10,6 +10,10 @@ import { runTool } from "./run-tool.ts";
 export interface PythonEnv {
   /** Absolute path of the venv's python executable. Run tools as `python -m <module>`. */
   python: string;
+  /** The venv's folder (`activate` it in a shell to use `pip`, `protoc` and the rest). */
+  venv: string;
+  /** Absolute path of one of the venv's scripts, e.g. `script("pip")` (`.exe` on Windows). */
+  script(name: string): string;
 }
 
 const requirementsFile = join(dirname(fileURLToPath(import.meta.url)), "python-requirements.txt");
@@ -20,9 +24,10 @@ let pending: Promise<PythonEnv> | undefined;
  * Returns a Python venv with the packages of `python-requirements.txt` (protobuf runtime,
  * grpcio-tools' protoc, ...), installed with pip from the Python package index into
  * `<cacheRoot()>/python/<hash>`. The folder is named after the requirements file's hash, so the
- * venv is rebuilt only when that file changes; {@link installDir} builds it under a
- * cross-process lock in a staging folder and renames it into place once verified. The base
- * interpreter is `LANGTIAN_PYTHON`, else `python3` (`python` on Windows), Python 3.10 or newer.
+ * venv is rebuilt only when that file changes. {@link installDir} builds it in place (a venv's
+ * scripts and `activate` name its folder by absolute path, so it cannot be renamed into place)
+ * under a cross-process lock, and marks it complete once verified. The base interpreter is
+ * `LANGTIAN_PYTHON`, else `python3` (`python` on Windows), Python 3.10 or newer.
  */
 export function provisionPython(): Promise<PythonEnv> {
   pending ??= provisionPythonOnce().catch((err: unknown) => {
@@ -34,13 +39,20 @@ export function provisionPython(): Promise<PythonEnv> {
 
 async function provisionPythonOnce(): Promise<PythonEnv> {
   const requirements = await readFile(requirementsFile);
-  const hash = createHash("sha256").update(requirements).digest("hex").slice(0, 16);
+  // The layout is part of the name: venvs of the earlier layout (built in a staging folder and
+  // renamed, with broken scripts) are never taken for complete ones.
+  const hash = createHash("sha256")
+    .update("built in place\n")
+    .update(requirements)
+    .digest("hex")
+    .slice(0, 16);
   const venv = await installDir({
     label: `python venv ${hash}`,
     dir: join(cacheRoot(), "python", hash),
-    build: async (staging) => {
-      await runTool(basePython(), ["-m", "venv", staging]);
-      const python = venvPython(staging);
+    inPlace: true,
+    build: async (dir) => {
+      await runTool(basePython(), ["-m", "venv", dir]);
+      const python = venvPython(dir);
       // Wheels only: a source build of grpcio-tools takes many minutes and needs a C++ toolchain.
       await runTool(python, [
         ...["-m", "pip", "install", "--disable-pip-version-check", "--no-input", "--require-virtualenv"],
@@ -49,13 +61,15 @@ async function provisionPythonOnce(): Promise<PythonEnv> {
       await runTool(python, ["-c", "import grpc_tools.protoc, google.protobuf, protoc"]);
     },
   });
-  // The venv is used from its final folder after the rename: tools always run as
-  // `python -m ...`, so the staging paths pip wrote into console scripts never matter.
-  return { python: venvPython(venv) };
+  return { python: venvPython(venv), venv, script: (name) => venvScript(venv, name) };
+}
+
+function venvScript(venv: string, name: string): string {
+  return process.platform === "win32" ? join(venv, "Scripts", `${name}.exe`) : join(venv, "bin", name);
 }
 
 function venvPython(venv: string): string {
-  return process.platform === "win32" ? join(venv, "Scripts", "python.exe") : join(venv, "bin", "python");
+  return venvScript(venv, "python");
 }
 
 function basePython(): string {
