@@ -3,6 +3,13 @@
  * per-user cache, and launchers for real nats-server and Kafka on free 127.0.0.1 ports.
  */
 export {
+  canFreezeFolders,
+  FreezeError,
+  type FrozenFolder,
+  freezeFolder,
+  freezeMethod,
+} from "./faults/freeze-folder.ts";
+export {
   type KafkaBroker,
   type KafkaCluster,
   type StartKafkaOptions,
@@ -17,6 +24,12 @@ export {
   startNats,
   startNatsCluster,
 } from "./launch/nats.ts";
+export {
+  type NodeService,
+  type NodeServiceSpec,
+  startNodeService,
+  sumMetric,
+} from "./launch/node-service.ts";
 export { canBindUdp, canListen, freePort, freePorts } from "./launch/ports.ts";
 export {
   type ProcessExit,

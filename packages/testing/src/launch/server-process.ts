@@ -131,11 +131,14 @@ const cleanups: (() => void)[] = [];
 /**
  * Registers synchronous cleanup (e.g. removing a temp dir) that runs after every server was
  * killed, on exit and on a fatal signal. `watchdogPath`, when given, is removed by the
- * watchdog too if this process dies without running any handler.
+ * watchdog too if this process dies without running any handler. `first` runs the cleanup
+ * before those registered earlier (e.g. making a folder writable again before its temp dir
+ * is removed).
  */
-export function addExitCleanup(cleanup: () => void, watchdogPath?: string): void {
+export function addExitCleanup(cleanup: () => void, watchdogPath?: string, first = false): void {
   installExitHooks();
-  cleanups.push(cleanup);
+  if (first) cleanups.unshift(cleanup);
+  else cleanups.push(cleanup);
   if (watchdogPath && !watchdogPath.includes("\n")) watchdog()?.removeOnDeath(watchdogPath);
 }
 
