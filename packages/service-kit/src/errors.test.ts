@@ -7,6 +7,7 @@ import {
   DrainHookError,
   OperatorAuthError,
   OperatorAuthFailure,
+  RefusedError,
   toConnectError,
 } from "./errors.ts";
 
@@ -48,5 +49,16 @@ describe("errors", () => {
       err.message,
       'invalid configuration for bridge (2 problems):\n  - a (env X): expected an integer, got "q"\n  - b (missing): expected a string, got nothing',
     );
+  });
+
+  it("RefusedError is a ConnectError to Connect, and only refusals are RefusedErrors", () => {
+    const refused = new RefusedError(Code.ResourceExhausted, "too_large", "too big", { httpStatus: 413 });
+    assert.ok(refused instanceof ConnectError);
+    assert.equal(ConnectError.from(refused), refused);
+    assert.equal(toConnectError(refused), refused);
+    assert.equal(refused.code, Code.ResourceExhausted);
+    assert.equal(refused.reason, "too_large");
+    assert.equal(refused.httpStatus, 413);
+    assert.equal(new ConnectError("plain", Code.InvalidArgument) instanceof RefusedError, false);
   });
 });

@@ -68,6 +68,46 @@ export class OperatorAuthError extends Error {
   }
 }
 
+/** Options of {@link RefusedError}. */
+export interface RefusedErrorOptions {
+  /** The HTTP status a plain HTTP route answers with (default: Connect's status for the code). */
+  readonly httpStatus?: number;
+  /** Response headers to send with the error (e.g. `retry-after`). */
+  readonly metadata?: Readonly<Record<string, string>>;
+  readonly cause?: unknown;
+}
+
+/**
+ * A request refused for something the caller can fix or must respect: bad input, missing or
+ * wrong credentials, a limit. A `ConnectError` (so Connect answers it as it is) that also
+ * carries a short machine-readable `reason`, which the refusal counter
+ * (`rpc_requests_refused_total{procedure,code,reason}`) uses as its label, and optionally the
+ * HTTP status for plain HTTP routes (e.g. 413 rather than Connect's 429 for a body too large).
+ */
+export class RefusedError extends ConnectError {
+  // The name stays "ConnectError": ConnectError's `instanceof` accepts other prototypes only
+  // under that name, and Connect must treat this error as its own.
+  /** Short snake_case reason, e.g. `too_large`, `invalid_credentials`. */
+  readonly reason: string;
+  /** HTTP status for plain HTTP routes; undefined = Connect's mapping of `code`. */
+  readonly httpStatus: number | undefined;
+
+  constructor(code: Code, reason: string, message: string, options: RefusedErrorOptions = {}) {
+    super(message, code, options.metadata, undefined, options.cause);
+    this.reason = reason;
+    this.httpStatus = options.httpStatus;
+  }
+
+  /** A real prototype check (the inherited one accepts any ConnectError). */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return (
+      typeof value === "object" &&
+      value !== null &&
+      Object.prototype.isPrototypeOf.call(RefusedError.prototype, value)
+    );
+  }
+}
+
 /**
  * Converts anything thrown inside a handler into a `ConnectError` with a standard code.
  * Our own errors map to precise codes; everything else goes through `ConnectError.from`

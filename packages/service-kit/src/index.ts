@@ -21,25 +21,34 @@ export {
   stringList,
   toEnvSegment,
 } from "./config-schema.ts";
+export type { ConnectEdgeOptions, RequestGate } from "./connect-edge.ts";
+export {
+  closeAfterAnswer,
+  connectEdgePlugin,
+  DEFAULT_READ_MAX_BYTES,
+  procedurePath,
+} from "./connect-edge.ts";
 export type {
   DualProtocolServer,
   DualProtocolServerOptions,
   DualRequestHandler,
 } from "./dual-protocol-server.ts";
 export { createDualProtocolServer, HTTP2_PREFACE, sniffProtocol } from "./dual-protocol-server.ts";
-export type { ConfigIssue } from "./errors.ts";
+export type { ConfigIssue, RefusedErrorOptions } from "./errors.ts";
 export {
   CheckTimeoutError,
   ConfigError,
   DrainHookError,
   OperatorAuthError,
   OperatorAuthFailure,
+  RefusedError,
   toConnectError,
 } from "./errors.ts";
 export type { CheckResult, DependencyCheck, DependencyState, HealthChecks } from "./health.ts";
 export { createHealthChecks, DEFAULT_CHECK_TIMEOUT_MS, requiredHealthy } from "./health.ts";
 export type { HealthReport, ServiceIdentity } from "./health-report.ts";
 export { buildHealthReport } from "./health-report.ts";
+export { httpAnswerFor, registerHttpRefusals } from "./http-refusals.ts";
 export type {
   CounterSource,
   DrainHook,
@@ -56,6 +65,15 @@ export { createLogger, REDACTED_TEXT } from "./logger.ts";
 export type { MetricFactory, MetricsOptions, ServiceMetrics } from "./metrics.ts";
 export { createMetrics } from "./metrics.ts";
 export { rpcMetricsInterceptor } from "./rpc-metrics.ts";
+export type { RefusalCounter } from "./rpc-refusals.ts";
+export {
+  codeName,
+  createRefusalCounter,
+  isBinaryParseError,
+  REFUSAL_CODES,
+  refusalReason,
+  UNKNOWN_PROCEDURE,
+} from "./rpc-refusals.ts";
 export type { ListenAddress, ServiceApp, ServiceAppOptions, ServiceFastify } from "./service-app.ts";
 export { createServiceApp, FORCE_CLOSE_AFTER_ABORT_MS } from "./service-app.ts";
 export type { ServiceConfig } from "./service-config.ts";

@@ -4,15 +4,16 @@
  * `langtian_<service>_rpc_duration_seconds{method}`.
  */
 import type { Interceptor } from "@connectrpc/connect";
-import { Code, ConnectError } from "@connectrpc/connect";
+import { ConnectError } from "@connectrpc/connect";
 import { methodKey } from "./auth.ts";
 import type { ServiceMetrics } from "./metrics.ts";
+import { codeName } from "./rpc-refusals.ts";
 
 /** Creates the interceptor; call once per app (it registers the metrics). */
 export function rpcMetricsInterceptor(metrics: ServiceMetrics): Interceptor {
   const requests = metrics.counter({
     name: "rpc_requests_total",
-    help: "RPCs handled, by method and Connect code (ok for success).",
+    help: "RPCs that reached their handler, by method and Connect code (ok for success, else e.g. invalid_argument).",
     labelNames: ["method", "code"],
   });
   const duration = metrics.histogram({
@@ -29,8 +30,7 @@ export function rpcMetricsInterceptor(metrics: ServiceMetrics): Interceptor {
       requests.inc({ method, code: "ok" });
       return res;
     } catch (err) {
-      const code = ConnectError.from(err).code;
-      requests.inc({ method, code: Code[code] ?? String(code) });
+      requests.inc({ method, code: codeName(ConnectError.from(err).code) });
       throw err;
     } finally {
       end();

@@ -10,7 +10,6 @@ import type { AddressInfo } from "node:net";
 import type { DescMethod } from "@bufbuild/protobuf";
 import type { ConnectRouter, Interceptor } from "@connectrpc/connect";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { fastifyConnectPlugin } from "@connectrpc/connect-fastify";
 import { LifecycleService } from "@langtian/proto";
 import type {
   FastifyInstance,
@@ -26,12 +25,14 @@ import type { OperatorAuth } from "./auth.ts";
 import { createOperatorAuth, operatorAuthInterceptor, requireOperator } from "./auth.ts";
 import type { ConfigSchema } from "./config-schema.ts";
 import { describeConfig, secretPaths } from "./config-schema.ts";
+import { connectEdgePlugin } from "./connect-edge.ts";
 import type { DualProtocolServer, DualRequestHandler } from "./dual-protocol-server.ts";
 import { createDualProtocolServer } from "./dual-protocol-server.ts";
 import type { DependencyCheck, HealthChecks } from "./health.ts";
 import { createHealthChecks } from "./health.ts";
 import type { HealthReport, ServiceIdentity } from "./health-report.ts";
 import { buildHealthReport } from "./health-report.ts";
+import { registerHttpRefusals } from "./http-refusals.ts";
 import type { DrainOptions, DrainResult, Lifecycle } from "./lifecycle.ts";
 import { createLifecycle, LifecyclePhase } from "./lifecycle.ts";
 import { createLifecycleServiceImpl } from "./lifecycle-service.ts";
@@ -39,6 +40,8 @@ import { createLogger } from "./logger.ts";
 import type { ServiceMetrics } from "./metrics.ts";
 import { createMetrics } from "./metrics.ts";
 import { rpcMetricsInterceptor } from "./rpc-metrics.ts";
+import type { RefusalCounter } from "./rpc-refusals.ts";
+import { createRefusalCounter } from "./rpc-refusals.ts";
 import type { ServiceConfig } from "./service-config.ts";
 
 /** Time between aborting in-flight handlers and cutting the connections still open, in ms. */
@@ -62,6 +65,12 @@ export interface ServiceAppOptions {
   readonly checks?: readonly DependencyCheck[];
   /** Extra Connect interceptors, run after auth. */
   readonly interceptors?: readonly Interceptor[];
+  /**
+   * Largest request message a Connect procedure reads, in bytes (default 1 MiB); more is
+   * refused with `resource_exhausted` without reading it. A service that takes larger
+   * messages passes `{ readMaxBytes }` to `router.service(...)`.
+   */
+  readonly readMaxBytes?: number;
   /** A logger to use instead of creating one (its bindings are kept as they are). */
   readonly logger?: Logger;
   /** Where the created logger writes (default stdout). Ignored when `logger` is given. */
@@ -94,6 +103,11 @@ export interface ServiceApp extends ServiceIdentity {
   readonly health: HealthChecks;
   readonly lifecycle: Lifecycle;
   readonly operatorAuth: OperatorAuth;
+  /**
+   * Counts refused requests (`rpc_requests_refused_total`). Connect routes and Fastify's error
+   * path count by themselves; use it for refusals answered some other way.
+   */
+  readonly refusals: RefusalCounter;
   /** Fastify `preHandler` for admin routes that mutate: `{ preHandler: app.requireOperator }`. */
   readonly requireOperator: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
   /** Runs the dependency checks and reports identity, liveness, readiness and phase. */
@@ -133,6 +147,7 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
       ...(options.logDestination === undefined ? {} : { destination: options.logDestination }),
     });
   const metrics = createMetrics({ service, instanceId });
+  const refusals = createRefusalCounter(metrics);
   const health = createHealthChecks(options.checks);
   const lifecycle = createLifecycle({ drainDeadlineMs: config.drainDeadlineMs, logger });
   const tokenEnv =
@@ -168,7 +183,9 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
     },
   });
 
-  app.register(fastifyConnectPlugin, {
+  // Errors and unknown routes of plain HTTP routes answer with a Connect code and are counted.
+  registerHttpRefusals(app, refusals);
+  app.register(connectEdgePlugin, {
     routes: (router) => {
       router.service(LifecycleService, createLifecycleServiceImpl({ identity, lifecycle, healthReport }));
       options.routes?.(router);
@@ -182,6 +199,8 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
       ...(options.interceptors ?? []),
     ],
     shutdownSignal: shutdown.signal,
+    refusals,
+    ...(options.readMaxBytes === undefined ? {} : { readMaxBytes: options.readMaxBytes }),
   });
 
   app.get("/healthz", async () => ({ live: true, phase: lifecycle.phase, ...identity }));
@@ -219,6 +238,7 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
     health,
     lifecycle,
     operatorAuth,
+    refusals,
     requireOperator: requireOperator(operatorAuth),
     healthReport,
     async listen() {
