@@ -64,6 +64,8 @@ export type { LoggerOptions } from "./logger.ts";
 export { createLogger, REDACTED_TEXT } from "./logger.ts";
 export type { MetricFactory, MetricsOptions, ServiceMetrics } from "./metrics.ts";
 export { createMetrics } from "./metrics.ts";
+export type { RateLimitedLog, RateLimitedLogOptions, RateLimitedLogTarget } from "./rate-limited-log.ts";
+export { createRateLimitedLog } from "./rate-limited-log.ts";
 export { rpcMetricsInterceptor } from "./rpc-metrics.ts";
 export type { RefusalCounter } from "./rpc-refusals.ts";
 export {

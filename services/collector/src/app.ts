@@ -12,6 +12,7 @@ import { readKernelUdpStats } from "./kernel-udp-stats.ts";
 import { type CollectorMetrics, createCollectorMetrics } from "./metrics.ts";
 import { decodeOutboundEvent } from "./outbound-event.ts";
 import { createJetStreamTarget, createSwitchableTarget } from "./publish-target.ts";
+import { createRejectionLog } from "./rejection-log.ts";
 import { collectorRoutes, registerHttpIngest } from "./routes.ts";
 import { Spool } from "./spool.ts";
 import { type EnsureStreamResult, ensureStream } from "./stream-provisioner.ts";
@@ -183,6 +184,9 @@ function build(
     config.stream.maxMsgBytes > 0 ? config.stream.maxMsgBytes : Number.POSITIVE_INFINITY,
     ("nc" in startup ? startup.nc.info?.max_payload : undefined) ?? 1024 * 1024,
   );
+  // Rejected input of every path (UDP here; push through ingestDeps when wired), rate-limited
+  // per path and reason. One per collector, so a flood on several listeners is still bounded.
+  const rejectionLog = createRejectionLog(log);
   function ingestDeps() {
     return {
       delivery: d,
@@ -234,6 +238,7 @@ function build(
         delivery: d,
         metrics,
         deadLetter,
+        rejectionLog,
       });
       const binding = { ...l, receiveBufferBytes: config.udp.receiveBufferBytes };
       const onSocketError = (err: Error) => log.error({ err, listener: l.name }, "UDP socket error");
@@ -272,6 +277,7 @@ function build(
     order: DrainOrder.stopIntake,
     run: async () => {
       await Promise.all([...udp.values()].map((s) => s.close()));
+      rejectionLog.close();
     },
   });
   service.lifecycle.onDrain({

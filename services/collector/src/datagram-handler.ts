@@ -4,6 +4,7 @@ import { DecodeError, type Decoder } from "./decoders/index.ts";
 import { type Delivery, DeliveryRejectedError } from "./delivery.ts";
 import { buildEnvelope, type EnvelopeDefaults } from "./envelope-builder.ts";
 import type { CollectorMetrics } from "./metrics.ts";
+import type { InputSource, RejectionLog } from "./rejection-log.ts";
 
 /** Everything a listener needs to turn its datagrams into published events. */
 export interface DatagramHandlerOptions {
@@ -17,37 +18,41 @@ export interface DatagramHandlerOptions {
   readonly delivery: Delivery;
   readonly metrics: CollectorMetrics;
   readonly deadLetter?: DeadLetterSink | undefined;
+  /** Logs each rejection (rate-limited) besides the counters. */
+  readonly rejectionLog?: RejectionLog | undefined;
 }
+
+/** Handles one datagram: its bytes, receive time and (when known) the sender's address. */
+export type DatagramHandler = (datagram: Uint8Array, receivedAtMs: number, source?: InputSource) => void;
 
 /**
  * Returns the per-datagram function: decode, build and validate the envelope, hand it to
  * delivery. Every datagram ends up counted as decoded or as an error with a reason; nothing
  * thrown here reaches the socket (a bad datagram never crashes the collector).
  */
-export function createDatagramHandler(
-  o: DatagramHandlerOptions,
-): (datagram: Uint8Array, receivedAtMs: number) => void {
+export function createDatagramHandler(o: DatagramHandlerOptions): DatagramHandler {
   const labels = { listener: o.listener };
   // Label lookups once, not per datagram.
   const received = o.metrics.tally(o.metrics.datagramsReceived.labels(labels));
   const receivedBytes = o.metrics.tally(o.metrics.bytesReceived.labels(labels));
   const decoded = o.metrics.tally(o.metrics.eventsDecoded.labels(labels));
-  const reject = (datagram: Uint8Array, reason: string, detail: string) => {
+  const reject = (datagram: Uint8Array, reason: string, detail: string, source: InputSource | undefined) => {
     o.metrics.decodeErrors.inc({ listener: o.listener, reason });
     o.deadLetter?.send(datagram, reason, o.listener, detail);
+    o.rejectionLog?.({ path: "udp", listener: o.listener, reason, detail, input: datagram, source });
   };
   const onRejected = (err: unknown) => {
     if (!(err instanceof DeliveryRejectedError)) o.metrics.rejected.inc({ reason: "internal" });
   };
-  return (datagram, receivedAtMs) => {
+  return (datagram, receivedAtMs, source) => {
     received.n++;
     receivedBytes.n += datagram.length;
     if (datagram.length > o.maxDatagramBytes) {
-      reject(datagram, "oversize", `${datagram.length} bytes > ${o.maxDatagramBytes}`);
+      reject(datagram, "oversize", `${datagram.length} bytes > ${o.maxDatagramBytes}`, source);
       return;
     }
     if (datagram.length === 0) {
-      reject(datagram, "empty", "empty datagram");
+      reject(datagram, "empty", "empty datagram", source);
       return;
     }
     let data: Uint8Array;
@@ -58,7 +63,7 @@ export function createDatagramHandler(
       const violations = validateEnvelope(envelope, { nowMs: receivedAtMs });
       if (violations.length > 0) {
         const first = violations[0];
-        reject(datagram, "invalid_envelope", `${first?.path}: ${first?.message}`);
+        reject(datagram, "invalid_envelope", `${first?.path}: ${first?.message}`, source);
         return;
       }
       data = encodeEnvelope(envelope);
@@ -67,14 +72,15 @@ export function createDatagramHandler(
           datagram,
           "oversize",
           `envelope of ${data.length} bytes > ${o.maxEnvelopeBytes} the stream takes`,
+          source,
         );
         return;
       }
       subject = `${o.subjectPrefix}.${envelope.eventType}`;
       msgId = envelope.eventId;
     } catch (err) {
-      if (err instanceof DecodeError) reject(datagram, err.reason, err.message);
-      else reject(datagram, "decoder_failed", err instanceof Error ? err.message : String(err));
+      if (err instanceof DecodeError) reject(datagram, err.reason, err.message, source);
+      else reject(datagram, "decoder_failed", err instanceof Error ? err.message : String(err), source);
       return;
     }
     decoded.n++;

@@ -1,5 +1,6 @@
 import { createSocket, type Socket } from "node:dgram";
 import { isIPv6 } from "node:net";
+import type { DatagramHandler } from "./datagram-handler.ts";
 
 /** Where one UDP listener binds. */
 export interface UdpBinding {
@@ -21,11 +22,11 @@ export interface UdpListener {
 
 /**
  * Binds a UDP socket (IPv4, or IPv6 when the host is an IPv6 address) and calls `onDatagram`
- * for each datagram with its receive time.
+ * for each datagram with its receive time and sender.
  */
 export async function listenUdp(
   binding: UdpBinding,
-  onDatagram: (datagram: Uint8Array, receivedAtMs: number) => void,
+  onDatagram: DatagramHandler,
   onError: (err: Error) => void,
 ): Promise<UdpListener> {
   const v6 = isIPv6(binding.host);
@@ -35,7 +36,8 @@ export async function listenUdp(
     ipv6Only: v6,
     recvBufferSize: binding.receiveBufferBytes,
   });
-  socket.on("message", (msg) => onDatagram(msg, Date.now()));
+  // Node's RemoteInfo is the source as is: nothing is built per datagram.
+  socket.on("message", (msg, rinfo) => onDatagram(msg, Date.now(), rinfo));
   await new Promise<void>((resolve, reject) => {
     socket.once("error", reject);
     socket.bind(binding.port, binding.host, () => {

@@ -33,6 +33,11 @@ export type FromWorker =
       readonly times: ArrayBuffer;
       /** The datagrams back to back. */
       readonly bytes: ArrayBuffer;
+      /** Uint16 index per datagram into `sourceAddresses`/`sourcePorts` (its sender). */
+      readonly sourceIndex: ArrayBuffer;
+      /** The distinct senders of this batch. */
+      readonly sourceAddresses: readonly string[];
+      readonly sourcePorts: readonly number[];
       /** Datagrams dropped since the last batch because the hand-over queue was full. */
       readonly dropped: number;
       readonly droppedBytes: number;

@@ -1,4 +1,6 @@
 import { Worker } from "node:worker_threads";
+import type { DatagramHandler } from "./datagram-handler.ts";
+import type { InputSource } from "./rejection-log.ts";
 import type { UdpBinding, UdpListener } from "./udp-listener.ts";
 import type { FromWorker, ToWorker, WorkerSetup } from "./udp-receive-protocol.ts";
 
@@ -22,7 +24,7 @@ export interface ReceiveThreadOptions {
 export async function listenUdpThread(
   binding: UdpBinding,
   options: ReceiveThreadOptions,
-  onDatagram: (datagram: Uint8Array, receivedAtMs: number) => void,
+  onDatagram: DatagramHandler,
   onDropped: (datagrams: number, bytes: number) => void,
   onError: (err: Error) => void,
 ): Promise<UdpListener> {
@@ -53,10 +55,19 @@ export async function listenUdpThread(
           if (m.dropped > 0) onDropped(m.dropped, m.droppedBytes);
           const lengths = new Uint32Array(m.lengths);
           const times = new Float64Array(m.times);
+          const sourceIndex = new Uint16Array(m.sourceIndex);
+          const sources: InputSource[] = m.sourceAddresses.map((address, i) => ({
+            address,
+            port: m.sourcePorts[i] ?? 0,
+          }));
           let offset = 0;
           for (let i = 0; i < m.count; i++) {
             const length = lengths[i] as number;
-            onDatagram(Buffer.from(m.bytes, offset, length), times[i] as number);
+            onDatagram(
+              Buffer.from(m.bytes, offset, length),
+              times[i] as number,
+              sources[sourceIndex[i] as number],
+            );
             offset += length;
           }
           Atomics.add(processed, 0, m.count);

@@ -22,6 +22,14 @@ let handedOver = 0;
 let lengths = new Uint32Array(setup.batchDatagrams);
 let times = new Float64Array(setup.batchDatagrams);
 let bytes = new Uint8Array(setup.batchBytes);
+// Senders: an index per datagram into the batch's distinct senders (devices send from a few).
+let sourceIndex = new Uint16Array(setup.batchDatagrams);
+let sourceAddresses: string[] = [];
+let sourcePorts: number[] = [];
+let sourceIds = new Map<string, number>();
+let lastAddress = "";
+let lastPort = -1;
+let lastId = -1;
 let count = 0;
 let used = 0;
 let dropped = 0;
@@ -40,14 +48,22 @@ function flush(): void {
     lengths: lengths.buffer,
     times: times.buffer,
     bytes: bytes.buffer,
+    sourceIndex: sourceIndex.buffer,
+    sourceAddresses,
+    sourcePorts,
     dropped,
     droppedBytes,
   };
   handedOver += count;
-  post(m, [lengths.buffer, times.buffer, bytes.buffer]);
+  post(m, [lengths.buffer, times.buffer, bytes.buffer, sourceIndex.buffer]);
   lengths = new Uint32Array(setup.batchDatagrams);
   times = new Float64Array(setup.batchDatagrams);
   bytes = new Uint8Array(setup.batchBytes);
+  sourceIndex = new Uint16Array(setup.batchDatagrams);
+  sourceAddresses = [];
+  sourcePorts = [];
+  sourceIds = new Map();
+  lastId = -1;
   count = 0;
   used = 0;
   dropped = 0;
@@ -61,7 +77,24 @@ const socket = createSocket({
   recvBufferSize: setup.receiveBufferBytes,
 });
 
-socket.on("message", (msg) => {
+/** The batch's index of a sender: the last one again in a burst, else a lookup. */
+function sourceOf(address: string, port: number): number {
+  if (lastId >= 0 && port === lastPort && address === lastAddress) return lastId;
+  const key = `${address} ${port}`;
+  let id = sourceIds.get(key);
+  if (id === undefined) {
+    id = sourceAddresses.length;
+    sourceAddresses.push(address);
+    sourcePorts.push(port);
+    sourceIds.set(key, id);
+  }
+  lastAddress = address;
+  lastPort = port;
+  lastId = id;
+  return id;
+}
+
+socket.on("message", (msg, rinfo) => {
   // Bounded hand-over: past the limit the datagram is counted as dropped, never queued.
   if (handedOver + count - Atomics.load(processed, 0) >= setup.maxQueued) {
     dropped++;
@@ -77,6 +110,7 @@ socket.on("message", (msg) => {
   bytes.set(msg, used);
   lengths[count] = msg.length;
   times[count] = Date.now();
+  sourceIndex[count] = sourceOf(rinfo.address, rinfo.port);
   used += msg.length;
   count++;
   if (count === setup.batchDatagrams) flush();
