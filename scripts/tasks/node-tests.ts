@@ -7,6 +7,7 @@ const testGlobs = [
   "packages/*/src/**/*.test.ts",
   "services/*/src/**/*.test.ts",
   "bench/**/*.test.ts",
+  "e2e/**/*.test.ts",
 ];
 
 /**

@@ -1,0 +1,242 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { runSimulator, type SimulatorReport } from "@langtian/collector";
+import type { ProcessExit } from "@langtian/testing";
+import { connect } from "@nats-io/transport-node";
+import { readStreamEventIds } from "./accepted-events.ts";
+import { type FailedStep, type FaultStep, formatSchedule, runSchedule } from "./fault-schedule.ts";
+import { type KafkaCopies, readKafkaCopies } from "./kafka-copies.ts";
+import { type LakeContents, readLakeContents } from "./lake-contents.ts";
+import { formatObservation, type Observation, observe } from "./observe.ts";
+import { type Pipeline, type PipelineSource, startPipeline, TELEMETRY_TABLE } from "./pipeline.ts";
+import { createTimeline, type Timeline } from "./timeline.ts";
+
+/** What a chaos run feeds, which pipeline it runs, and which faults it injects when. */
+export interface ChaosPlan {
+  /** Prefix of every printed line. */
+  readonly name: string;
+  readonly source: PipelineSource;
+  /** Device frames sent over UDP to the collector, at `ratePerSec`, from `devices` devices. */
+  readonly events: number;
+  readonly ratePerSec: number;
+  readonly devices: number;
+  /** The fault schedule, built once the pipeline runs (times are ms after the feed started). */
+  readonly faults: (pipeline: Pipeline, timeline: Timeline) => FaultStep[];
+  /** Longest wait, after the feed and the faults ended, for the pipeline to catch up. */
+  readonly catchUpTimeoutMs: number;
+}
+
+/** Everything a chaos run saw, for assertions and the printed report. */
+export interface ChaosResult {
+  readonly timeline: Timeline;
+  readonly failedSteps: readonly FailedStep[];
+  /** Whether the pipeline was quiet (nothing left anywhere) before the catch-up timeout. */
+  readonly caughtUp: boolean;
+  readonly simulator: SimulatorReport;
+  /** The last observation before the services were stopped. */
+  readonly final: Observation;
+  /** Every event id in the stream: the accepted events. */
+  readonly streamIds: readonly string[];
+  readonly lake: LakeContents;
+  /** Present with the Kafka source. */
+  readonly kafka: KafkaCopies | undefined;
+  /** Accepted event ids the lake does not hold. */
+  readonly missing: readonly string[];
+  /** Event ids in the lake that were never accepted. */
+  readonly unexpected: readonly string[];
+  /** Event ids whose copies in Kafka are in more than one partition (Kafka source). */
+  readonly inSeveralPartitions: readonly string[];
+  /** How each lake writer ended on SIGTERM (a drain), by name. */
+  readonly lakeWriterExits: ReadonlyMap<string, ProcessExit | undefined>;
+  /** The services' log tails, for a failure message. */
+  readonly logTails: string;
+  readonly report: string;
+}
+
+/**
+ * Runs one chaos experiment: starts the pipeline, feeds device frames over UDP at a steady
+ * rate while the fault schedule runs, waits (bounded, with progress lines) until the pipeline
+ * is quiet, stops the services (lake writers with SIGTERM, so they drain), then reads what
+ * the stream, Kafka and the lake hold. Servers and temp folders are gone when it returns or
+ * throws.
+ */
+export async function runChaos(plan: ChaosPlan): Promise<ChaosResult> {
+  const timeline = createTimeline(plan.name);
+  const pipeline = await startPipeline(plan.source, timeline);
+  const nc = await connect({ servers: pipeline.nats.url, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
+  try {
+    const steps = plan.faults(pipeline, timeline);
+    timeline.log(
+      `feeding ${plan.events} device frames at ${plan.ratePerSec}/s; fault schedule (ms after feed start):\n${formatSchedule(steps)}`,
+    );
+    timeline.start();
+    let feeding = true;
+    const progress = (async () => {
+      while (feeding) {
+        await sleep(5_000);
+        if (feeding) timeline.log(formatObservation(await observe(pipeline, nc)));
+      }
+    })();
+    const [simulator, failedSteps] = await Promise.all([
+      runSimulator({
+        host: "127.0.0.1",
+        port: pipeline.udpPort,
+        format: "device-frame",
+        count: plan.events,
+        ratePerSec: plan.ratePerSec,
+        devices: plan.devices,
+        seed: 1,
+      }).then((report) => {
+        timeline.log(`feed done: ${JSON.stringify(report)}`);
+        return report;
+      }),
+      runSchedule(steps, timeline),
+    ]);
+    feeding = false;
+    await progress;
+    const caughtUp = await waitUntilQuiet(plan.source, pipeline, nc, timeline, plan.catchUpTimeoutMs);
+    const final = await observe(pipeline, nc);
+    timeline.log(`final: ${formatObservation(final)}`);
+
+    const lakeWriterExits = new Map<string, ProcessExit | undefined>();
+    for (const writer of pipeline.lakeWriters) lakeWriterExits.set(writer.name, await writer.stop());
+    for (const service of pipeline.services().reverse()) await service.stop();
+    const logTails = pipeline
+      .services()
+      .map((s) => `--- ${s.name} (log tail) ---\n${s.logTail(15)}`)
+      .join("\n");
+    for (const [name, exit] of lakeWriterExits) {
+      if (exit && exit.code !== 0) {
+        const tail = pipeline.lakeWriters.find((w) => w.name === name)?.logTail(8);
+        timeline.log(`${name} exited with ${exit.code ?? exit.signal} on SIGTERM; its log ends:\n${tail}`);
+      }
+    }
+
+    const streamIds = await readStreamEventIds(nc, pipeline.names.stream);
+    timeline.log(`stream holds ${streamIds.length} event ids`);
+    const kafka = pipeline.kafka
+      ? await readKafkaCopies(pipeline.kafka.bootstrap, pipeline.names.topic, 120_000)
+      : undefined;
+    if (kafka) timeline.log(`kafka holds ${kafka.records} records of ${kafka.copiesOf.size} event ids`);
+    const lake = await readLakeContents(pipeline.lake.catalogPath, pipeline.lake.dataPath, TELEMETRY_TABLE);
+    timeline.log(`lake holds ${lake.rows} rows of ${lake.distinctIds} event ids`);
+    const accepted = new Set(streamIds);
+    const missing = streamIds.filter((id) => !lake.ids.has(id));
+    const unexpected = [...lake.ids].filter((id) => !accepted.has(id));
+    const inSeveralPartitions = kafka
+      ? [...kafka.partitionsOf].filter(([, partitions]) => partitions.size > 1).map(([id]) => id)
+      : [];
+    const result = {
+      inSeveralPartitions,
+      timeline,
+      failedSteps,
+      caughtUp,
+      simulator,
+      final,
+      streamIds,
+      lake,
+      kafka,
+      missing,
+      unexpected,
+      lakeWriterExits,
+      logTails,
+    };
+    const report = formatReport(plan, result);
+    process.stdout.write(`${report}\n`);
+    return { ...result, report };
+  } finally {
+    await nc.close().catch(() => undefined);
+    await pipeline.stop();
+  }
+}
+
+/**
+ * Polls every 3 s until the pipeline is quiet: the collector's spool is empty and the stream
+ * holds every accepted event, the bridges have nothing pending, Kafka stopped growing, every
+ * lake writer is up, owns its share and has no lag, and nothing changed since the last poll.
+ * Resolves false after `timeoutMs` (the report then tells where it stood).
+ */
+async function waitUntilQuiet(
+  source: PipelineSource,
+  pipeline: Pipeline,
+  nc: Awaited<ReturnType<typeof connect>>,
+  timeline: Timeline,
+  timeoutMs: number,
+): Promise<boolean> {
+  // A JetStream stream is one partition to the lake writer.
+  const partitions = source.kind === "kafka" ? source.partitions : 1;
+  const deadline = Date.now() + timeoutMs;
+  let previous: Observation | undefined;
+  timeline.log(`waiting up to ${timeoutMs / 1000} s for the pipeline to catch up`);
+  for (;;) {
+    const now = await observe(pipeline, nc);
+    const quiet =
+      now.spoolDepth === 0 &&
+      now.accepted !== undefined &&
+      now.streamMessages === now.accepted &&
+      (pipeline.bridges.length === 0 || now.bridgePending === 0) &&
+      now.lakeWritersUp === pipeline.lakeWriters.length &&
+      now.ownedPartitions === partitions &&
+      now.lagRecords === 0 &&
+      previous !== undefined &&
+      previous.streamMessages === now.streamMessages &&
+      previous.kafkaRecords === now.kafkaRecords &&
+      previous.rowsWritten === now.rowsWritten;
+    timeline.log(`catch-up: ${formatObservation(now)}${quiet ? " | quiet" : ""}`);
+    if (quiet) return true;
+    if (Date.now() > deadline) return false;
+    previous = now;
+    await sleep(3_000);
+  }
+}
+
+function formatReport(plan: ChaosPlan, r: Omit<ChaosResult, "report">): string {
+  const o = r.final;
+  const lines = [
+    `===== ${plan.name}: injected faults (ms after feed start) =====`,
+    r.timeline.format(),
+    `===== ${plan.name}: final counts =====`,
+    `datagrams sent                    ${r.simulator.sent} (${r.simulator.durationMs} ms)`,
+    `accepted (collector metrics)      ${o.accepted ?? "?"}`,
+    `event ids in the stream           ${r.streamIds.length}`,
+    ...(r.kafka
+      ? [
+          `records in Kafka                  ${r.kafka.records}`,
+          `event ids in Kafka                ${r.kafka.copiesOf.size}`,
+          `extra copies in Kafka (resends)   ${r.kafka.records - r.kafka.copiesOf.size}`,
+          `ids in more than one partition    ${r.inSeveralPartitions.length}${sample(r.inSeveralPartitions)}`,
+          `missing in the lake and in Kafka  ${r.missing.filter((id) => !r.kafka?.copiesOf.has(id)).length}`,
+          `missing in the lake, by Kafka partition ${byPartition(r.missing, r.kafka)}`,
+        ]
+      : []),
+    `rows in the lake                  ${r.lake.rows}`,
+    `distinct event ids in the lake    ${r.lake.distinctIds}`,
+    `missing (accepted, not in lake)   ${r.missing.length}${sample(r.missing)}`,
+    `unexpected (in lake, not accepted) ${r.unexpected.length}${sample(r.unexpected)}`,
+    `duplicate rows in the lake        ${r.lake.rows - r.lake.distinctIds}${r.lake.duplicateSamples.length ? `: ${r.lake.duplicateSamples.join("; ")}` : ""}`,
+    `duplicates dropped (writers' metrics, last scrape per process) ${o.duplicatesDropped ?? "metric absent"}`,
+    `dead letters: lake table ${r.lake.deadLetters}, writers' metrics ${o.deadLetters}`,
+    `commit failures (writers' metrics) ${o.commitFailures}`,
+    `caught up before the timeout      ${r.caughtUp}`,
+    `lake writers on SIGTERM           ${[...r.lakeWriterExits].map(([n, e]) => `${n}: ${e ? (e.code ?? e.signal) : "not running"}`).join(", ")}`,
+    `fault steps that failed           ${r.failedSteps.length}${r.failedSteps.map((f) => `\n  ${f.step.what}: ${String(f.error)}`).join("")}`,
+  ];
+  return lines.join("\n");
+}
+
+function sample(ids: readonly string[]): string {
+  return ids.length === 0 ? "" : ` (e.g. ${ids.slice(0, 5).join(", ")})`;
+}
+
+function byPartition(ids: readonly string[], kafka: KafkaCopies): string {
+  const counts = new Map<string, number>();
+  for (const id of ids) {
+    const key = [...(kafka.partitionsOf.get(id) ?? [])].join("+") || "none";
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return (
+    [...counts]
+      .sort()
+      .map(([p, n]) => `p${p}: ${n}`)
+      .join(", ") || "-"
+  );
+}

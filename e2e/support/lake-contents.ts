@@ -1,0 +1,47 @@
+import { DEAD_LETTER_TABLE, LAKE, openLake, provisionDuckdbExtensions } from "@langtian/lake-writer";
+
+/** What the lake holds for one event table. */
+export interface LakeContents {
+  readonly rows: number;
+  readonly distinctIds: number;
+  /** Every event id, once. */
+  readonly ids: ReadonlySet<string>;
+  /** A few event ids held more than once, each with where its copies came from. */
+  readonly duplicateSamples: readonly string[];
+  /** Rows of the dead-letter table (0 when it was never created). */
+  readonly deadLetters: number;
+}
+
+/**
+ * Opens the lake read-side (its own DuckDB instance with the ducklake extension, attached to
+ * the SQLite catalog, as any reader would) and reads the event ids of `table`.
+ */
+export async function readLakeContents(
+  catalogPath: string,
+  dataPath: string,
+  table: string,
+): Promise<LakeContents> {
+  const lake = await openLake(
+    { catalog: { kind: "sqlite", path: catalogPath }, dataPath },
+    await provisionDuckdbExtensions(),
+  );
+  try {
+    const connection = await lake.connect();
+    const rowsOf = async (sql: string) => (await connection.runAndReadAll(sql)).getRows();
+    const first = async (sql: string) => Number((await rowsOf(sql))[0]?.[0] ?? 0);
+    const events = `${LAKE}.${table}`;
+    const rows = await first(`SELECT count(*) FROM ${events}`);
+    const distinctIds = await first(`SELECT count(DISTINCT event_id) FROM ${events}`);
+    const ids = new Set((await rowsOf(`SELECT DISTINCT event_id FROM ${events}`)).map((r) => String(r[0])));
+    const duplicateSamples = (
+      await rowsOf(
+        `SELECT event_id, string_agg(_source || '/' || _partition || '@' || _position, ' ') FROM ${events} ` +
+          "GROUP BY event_id HAVING count(*) > 1 ORDER BY event_id LIMIT 5",
+      )
+    ).map((r) => `${String(r[0])} at ${String(r[1])}`);
+    const deadLetters = await first(`SELECT count(*) FROM ${LAKE}.${DEAD_LETTER_TABLE.name}`).catch(() => 0);
+    return { rows, distinctIds, ids, duplicateSamples, deadLetters };
+  } finally {
+    lake.close();
+  }
+}

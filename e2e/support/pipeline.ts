@@ -1,0 +1,194 @@
+import { join } from "node:path";
+import { loadBridgeConfig, runProvision } from "@langtian/bridge";
+import {
+  canBindUdp,
+  freePort,
+  type KafkaCluster,
+  type NatsServer,
+  startKafka,
+  startNats,
+  tempDir,
+  uniqueName,
+} from "@langtian/testing";
+import { type SupervisedService, type SupervisedSpec, superviseService } from "./supervised-service.ts";
+import type { Timeline } from "./timeline.ts";
+
+const repoRoot = join(import.meta.dirname, "..", "..");
+const scripts = {
+  collector: join(repoRoot, "services/collector/src/main.ts"),
+  bridge: join(repoRoot, "services/bridge/src/main.ts"),
+  lakeWriter: join(repoRoot, "services/lake-writer/src/main.ts"),
+};
+
+/** The lake's event table the device frames land in (`device.telemetry` 1.x). */
+export const TELEMETRY_TABLE = "device_telemetry_v1";
+
+/** Which way events take from JetStream to the lake. */
+export type PipelineSource =
+  | { kind: "kafka"; bridges: number; lakeWriters: number; partitions: number }
+  | { kind: "jetstream"; lakeWriters: number };
+
+/** A whole pipeline on dedicated servers, every service a child process from its `main.ts`. */
+export interface Pipeline {
+  readonly nats: NatsServer;
+  /** Present with the Kafka source. */
+  readonly kafka: KafkaCluster | undefined;
+  readonly collector: SupervisedService;
+  readonly bridges: SupervisedService[];
+  readonly lakeWriters: SupervisedService[];
+  /** UDP port of the collector's device-frame listener. */
+  readonly udpPort: number;
+  readonly names: {
+    readonly stream: string;
+    readonly durable: string;
+    readonly topic: string;
+    readonly deadLetterTopic: string;
+  };
+  readonly lake: { readonly catalogPath: string; readonly dataPath: string };
+  /** Every service, in start order. */
+  services(): SupervisedService[];
+  /** Stops services in reverse start order, then the servers (idempotent). */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts nats-server (and Kafka for the Kafka source) on free ports with their own data
+ * folders, the collector (device frames on a UDP port; it creates the stream), the bridge's
+ * provision step and its instances, and the lake writers on one DuckLake with a SQLite
+ * catalog (several processes can share it; a DuckDB-file catalog admits one) and a local data
+ * folder. Lake writers start one after another, so they do not race to create the tables.
+ */
+export async function startPipeline(source: PipelineSource, timeline: Timeline): Promise<Pipeline> {
+  const root = tempDir("e2e-chaos");
+  const base = uniqueName("chaos");
+  const names = {
+    stream: base.toUpperCase(),
+    durable: `bridge_${base}`,
+    topic: `${base}.events`,
+    deadLetterTopic: `${base}.dlq`,
+  };
+  const lake = { catalogPath: join(root, "lake", "catalog.sqlite"), dataPath: join(root, "lake", "data") };
+  const [nats, kafka] = await Promise.all([
+    startNats({ dataDir: join(root, "nats") }),
+    source.kind === "kafka" ? startKafka({ dataDir: join(root, "kafka") }) : Promise.resolve(undefined),
+  ]);
+  timeline.log(`nats-server ${nats.url}${kafka ? `, kafka ${kafka.bootstrap}` : ""}; data in ${root}`);
+
+  const started: SupervisedService[] = [];
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= (async () => {
+      for (const service of [...started].reverse()) await service.stop().catch(() => undefined);
+      await Promise.all([nats.stop(), kafka?.stop()]);
+    })();
+    return stopping;
+  };
+  const launch = async (spec: SupervisedSpec): Promise<SupervisedService> => {
+    const service = superviseService(spec, timeline);
+    started.push(service);
+    await service.start();
+    timeline.log(`${service.name} up at ${service.current()?.url}`);
+    return service;
+  };
+  try {
+    const udpPort = await freeUdpPort();
+    const collector = await launch({
+      name: "collector",
+      script: scripts.collector,
+      logFile: join(root, "collector.log"),
+      env: {
+        LANGTIAN_COLLECTOR_PORT: "0",
+        LANGTIAN_COLLECTOR_NATS_URL: nats.url,
+        LANGTIAN_COLLECTOR_STREAM_NAME: names.stream,
+        LANGTIAN_COLLECTOR_STREAM_SUBJECT_PREFIX: `e2e.${base}`,
+        LANGTIAN_COLLECTOR_SPOOL_DIR: join(root, "collector-spool"),
+        LANGTIAN_COLLECTOR_UDP_LISTENERS: `udp://127.0.0.1:${udpPort}?decoder=device-frame&event_type=device.telemetry&source_system=e2e&name=frames`,
+      },
+    });
+    const lakeEnv: Record<string, string> = {
+      LANGTIAN_LAKE_WRITER_PORT: "0",
+      LANGTIAN_LAKE_WRITER_LAKE_CATALOG: "sqlite",
+      LANGTIAN_LAKE_WRITER_LAKE_CATALOG_PATH: lake.catalogPath,
+      LANGTIAN_LAKE_WRITER_LAKE_DATA_PATH: lake.dataPath,
+      LANGTIAN_LAKE_WRITER_MAINTENANCE_INTERVAL_MS: "0",
+    };
+    const bridges: SupervisedService[] = [];
+    if (source.kind === "kafka" && kafka) {
+      const bridgeEnv: Record<string, string> = {
+        LANGTIAN_BRIDGE_PORT: "0",
+        LANGTIAN_BRIDGE_NATS_URL: nats.url,
+        LANGTIAN_BRIDGE_NATS_STREAM: names.stream,
+        LANGTIAN_BRIDGE_NATS_DURABLE: names.durable,
+        // A killed instance's unacked messages come back after AckWait: keep the run short.
+        LANGTIAN_BRIDGE_NATS_ACK_WAIT_MS: "10000",
+        LANGTIAN_BRIDGE_KAFKA_BOOTSTRAP: kafka.bootstrap,
+        LANGTIAN_BRIDGE_KAFKA_PARTITIONS: String(source.partitions),
+        LANGTIAN_BRIDGE_TOPICS_DEFAULT_TOPIC: names.topic,
+        LANGTIAN_BRIDGE_TOPICS_DEAD_LETTER_TOPIC: names.deadLetterTopic,
+        LANGTIAN_BRIDGE_PIPELINE_BACKOFF_INITIAL_MS: "100",
+        LANGTIAN_BRIDGE_PIPELINE_BACKOFF_MAX_MS: "1000",
+      };
+      // The explicit provision step (durable consumer, topics), as production runs it once.
+      const report = await runProvision(loadBridgeConfig(bridgeEnv));
+      timeline.log(`bridge provision: ${JSON.stringify(report)}`);
+      for (let i = 0; i < source.bridges; i++) {
+        bridges.push(
+          await launch({
+            name: `bridge-${i}`,
+            script: scripts.bridge,
+            logFile: join(root, `bridge-${i}.log`),
+            env: bridgeEnv,
+          }),
+        );
+      }
+      Object.assign(lakeEnv, {
+        LANGTIAN_LAKE_WRITER_SOURCE: "kafka",
+        LANGTIAN_LAKE_WRITER_KAFKA_BOOTSTRAP: kafka.bootstrap,
+        LANGTIAN_LAKE_WRITER_KAFKA_TOPICS: names.topic,
+        LANGTIAN_LAKE_WRITER_KAFKA_GROUP_ID: `lake_${base}`,
+        LANGTIAN_LAKE_WRITER_KAFKA_SESSION_TIMEOUT_MS: "6000",
+      });
+    } else {
+      Object.assign(lakeEnv, {
+        LANGTIAN_LAKE_WRITER_SOURCE: "jetstream",
+        LANGTIAN_LAKE_WRITER_JETSTREAM_URL: nats.url,
+        LANGTIAN_LAKE_WRITER_JETSTREAM_STREAM: names.stream,
+      });
+    }
+    const lakeWriters: SupervisedService[] = [];
+    for (let i = 0; i < source.lakeWriters; i++) {
+      lakeWriters.push(
+        await launch({
+          name: `lake-writer-${i}`,
+          script: scripts.lakeWriter,
+          logFile: join(root, `lake-writer-${i}.log`),
+          // Static membership: a restarted instance takes its partitions back at once.
+          env: { ...lakeEnv, LANGTIAN_LAKE_WRITER_KAFKA_GROUP_INSTANCE_ID: `lake-writer-${i}` },
+        }),
+      );
+    }
+    return {
+      nats,
+      kafka,
+      collector,
+      bridges,
+      lakeWriters,
+      udpPort,
+      names,
+      lake,
+      services: () => [...started],
+      stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/** A port free for UDP and TCP on 127.0.0.1 right now. */
+async function freeUdpPort(): Promise<number> {
+  for (;;) {
+    const port = await freePort();
+    if (await canBindUdp(port)) return port;
+  }
+}
