@@ -238,7 +238,7 @@ describe("lake writer process (main.ts)", () => {
 
     const admin = new Admin({ clientId: "lw-static-observer", bootstrapBrokers: bootstrap.split(",") });
     const states = new Set<string>();
-    let members: { groupInstanceId: string | null }[] = [];
+    let members: { groupInstanceId: string | null | undefined }[] = [];
     let observing = true;
     const observer = (async () => {
       while (observing) {
