@@ -128,8 +128,7 @@ export const connectEdgePlugin: FastifyPluginCallback<ConnectEdgeOptions> = (ins
         response = errorResponse(500, new ConnectError("internal error", Code.Internal));
       }
       response = explainBareRefusal(response, procedure, refusals);
-      const unread = !request.raw.complete;
-      if (unread) closeAfterAnswer(request, reply);
+      if (!request.raw.complete) closeAfterAnswer(request, reply, response.trailer !== undefined);
       // Fastify keeps headers set by hooks on the reply until reply.send, which is not used here.
       for (const [key, value] of Object.entries(reply.getHeaders())) {
         if (value !== undefined) reply.raw.setHeader(key, value);
@@ -210,18 +209,25 @@ function errorResponse(status: number, error: ConnectError, header?: Headers): U
  * socket once the answer is out). HTTP/2: reset the stream with NO_ERROR once answered, which
  * RFC 9113 §8.1 names for exactly this.
  */
-export function closeAfterAnswer(request: FastifyRequest, reply: FastifyReply): void {
+export function closeAfterAnswer(request: FastifyRequest, reply: FastifyReply, withTrailers = false): void {
   const raw = request.raw as FastifyRequest["raw"] & { stream?: http2.ServerHttp2Stream };
   if (raw.stream !== undefined) {
     const stream = raw.stream;
-    // The stream's own writable side, not the compat response: that one reports 'finish' only
-    // once the whole stream closed, which a client still sending never lets happen.
     // Closing alone leaves the stream open while unread data waits in it; destroying after
     // the NO_ERROR reset ends it on both sides.
-    stream.once("finish", () => {
+    const reset = (): void => {
       if (!stream.closed) stream.close(http2.constants.NGHTTP2_NO_ERROR);
       stream.destroy();
-    });
+    };
+    if (withTrailers) {
+      // gRPC's status travels in trailers: Node sends them on 'wantTrailers' (its own listener
+      // runs first); reset only once they are queued.
+      stream.once("wantTrailers", () => setImmediate(reset));
+    } else {
+      // The stream's own writable side, not the compat response: that one reports 'finish'
+      // only once the whole stream closed, which a client still sending never lets happen.
+      stream.once("finish", reset);
+    }
   } else {
     reply.raw.setHeader("connection", "close");
   }

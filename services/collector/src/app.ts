@@ -8,6 +8,8 @@ import { createDatagramHandler } from "./datagram-handler.ts";
 import { createNatsDeadLetterSink } from "./dead-letter.ts";
 import { createDefaultDecoders, type DecoderRegistry } from "./decoders/index.ts";
 import { Delivery } from "./delivery.ts";
+import { type IngestAccess, isLoopbackHost, parseIngestAccess } from "./ingest-access.ts";
+import { createIngestGuard } from "./ingest-guard.ts";
 import { readKernelUdpStats } from "./kernel-udp-stats.ts";
 import { type CollectorMetrics, createCollectorMetrics } from "./metrics.ts";
 import { decodeOutboundEvent } from "./outbound-event.ts";
@@ -57,6 +59,8 @@ export const COLLECTOR_VERSION = "0.1.0";
 export async function createApp(config: CollectorConfig, deps: CollectorDeps = {}): Promise<CollectorApp> {
   const decoders = deps.decoders ?? createDefaultDecoders();
   const listeners = parseListeners(config.udp.listeners, decoders.names());
+  // Before anything connects: a collector that would take pushes from anyone does not start.
+  const access = parseIngestAccess(config);
   const connecting = connect({
     servers: config.nats.url.split(","),
     name: "langtian-collector",
@@ -84,7 +88,7 @@ export async function createApp(config: CollectorConfig, deps: CollectorDeps = {
     }
   }
   const spool = Spool.open(config.spool);
-  return build(config, deps, decoders, listeners, spool, startup);
+  return build(config, deps, decoders, listeners, spool, startup, access);
 }
 
 /** NATS as known at startup: connected (stream verified), or still connecting. */
@@ -99,6 +103,7 @@ function build(
   listeners: ReturnType<typeof parseListeners>,
   spool: Spool,
   startup: StartupNats,
+  access: IngestAccess,
 ): CollectorApp {
   const service = createServiceApp({
     schema: configSchema,
@@ -132,6 +137,13 @@ function build(
     // Read at scrape time only, after `d` exists.
     inFlight: () => d.inFlight,
   });
+  // One guard for both push endpoints: a key's rate limit is shared by them.
+  const guard = createIngestGuard(access, config.ingest.rateLimit, service.metrics);
+  if (!access.required)
+    log[isLoopbackHost(config.host) ? "info" : "warn"](
+      { host: config.host },
+      "push ingest accepts events without a key (no ingest.apiKeys configured); keep the port behind a trusted boundary",
+    );
   const target = createSwitchableTarget();
   // `routes` above runs only when the server starts, after this line.
   const d = new Delivery(target, spool, metrics, config.publish);
@@ -191,9 +203,11 @@ function build(
     return {
       delivery: d,
       metrics,
+      guard,
       options: {
         subjectPrefix: config.stream.subjectPrefix,
         maxBatchEvents: config.ingest.maxBatchEvents,
+        maxRequestBytes: config.ingest.maxRequestBytes,
         maxEventBytes: Math.min(config.ingest.maxEventBytes, maxEnvelopeBytes),
       },
     };

@@ -5,6 +5,7 @@ import {
   defineConfigSchema,
   type InferConfig,
   integer,
+  number,
   oneOf,
   serviceFields,
   string,
@@ -142,6 +143,38 @@ export const configSchema = defineConfigSchema("collector", {
       min: 256,
       description: "Largest pushed event, in bytes.",
     }),
+    maxRequestBytes: integer({
+      // One largest event even as JSON (base64 payload), or a full batch of ~4 KB events.
+      default: 4 * 1024 * 1024,
+      min: 1024,
+      description:
+        "Largest push request body, in bytes (Ingest message or POST /v1/events body); more is refused while reading.",
+    }),
+    apiKeys: stringList({
+      default: [],
+      secret: true,
+      description:
+        "Push credentials, one per pushing system: NAME:SECRET:SOURCE[|SOURCE...] (SOURCE = a source_system it may push under, * = any). Sent as 'Authorization: Bearer SECRET'.",
+    }),
+    allowUnauthenticated: boolean({
+      default: false,
+      description:
+        "Accept pushes without a key while no keys are configured although the port listens beyond loopback (only behind a trusted network boundary).",
+    }),
+    rateLimit: {
+      eventsPerSecond: number({
+        default: 1_000,
+        min: 0,
+        description:
+          "Events per second each key (or all unauthenticated pushes together) may push; 0 = no limit.",
+      }),
+      burstEvents: integer({
+        default: 2_000,
+        min: 1,
+        description:
+          "Events a key may push at once after being idle (token bucket size); at least ingest.maxBatchEvents.",
+      }),
+    },
   },
   deadLetter: {
     subject: string({

@@ -1,9 +1,11 @@
 import { type JsonValue, toJson } from "@bufbuild/protobuf";
-import { Code, ConnectError, type ConnectRouter } from "@connectrpc/connect";
+import { Code, type ConnectRouter, createContextKey } from "@connectrpc/connect";
 import { EnvelopeDecodeError, envelopeFromJson, PayloadDecodeError } from "@langtian/envelope";
 import { CollectorService, type Envelope, IngestResponseSchema } from "@langtian/proto";
-import type { ServiceFastify } from "@langtian/service-kit";
+import { RefusedError, type ServiceFastify } from "@langtian/service-kit";
+import type { FastifyRequest } from "fastify";
 import type { Delivery } from "./delivery.ts";
+import type { IngestGuard, IngestPrincipal } from "./ingest-guard.ts";
 import type { CollectorMetrics } from "./metrics.ts";
 import { ingestBatch, type PushIngestOptions, type UnparsedEvent } from "./push-ingest.ts";
 
@@ -11,24 +13,62 @@ import { ingestBatch, type PushIngestOptions, type UnparsedEvent } from "./push-
 export interface IngestRouteDeps {
   readonly delivery: Delivery;
   readonly metrics: CollectorMetrics;
-  readonly options: PushIngestOptions & { readonly maxBatchEvents: number };
+  readonly guard: IngestGuard;
+  readonly options: PushIngestOptions & {
+    readonly maxBatchEvents: number;
+    /** Largest request body / Ingest message, in bytes; refused while reading beyond it. */
+    readonly maxRequestBytes: number;
+  };
 }
 
-/** Connect routes: `langtian.collector.v1.CollectorService`. */
+/** The pusher, identified by the request gate before the body is read. */
+const PRINCIPAL = createContextKey<IngestPrincipal | undefined>(undefined, {
+  description: "ingest principal",
+});
+
+/**
+ * Connect routes: `langtian.collector.v1.CollectorService`. The key is checked (and an
+ * exhausted rate limit refused) from the headers alone, before the message is read; the
+ * message is read up to `maxRequestBytes`.
+ */
 export function collectorRoutes(deps: IngestRouteDeps): (router: ConnectRouter) => void {
   return (router) => {
-    router.service(CollectorService, {
-      async ingest(request) {
-        if (request.events.length > deps.options.maxBatchEvents) {
-          throw new ConnectError(
-            `batch of ${request.events.length} events exceeds the limit of ${deps.options.maxBatchEvents}`,
-            Code.InvalidArgument,
+    router.service(
+      CollectorService,
+      {
+        async ingest(request, context) {
+          const principal =
+            context.values.get(PRINCIPAL) ??
+            deps.guard.authenticate(context.requestHeader.get("authorization"));
+          checkBatchSize(request.events.length, deps.options.maxBatchEvents);
+          deps.guard.authorizeSources(
+            principal,
+            request.events.map((e) => e.sourceSystem),
           );
-        }
-        return ingestBatch(request.events, deps.delivery, deps.metrics, deps.options);
+          deps.guard.admit(principal, request.events.length);
+          return ingestBatch(request.events, deps.delivery, deps.metrics, deps.options);
+        },
       },
-    });
+      {
+        readMaxBytes: deps.options.maxRequestBytes,
+        requestGate(context) {
+          const principal = deps.guard.authenticate(context.requestHeader.get("authorization"));
+          deps.guard.precheck(principal);
+          context.values.set(PRINCIPAL, principal);
+        },
+      },
+    );
   };
+}
+
+function checkBatchSize(events: number, max: number): void {
+  if (events > max) {
+    throw new RefusedError(
+      Code.InvalidArgument,
+      "too_many_events",
+      `batch of ${events} events exceeds the limit of ${max}`,
+    );
+  }
 }
 
 /** Request path of the plain HTTP JSON push endpoint. */
@@ -36,23 +76,40 @@ export const HTTP_INGEST_PATH = "/v1/events";
 
 /**
  * `POST /v1/events` with `{"events": [<envelope JSON>, ...]}` (proto JSON field names; a
- * known protobuf payload may be given as JSON, else base64). Answers 200 with the same
- * per-event result as `Ingest` (camelCase JSON), 400 when the body is not such an object,
- * 413 when the batch is too large.
+ * known protobuf payload may be given as JSON, else base64), `Content-Type: application/json`.
+ * Answers 200 with the same per-event result as `Ingest` (camelCase JSON). Refusals answer
+ * `{"code": <Connect code>, "message": ...}`: 401 unauthenticated, 403 permission_denied,
+ * 413 resource_exhausted (body over `maxRequestBytes`, refused while reading), 415
+ * invalid_argument (not JSON), 429 resource_exhausted (rate limit, with Retry-After), 400
+ * invalid_argument (malformed JSON, unknown fields, too many events).
  */
 export function registerHttpIngest(fastify: ServiceFastify, deps: IngestRouteDeps): void {
+  const principals = new WeakMap<FastifyRequest, IngestPrincipal>();
   fastify.post(
     HTTP_INGEST_PATH,
-    { bodyLimit: Math.min(deps.options.maxBatchEvents * deps.options.maxEventBytes, 256 * 1024 * 1024) },
+    {
+      bodyLimit: deps.options.maxRequestBytes,
+      // Before the body is read: content type, key and an exhausted rate limit.
+      onRequest: async (request) => {
+        const type = request.headers["content-type"]?.split(";")[0]?.trim().toLowerCase();
+        if (type !== "application/json") {
+          throw new RefusedError(
+            Code.InvalidArgument,
+            "unsupported_media_type",
+            `send Content-Type: application/json (got ${type === undefined ? "none" : JSON.stringify(type)})`,
+            { httpStatus: 415 },
+          );
+        }
+        const principal = deps.guard.authenticate(request.headers.authorization);
+        deps.guard.precheck(principal);
+        principals.set(request, principal);
+      },
+    },
     async (request, reply) => {
-      const body = request.body as { events?: unknown } | null;
-      if (body === null || typeof body !== "object" || !Array.isArray(body.events)) {
-        return reply.code(400).send({ error: 'body must be a JSON object with an "events" array' });
-      }
-      if (body.events.length > deps.options.maxBatchEvents) {
-        return reply.code(413).send({ error: `at most ${deps.options.maxBatchEvents} events per request` });
-      }
-      const events = body.events.map((json: unknown): Envelope | UnparsedEvent => {
+      const principal = principals.get(request) ?? deps.guard.authenticate(request.headers.authorization);
+      const events = eventsOf(request.body);
+      checkBatchSize(events.length, deps.options.maxBatchEvents);
+      const parsed = events.map((json: unknown): Envelope | UnparsedEvent => {
         try {
           return envelopeFromJson(json as JsonValue);
         } catch (err) {
@@ -61,8 +118,37 @@ export function registerHttpIngest(fastify: ServiceFastify, deps: IngestRouteDep
           throw err;
         }
       });
-      const response = await ingestBatch(events, deps.delivery, deps.metrics, deps.options);
+      deps.guard.authorizeSources(
+        principal,
+        parsed.flatMap((e) => ("error" in e ? [] : [e.sourceSystem])),
+      );
+      deps.guard.admit(principal, parsed.length);
+      const response = await ingestBatch(parsed, deps.delivery, deps.metrics, deps.options);
       return reply.send(toJson(IngestResponseSchema, response, { alwaysEmitImplicit: true }));
     },
   );
+}
+
+/** The `events` array of a push body; anything else in the body is refused by name. */
+function eventsOf(body: unknown): unknown[] {
+  if (body === null || typeof body !== "object" || Array.isArray(body)) {
+    throw new RefusedError(
+      Code.InvalidArgument,
+      "invalid_body",
+      'body must be a JSON object {"events": [...]}',
+    );
+  }
+  const unknown = Object.keys(body).filter((k) => k !== "events");
+  if (unknown.length > 0) {
+    throw new RefusedError(
+      Code.InvalidArgument,
+      "unknown_field",
+      `unknown field ${unknown.map((k) => JSON.stringify(k)).join(", ")}: the body is {"events": [...]}`,
+    );
+  }
+  const events = (body as { events?: unknown }).events;
+  if (!Array.isArray(events)) {
+    throw new RefusedError(Code.InvalidArgument, "invalid_body", '"events" must be an array of envelopes');
+  }
+  return events;
 }
