@@ -16,6 +16,7 @@ import { decodeOutboundEvent } from "./outbound-event.ts";
 import { createJetStreamTarget, createSwitchableTarget } from "./publish-target.ts";
 import { createRejectionLog } from "./rejection-log.ts";
 import { collectorRoutes, registerHttpIngest } from "./routes.ts";
+import { onlyFromNetworks, parseSourceNetworks, type SourceNetworks } from "./source-networks.ts";
 import { Spool } from "./spool.ts";
 import { type EnsureStreamResult, ensureStream } from "./stream-provisioner.ts";
 import { listenUdp, type UdpListener } from "./udp-listener.ts";
@@ -61,6 +62,7 @@ export async function createApp(config: CollectorConfig, deps: CollectorDeps = {
   const listeners = parseListeners(config.udp.listeners, decoders.names());
   // Before anything connects: a collector that would take pushes from anyone does not start.
   const access = parseIngestAccess(config);
+  const udpSources = parseSourceNetworks(config.udp.allowedSources);
   const connecting = connect({
     servers: config.nats.url.split(","),
     name: "langtian-collector",
@@ -88,7 +90,7 @@ export async function createApp(config: CollectorConfig, deps: CollectorDeps = {
     }
   }
   const spool = Spool.open(config.spool);
-  return build(config, deps, decoders, listeners, spool, startup, access);
+  return build(config, deps, decoders, listeners, spool, startup, access, udpSources);
 }
 
 /** NATS as known at startup: connected (stream verified), or still connecting. */
@@ -104,6 +106,7 @@ function build(
   spool: Spool,
   startup: StartupNats,
   access: IngestAccess,
+  udpSources: SourceNetworks,
 ): CollectorApp {
   const service = createServiceApp({
     schema: configSchema,
@@ -242,7 +245,7 @@ function build(
     for (const l of listeners) {
       const decoder = decoders.get(l.decoder);
       if (decoder === undefined) throw new Error(`decoder ${l.decoder} is not registered`);
-      const handler = createDatagramHandler({
+      const decode = createDatagramHandler({
         listener: l.name,
         decoder,
         defaults: l,
@@ -253,6 +256,20 @@ function build(
         metrics,
         deadLetter,
         rejectionLog,
+      });
+      // Senders outside udp.allowedSources: read, counted, never decoded or dead-lettered.
+      const handler = onlyFromNetworks(udpSources, decode, (datagram, source) => {
+        metrics.datagramsReceived.inc({ listener: l.name });
+        metrics.bytesReceived.inc({ listener: l.name }, datagram.length);
+        metrics.decodeErrors.inc({ listener: l.name, reason: "source_not_allowed" });
+        rejectionLog({
+          path: "udp",
+          listener: l.name,
+          reason: "source_not_allowed",
+          detail: "sender is not in udp.allowedSources",
+          input: datagram,
+          source,
+        });
       });
       const binding = { ...l, receiveBufferBytes: config.udp.receiveBufferBytes };
       const onSocketError = (err: Error) => log.error({ err, listener: l.name }, "UDP socket error");

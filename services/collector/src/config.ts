@@ -85,6 +85,11 @@ export const configSchema = defineConfigSchema("collector", {
       max: 65_535,
       description: "Larger datagrams are rejected.",
     }),
+    allowedSources: stringList({
+      default: [],
+      description:
+        "Networks devices may send UDP from (CIDR like 10.20.0.0/16 or fd00::/8, or single addresses); datagrams from elsewhere are dropped and counted. Empty = any sender.",
+    }),
   },
   publish: {
     maxInFlight: integer({
