@@ -4,7 +4,17 @@ import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { ShutdownExitCode } from "@langtian/service-kit";
-import { freePort, type ServerProcess, spawnServer, tempDir, uniqueName, waitFor } from "@langtian/testing";
+import {
+  freePort,
+  type ServerProcess,
+  spawnServer,
+  tempDir,
+  testNatsUrl,
+  uniqueName,
+  waitFor,
+} from "@langtian/testing";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { connect } from "@nats-io/transport-node";
 
 const mainScript = fileURLToPath(new URL("./main.ts", import.meta.url));
 
@@ -23,7 +33,7 @@ function collectorEnv(natsUrl: string, httpPort: number, udpPort: number): Recor
   };
 }
 
-// NATS is never started here: an unreachable NATS is not fatal for the collector, by design.
+// NATS is unreachable in most of these: not fatal for the collector, by design.
 describe("collector process (main.ts): exit status", () => {
   const children: ServerProcess[] = [];
   const sockets: Socket[] = [];
@@ -81,5 +91,30 @@ describe("collector process (main.ts): exit status", () => {
     assert.match(child.logTail(60), /NATS is not reachable: accepting events into the spool/);
     const exit = await child.stop(30_000);
     assert.deepEqual(exit, { code: 0, signal: null }, child.logTail(20));
+  });
+  it("exits non-zero (failed) when NATS answers but its stream cannot be provisioned", async () => {
+    const natsUrl = await testNatsUrl();
+    const env = collectorEnv(natsUrl, await freePort(), await freePort());
+    // Another stream already takes the collector's subjects: JetStream refuses the overlap.
+    const nc = await connect({ servers: natsUrl });
+    try {
+      const jsm = await jetstreamManager(nc);
+      await jsm.streams.add({
+        name: uniqueName("squatter").toUpperCase(),
+        subjects: [`${env.LANGTIAN_COLLECTOR_STREAM_SUBJECT_PREFIX}.>`],
+      });
+    } finally {
+      await nc.close();
+    }
+    const child = spawnCollector(env);
+    let timer: NodeJS.Timeout | undefined;
+    const exit = await Promise.race([
+      child.exited,
+      new Promise<never>((_resolve, reject) => {
+        timer = setTimeout(() => reject(new Error(`still running:\n${child.logTail(20)}`)), 60_000);
+      }),
+    ]).finally(() => clearTimeout(timer));
+    assert.deepEqual(exit, { code: ShutdownExitCode.failed, signal: null }, child.logTail(20));
+    assert.match(child.logTail(20), /collector cannot start: .*overlap/i);
   });
 });
