@@ -83,18 +83,16 @@ export function operatorAuthInterceptor(
 }
 
 /**
- * A Fastify `preHandler` for admin HTTP routes: 401 without a token, 403 with a wrong one or
- * when mutations are disabled. The JSON body says why.
+ * A Fastify `preHandler` for admin HTTP routes: 401 `unauthenticated` without a token, 403
+ * `permission_denied` with a wrong one or when mutations are disabled, answered and counted
+ * by the app's error path (`{"code", "message"}`).
  */
 export function requireOperator(auth: OperatorAuth) {
-  return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+  return async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
     try {
       auth.verify(request.headers.authorization);
     } catch (err) {
-      if (!(err instanceof OperatorAuthError)) throw err;
-      const status = err.failure === OperatorAuthFailure.missing ? 401 : 403;
-      if (status === 401) reply.header("www-authenticate", "Bearer");
-      await reply.code(status).send({ error: err.failure, message: err.message });
+      throw toConnectError(err);
     }
   };
 }

@@ -116,8 +116,17 @@ export class RefusedError extends ConnectError {
 export function toConnectError(err: unknown): ConnectError {
   if (err instanceof ConnectError) return err;
   if (err instanceof OperatorAuthError) {
-    const code = err.failure === OperatorAuthFailure.missing ? Code.Unauthenticated : Code.PermissionDenied;
-    return new ConnectError(err.message, code, undefined, undefined, err);
+    const missing = err.failure === OperatorAuthFailure.missing;
+    return new RefusedError(
+      missing ? Code.Unauthenticated : Code.PermissionDenied,
+      `operator_token_${err.failure}`,
+      err.message,
+      {
+        httpStatus: missing ? 401 : 403,
+        cause: err,
+        ...(missing ? { metadata: { "www-authenticate": "Bearer" } } : {}),
+      },
+    );
   }
   if (err instanceof ConfigError)
     return new ConnectError(err.message, Code.InvalidArgument, undefined, undefined, err);

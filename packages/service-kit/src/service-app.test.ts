@@ -186,7 +186,11 @@ describe("createServiceApp (in memory, app.inject)", () => {
       headers: { authorization: "Bearer x" },
     });
     assert.equal(wrong.statusCode, 403);
-    assert.equal(wrong.json().error, "mismatch");
+    assert.deepEqual(wrong.json(), { code: "permission_denied", message: "operator token rejected" });
+    assert.match(
+      await app.metrics.text(),
+      /^langtian_unit_rpc_requests_refused_total\{procedure="\/admin\/reset",code="permission_denied",reason="operator_token_mismatch".*\} 1$/m,
+    );
     const ok = await app.fastify.inject({
       method: "POST",
       url: "/admin/reset",
