@@ -138,7 +138,7 @@ describe("delivery", () => {
     spool.close();
   });
 
-  it("stops publishing directly when the oldest PubAck is overdue; late acks make replays duplicates", async () => {
+  it("stops publishing directly when the oldest PubAck is overdue, and replays only after it is answered", async () => {
     const { stream, delivery, spool } = setup(1 << 20, { stallMs: 20 });
     let open = () => {};
     stream.gate = new Promise((r) => {
@@ -146,18 +146,20 @@ describe("delivery", () => {
     });
     const first = [0, 1].map((i) => delivery.submit(event(i)));
     await new Promise((resolve) => setTimeout(resolve, 40));
-    // 0 and 1 are overdue: 2 must not overtake them, so all three go to the spool in order.
+    // 0 and 1 are overdue: 2 must not overtake them.
     assert.equal(await delivery.submit(event(2)), "spooled");
-    assert.deepEqual(await Promise.all(first), ["spooled", "spooled"]);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.deepEqual(stream.ids, [], "the replay waits for the publishes still out");
     open();
     stream.gate = undefined;
+    assert.deepEqual(await Promise.all(first), ["published", "published"]);
     await until(() => spool.depth === 0);
     assert.deepEqual(stream.ids, ["id-0", "id-1", "id-2"]);
     await delivery.close();
     spool.close();
   });
 
-  it("spools the waiting publishes, then the new event, when the in-flight bound is reached", async () => {
+  it("spools new events when the in-flight bound is reached; replays them after the publishes still out", async () => {
     const { stream, delivery, spool } = setup();
     let open = () => {};
     stream.gate = new Promise((r) => {
@@ -166,15 +168,64 @@ describe("delivery", () => {
     const pending = [0, 1, 2, 3].map((i) => delivery.submit(event(i)));
     await new Promise((resolve) => setImmediate(resolve));
     assert.equal(delivery.inFlight, 4);
-    // The four awaiting PubAcks go to the spool first, then the fifth: replay keeps their order.
     assert.equal(await delivery.submit(event(4)), "spooled");
-    assert.deepEqual(await Promise.all(pending), ["spooled", "spooled", "spooled", "spooled"]);
-    assert.equal(spool.depth, 5);
     open();
     stream.gate = undefined;
+    assert.deepEqual(await Promise.all(pending), ["published", "published", "published", "published"]);
     await until(() => spool.depth === 0);
     assert.deepEqual(stream.ids, ["id-0", "id-1", "id-2", "id-3", "id-4"]);
     await delivery.close();
+    spool.close();
+  });
+
+  it("puts publishes that fail after later events were spooled ahead of those events", async () => {
+    const { stream, delivery, spool, metrics } = setup();
+    let open = () => {};
+    stream.gate = new Promise((r) => {
+      open = r;
+    });
+    const pending = [0, 1, 2, 3].map((i) => delivery.submit(event(i)));
+    await new Promise((resolve) => setImmediate(resolve));
+    // The bound is reached: 4 and 5 are spooled while 0..3 still await their PubAcks.
+    assert.deepEqual(await Promise.all([delivery.submit(event(4)), delivery.submit(event(5))]), [
+      "spooled",
+      "spooled",
+    ]);
+    // Then the stream loses its leader: 0 is stored, 1 fails, 2 and 3 are in doubt.
+    stream.okBeforeDown = 1;
+    open();
+    stream.gate = undefined;
+    await until(() => stream.ids.length === 1);
+    stream.okBeforeDown = Number.POSITIVE_INFINITY;
+    assert.deepEqual(await Promise.all(pending), ["published", "published", "published", "published"]);
+    await until(() => spool.depth === 0);
+    assert.deepEqual(
+      stream.ids,
+      Array.from({ length: 6 }, (_, i) => `id-${i}`),
+    );
+    assert.ok(((await metrics.publishRetries.get()).values[0]?.value ?? 0) >= 1);
+    await delivery.close();
+    spool.close();
+  });
+
+  it("writes in-doubt events still in memory to the spool at close, losing none", async () => {
+    const { stream, delivery, spool } = setup();
+    let open = () => {};
+    stream.gate = new Promise((r) => {
+      open = r;
+    });
+    const pending = [0, 1, 2, 3].map((i) => delivery.submit(event(i)));
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(await delivery.submit(event(4)), "spooled");
+    // Every in-flight publish fails and NATS stays away.
+    stream.okBeforeDown = 0;
+    open();
+    stream.gate = undefined;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    stream.connected = false;
+    assert.deepEqual(await delivery.drain(), { spoolDepth: 5 });
+    await delivery.close();
+    assert.deepEqual(await Promise.all(pending), ["spooled", "spooled", "spooled", "spooled"]);
     spool.close();
   });
 

@@ -60,19 +60,26 @@ interface DirectPublish {
 
 /**
  * Gets every accepted event into JetStream exactly once (at-least-once publishing plus the
- * stream's `Nats-Msg-Id` dedupe), in arrival order:
- * - while healthy, events are published directly, up to `maxInFlight` awaiting PubAcks;
- * - the first sign of trouble (a failed or rejected publish, a lost connection, the in-flight
- *   bound reached, or the oldest PubAck overdue by `stallMs`) **diverts**: every publish still
- *   awaiting its PubAck is appended to the spool in arrival order, then the new event, and
- *   while the spool is not empty every later event follows them there. Nothing is retried
- *   directly, because a retry would land behind events sent after it;
- * - a replay loop publishes the spool in order and commits only acknowledged records. After a
- *   failure it sends one event alone and waits for its PubAck before sending batches again, so
- *   a stream that is still electing a leader fails one publish, not a batch of them.
+ * stream's `Nats-Msg-Id` dedupe), in arrival order. The rule: **nothing overtakes an event
+ * whose fate is unknown.**
+ * - While healthy, events are published directly, up to `maxInFlight` awaiting PubAcks.
+ * - When publishing is slow (the in-flight bound reached, or the oldest PubAck overdue by
+ *   `stallMs`) or NATS is disconnected, new events go to the spool, and while the spool is not
+ *   empty every later event follows them there. The replay does not start before every
+ *   direct publish has been answered, so spooled events never overtake them.
+ * - When a direct publish fails (PubAck timeout, `no responders`, an error PubAck, the
+ *   connection lost), it and every other publish still awaiting its PubAck are *in doubt* and
+ *   go ahead of everything that arrived after them: into the spool, in arrival order, when
+ *   the spool is empty; otherwise (later events are already spooled) into an in-memory queue
+ *   the replay publishes before the spool. Nothing is retried directly: a retry would land
+ *   behind events sent after it.
+ * - The replay publishes in order and commits only acknowledged records. After a failure it
+ *   sends one event alone and waits for its PubAck before sending batches again, so a stream
+ *   still electing a leader fails one publish, not a batch.
  *
- * A diverted publish may still reach the stream (its PubAck was only late): its replay is then
- * answered `duplicate` by the stream's duplicate window, which the replay must reach in time.
+ * An in-doubt publish may have reached the stream (only its PubAck was lost or late): its
+ * replay is then answered `duplicate` by the stream's duplicate window, which the replay must
+ * reach in time.
  */
 export class Delivery {
   readonly #target: PublishTarget;
@@ -81,6 +88,12 @@ export class Delivery {
   readonly #opts: DeliveryOptions;
   /** Direct publishes awaiting their PubAck, in arrival order (a Set keeps insertion order). */
   readonly #inFlight = new Set<DirectPublish>();
+  /**
+   * In-doubt publishes that must be replayed before the spool because later events were
+   * spooled before they failed. In memory, like any publish awaiting its PubAck; written to the
+   * spool at close if still there (no loss, but then behind the later events).
+   */
+  #front: DirectPublish[] = [];
   #spooling: boolean;
   /** After a failed publish the replay sends one event alone before batches again. */
   #probe = true;
@@ -180,15 +193,16 @@ export class Delivery {
   ): void {
     let reason: string;
     if (this.#spooling) reason = "ordering";
-    else if (!this.#target.isConnected()) reason = "disconnected";
-    else if (this.#inFlight.size >= this.#opts.maxInFlight) reason = "backpressure";
+    else if (!this.#target.isConnected()) {
+      reason = "disconnected";
+      // The connection is gone: whatever awaits its PubAck is in doubt and goes first.
+      this.#divert();
+    } else if (this.#inFlight.size >= this.#opts.maxInFlight) reason = "backpressure";
     else if (this.#oldestOverdue()) reason = "stalled";
     else {
       this.#direct(event, resolve, reject);
       return;
     }
-    // Whatever still awaits its PubAck goes ahead of this event: it arrived first.
-    this.#divert();
     let outcome: DeliveryOutcome;
     try {
       outcome = this.#spoolNow(event, reason);
@@ -230,8 +244,9 @@ export class Delivery {
   }
 
   /**
-   * Moves every direct publish still awaiting its PubAck to the spool, in arrival order, and
-   * switches to spooling: from here on new events go behind them until the spool is empty.
+   * Puts every direct publish still awaiting its PubAck ahead of everything that arrived after
+   * it: appended to the spool in arrival order when the spool is empty, else queued in memory
+   * for the replay to publish before the spool. Switches to spooling: new events go behind.
    */
   #divert(): void {
     this.#spooling = true;
@@ -239,8 +254,13 @@ export class Delivery {
     const waiting = [...this.#inFlight];
     this.#inFlight.clear();
     this.#probe = true;
+    const durable = this.#front.length === 0 && this.#spool.depth === 0;
     for (const entry of waiting) {
       entry.diverted = true;
+      if (!durable) {
+        this.#front.push(entry);
+        continue;
+      }
       try {
         entry.resolve(this.#spoolNow(entry.event, "in_doubt"));
       } catch (err) {
@@ -248,10 +268,14 @@ export class Delivery {
       }
     }
     this.#settled();
+    this.#wake?.();
   }
 
   #settled(): void {
-    if (this.#inFlight.size === 0) for (const resolve of this.#idle.splice(0)) resolve();
+    if (this.#inFlight.size > 0) return;
+    for (const resolve of this.#idle.splice(0)) resolve();
+    // The replay may have been waiting for the last direct publish to be answered.
+    if (this.#spooling) this.#wake?.();
   }
 
   #acknowledged(event: OutboundEvent, duplicate: boolean): DeliveryOutcome {
@@ -295,43 +319,67 @@ export class Delivery {
     // Let the constructor return before the first (synchronous) spool read.
     await Promise.resolve();
     while (!this.#stopped) {
-      if (this.#spool.depth === 0) {
-        this.#spooling = false;
+      if (this.#spool.depth === 0 && this.#front.length === 0) {
+        if (this.#inFlight.size === 0) this.#spooling = false;
         await new Promise<void>((resolve) => {
           this.#wake = resolve;
         });
         this.#wake = undefined;
         continue;
       }
-      if (!this.#target.isConnected()) {
-        this.#probe = true;
+      // Spooled events must not overtake direct publishes still awaiting their PubAck.
+      if (!this.#target.isConnected() || this.#inFlight.size > 0) {
+        if (!this.#target.isConnected()) this.#probe = true;
         await this.#pause();
         continue;
       }
-      const batch = this.#spool.read(this.#probe ? 1 : this.#opts.replayBatch);
-      if (batch.length === 0) {
-        this.#spool.rewind();
-        await this.#pause();
-        continue;
-      }
-      const events = batch.map((r) => decodeOutboundEvent(r.body));
-      const results = await Promise.allSettled(events.map((e) => this.#target.publish(e)));
-      // Commit the acknowledged prefix only, so a restart never skips an unacknowledged record.
-      let acked = 0;
-      for (const [i, r] of results.entries()) {
-        if (r.status !== "fulfilled") break;
-        this.#acknowledged(events[i] as OutboundEvent, r.value.duplicate);
-        this.#metrics.spoolReplayed.inc();
-        acked++;
-      }
-      if (acked > 0) this.#spool.commit((batch[acked - 1] as (typeof batch)[number]).next, acked);
-      this.#probe = acked < batch.length;
-      if (this.#probe) {
-        this.#spool.rewind();
-        this.#metrics.publishRetries.inc(batch.length - acked);
-        await this.#pause();
-      }
+      const failed = this.#front.length > 0 ? await this.#replayFront() : await this.#replaySpool();
+      this.#probe = failed;
+      if (failed) await this.#pause();
     }
+  }
+
+  /** Publishes the in-memory in-doubt queue in order; true when a publish failed. */
+  async #replayFront(): Promise<boolean> {
+    const batch = this.#front.slice(0, this.#probe ? 1 : this.#opts.replayBatch);
+    const results = await Promise.allSettled(batch.map((e) => this.#target.publish(e.event)));
+    let acked = 0;
+    for (const [i, r] of results.entries()) {
+      if (r.status !== "fulfilled") break;
+      const entry = batch[i] as DirectPublish;
+      entry.resolve(this.#acknowledged(entry.event, r.value.duplicate));
+      this.#metrics.spoolReplayed.inc();
+      acked++;
+    }
+    // Written to the spool at close meanwhile: the spool has them now.
+    if (this.#front[0] === batch[0]) this.#front.splice(0, acked);
+    if (acked === batch.length) return false;
+    this.#metrics.publishRetries.inc(batch.length - acked);
+    return true;
+  }
+
+  /** Publishes the next spool batch in order and commits the acknowledged prefix; true when a publish failed. */
+  async #replaySpool(): Promise<boolean> {
+    const batch = this.#spool.read(this.#probe ? 1 : this.#opts.replayBatch);
+    if (batch.length === 0) {
+      this.#spool.rewind();
+      return true;
+    }
+    const events = batch.map((r) => decodeOutboundEvent(r.body));
+    const results = await Promise.allSettled(events.map((e) => this.#target.publish(e)));
+    // Commit the acknowledged prefix only, so a restart never skips an unacknowledged record.
+    let acked = 0;
+    for (const [i, r] of results.entries()) {
+      if (r.status !== "fulfilled") break;
+      this.#acknowledged(events[i] as OutboundEvent, r.value.duplicate);
+      this.#metrics.spoolReplayed.inc();
+      acked++;
+    }
+    if (acked > 0) this.#spool.commit((batch[acked - 1] as (typeof batch)[number]).next, acked);
+    if (acked === batch.length) return false;
+    this.#spool.rewind();
+    this.#metrics.publishRetries.inc(batch.length - acked);
+    return true;
   }
 
   #pause(): Promise<void> {
@@ -369,11 +417,30 @@ export class Delivery {
       await Promise.race([new Promise<void>((resolve) => this.#idle.push(resolve)), aborted]);
     }
     // Without NATS the spool cannot shrink: leave it on disk for the next start.
-    while (this.#spool.depth > 0 && !signal?.aborted && this.#target.isConnected()) {
+    while (
+      (this.#spool.depth > 0 || this.#front.length > 0) &&
+      !signal?.aborted &&
+      this.#target.isConnected()
+    ) {
       this.#wake?.();
       await Promise.race([sleep(20), aborted]);
     }
+    this.#spoolFront();
     return { spoolDepth: this.#spool.depth };
+  }
+
+  /**
+   * Writes in-doubt events still in memory to the spool, so stopping never loses them; they
+   * then replay behind the events spooled after them (the one case where order gives way).
+   */
+  #spoolFront(): void {
+    for (const entry of this.#front.splice(0)) {
+      try {
+        entry.resolve(this.#spoolNow(entry.event, "in_doubt"));
+      } catch (err) {
+        entry.reject(err);
+      }
+    }
   }
 
   /** Stops the replay loop (after {@link drain}); the spool keeps what is left. */
@@ -382,5 +449,6 @@ export class Delivery {
     this.#stopped = true;
     this.#wake?.();
     await this.#replay;
+    this.#spoolFront();
   }
 }
