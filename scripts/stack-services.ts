@@ -22,6 +22,8 @@ export interface StackService {
   name: string;
   /** Entry point, relative to the repository root, e.g. `services/collector/src/main.ts`. */
   script: string;
+  /** Node flags the service runs with (as its production launch does, e.g. heap limits). */
+  nodeFlags?: readonly string[];
   /**
    * Ports by role with their defaults, e.g. `{ http: 8080, udp: 5140 }`. Each can be set
    * with `LANGTIAN_STACK_<NAME>_<ROLE>_PORT`; a busy default moves to a free port.
@@ -91,6 +93,9 @@ const bridge: StackService = {
 const lakeWriter: StackService = {
   name: "lake-writer",
   script: "services/lake-writer/src/main.ts",
+  // A bounded heap (see the lake writer's README, "Memory"): V8 then collects the batches'
+  // promoted garbage early instead of letting the heap grow to several times what is live.
+  nodeFlags: ["--max-old-space-size=256", "--max-semi-space-size=4"],
   ports: { http: 4103 },
   env: (stack) => ({
     LANGTIAN_LAKE_WRITER_PORT: String(stack.ports.http),

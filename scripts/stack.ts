@@ -135,7 +135,7 @@ async function startService(service: StackService, natsUrl: string, kafkaBootstr
   const prefix = `[${service.name}] `;
   const proc = testing.spawnServer({
     command: process.execPath,
-    args: [resolve(repoRoot, service.script)],
+    args: [...(service.nodeFlags ?? []), resolve(repoRoot, service.script)],
     cwd: repoRoot,
     env: { ...process.env, ...service.env(context) },
     logFile: join(dataDir, `${service.name}.log`),

@@ -3,9 +3,11 @@
  * latency p50/p99, RSS and catalog size, next to a raw baseline on the same box in the same
  * run (per batch: decode the same envelopes, DuckDB appender, COPY to Parquet; each phase
  * timed, so appender + Parquet alone is the DuckDB side's limit without our decoding).
- * Prints JSON.
+ * Each batch size runs with dedupe on and off (the lookup of every batch against the lake).
+ * Events are produced and decoded in chunks, never held all at once, so the process's peak
+ * RSS is the writer's. Prints JSON.
  *
- *   node bench/lake-writer/lake-writer-bench.ts [events=1000000] [batchSizes=5000,20000,50000]
+ *   node bench/lake-writer/lake-writer-bench.ts [events=1000000] [batchSizes=5000,20000,50000] [dedupe=on,off]
  */
 import { statSync } from "node:fs";
 import { join } from "node:path";
@@ -25,6 +27,9 @@ import { openTestLake, queryNumber } from "../../services/lake-writer/src/testin
 
 const total = Number(process.argv[2] ?? 1_000_000);
 const batchSizes = (process.argv[3] ?? "5000,20000,50000").split(",").map(Number);
+const dedupeModes = (process.argv[4] ?? "on,off").split(",").map((mode) => mode === "on");
+/** Events produced (and decoded by the baseline) per chunk. */
+const CHUNK = 50_000;
 const partitions = 4;
 
 function percentile(sorted: number[], p: number): number {
@@ -36,9 +41,10 @@ const kafka = await startKafka();
 try {
   const topic = uniqueName("bench-lake");
   await createTopic(kafka.bootstrap, topic, partitions);
-  const events = telemetryEvents(total);
   const produceStarted = performance.now();
-  await produce(kafka.bootstrap, topic, events);
+  for (let first = 0; first < total; first += CHUNK) {
+    await produce(kafka.bootstrap, topic, telemetryEvents(Math.min(CHUNK, total - first), first));
+  }
   const produceSeconds = (performance.now() - produceStarted) / 1000;
 
   // Baseline: the writer's work without Kafka and without the lake. Per batch of the largest
@@ -53,14 +59,13 @@ try {
   let routeMs = 0;
   let appendMs = 0;
   let parquetMs = 0;
-  for (let first = 0; first < events.length; first += baselineBatchRows) {
+  for (let first = 0; first < total; first += baselineBatchRows) {
     const rows: CellValue[][] = [];
     let spec: TableSpec | undefined;
+    const events = telemetryEvents(Math.min(baselineBatchRows, total - first), first);
     const routeStarted = performance.now();
-    for (let i = first; i < Math.min(events.length, first + baselineBatchRows); i++) {
-      const event = events[i];
-      if (!event) continue;
-      const origin = { source: "kafka:bench", partition: "0", position: BigInt(i) };
+    for (const [i, event] of events.entries()) {
+      const origin = { source: "kafka:bench", partition: "0", position: BigInt(first + i) };
       const routed = routeRecord(event.value, origin, devicePayloadRegistry);
       if (routed.kind !== "row") continue;
       spec ??= routed.spec;
@@ -81,72 +86,83 @@ try {
   connection.closeSync();
   instance.closeSync();
 
-  const runs = [];
-  for (const batchSize of batchSizes) {
-    const test = await openTestLake();
-    const { lake } = test;
-    const writerConnection = await lake.connect();
-    await ensureStateSchema(writerConnection);
-    const latencies: number[] = [];
-    let rows = 0;
-    let peakRss = 0;
-    let finish: () => void = () => undefined;
-    const finished = new Promise<void>((resolve) => {
-      finish = resolve;
-    });
-    const started = performance.now();
-    const cpuStarted = process.cpuUsage();
-    const loop = createIngestLoop({
-      source: createKafkaSource({
-        bootstrap: kafka.bootstrap,
-        topics: [topic],
-        groupId: uniqueName("bench-group"),
-        clientId: "bench",
-      }),
-      writer: createBatchWriter({
+  const runs: { batchSize: number; dedupe: boolean; eventsPerSecond: number; [figure: string]: unknown }[] = [];
+  for (const batchSize of batchSizes)
+    for (const dedupe of dedupeModes) {
+      globalThis.gc?.();
+      const test = await openTestLake();
+      const { lake } = test;
+      const writerConnection = await lake.connect();
+      await ensureStateSchema(writerConnection);
+      const latencies: number[] = [];
+      let rows = 0;
+      let peakRss = process.memoryUsage.rss();
+      // Sampled between commits too: a batch peaks while it is staged, not when it is done.
+      const sampler = setInterval(() => {
+        peakRss = Math.max(peakRss, process.memoryUsage.rss());
+      }, 50);
+      let finish: () => void = () => undefined;
+      const finished = new Promise<void>((resolve) => {
+        finish = resolve;
+      });
+      const started = performance.now();
+      const cpuStarted = process.cpuUsage();
+      const loop = createIngestLoop({
+        source: createKafkaSource({
+          bootstrap: kafka.bootstrap,
+          topics: [topic],
+          groupId: uniqueName("bench-group"),
+          clientId: "bench",
+        }),
+        writer: createBatchWriter({
+          connection: writerConnection,
+          tables: createTableManager(writerConnection),
+          maxCommitRetries: 3,
+          dedupe,
+        }),
+        dedupe,
         connection: writerConnection,
-        tables: createTableManager(writerConnection),
-        maxCommitRetries: 3,
-      }),
-      connection: writerConnection,
-      owner: "bench",
-      registry: devicePayloadRegistry,
-      limits: { maxBatchRows: batchSize, maxBatchBytes: 256 * 1024 * 1024, flushIntervalMs: 1000 },
-      observer: {
-        batchCommitted(info) {
-          latencies.push(info.latencyMs);
-          rows += info.rows;
-          peakRss = Math.max(peakRss, process.memoryUsage.rss());
-          if (rows >= total) finish();
+        owner: "bench",
+        registry: devicePayloadRegistry,
+        // The service's default byte limit (32 MiB) and flush interval.
+        limits: { maxBatchRows: batchSize, maxBatchBytes: 32 * 1024 * 1024, flushIntervalMs: 1000 },
+        observer: {
+          batchCommitted(info) {
+            latencies.push(info.latencyMs);
+            rows += info.rows;
+            peakRss = Math.max(peakRss, process.memoryUsage.rss());
+            if (rows >= total) finish();
+          },
         },
-      },
-    });
-    await finished;
-    const seconds = (performance.now() - started) / 1000;
-    // Process CPU (all threads: JavaScript, Kafka client, DuckDB): less disturbed than wall
-    // time by other work on a shared box.
-    const cpu = process.cpuUsage(cpuStarted);
-    await loop.drain();
-    const check = await lake.connect();
-    const stored = await queryNumber(check, "SELECT count(*) FROM lake.device_telemetry_v1");
-    const catalogBytes = statSync(join(test.dir, "catalog.ducklake")).size;
-    await test.dispose();
-    latencies.sort((a, b) => a - b);
-    runs.push({
-      batchSize,
-      rows: stored,
-      seconds: Number(seconds.toFixed(2)),
-      eventsPerSecond: Math.round(total / seconds),
-      cpuMicrosPerEvent: Number(((cpu.user + cpu.system) / total).toFixed(1)),
-      batches: latencies.length,
-      flushLatencyMs: {
-        p50: Number(percentile(latencies, 50).toFixed(1)),
-        p99: Number(percentile(latencies, 99).toFixed(1)),
-      },
-      peakRssMiB: Math.round(peakRss / 1024 / 1024),
-      catalogBytes,
-    });
-  }
+      });
+      await finished;
+      clearInterval(sampler);
+      const seconds = (performance.now() - started) / 1000;
+      // Process CPU (all threads: JavaScript, Kafka client, DuckDB): less disturbed than wall
+      // time by other work on a shared box.
+      const cpu = process.cpuUsage(cpuStarted);
+      await loop.drain();
+      const check = await lake.connect();
+      const stored = await queryNumber(check, "SELECT count(*) FROM lake.device_telemetry_v1");
+      const catalogBytes = statSync(join(test.dir, "catalog.ducklake")).size;
+      await test.dispose();
+      latencies.sort((a, b) => a - b);
+      runs.push({
+        batchSize,
+        dedupe,
+        rows: stored,
+        seconds: Number(seconds.toFixed(2)),
+        eventsPerSecond: Math.round(total / seconds),
+        cpuMicrosPerEvent: Number(((cpu.user + cpu.system) / total).toFixed(1)),
+        batches: latencies.length,
+        flushLatencyMs: {
+          p50: Number(percentile(latencies, 50).toFixed(1)),
+          p99: Number(percentile(latencies, 99).toFixed(1)),
+        },
+        peakRssMiB: Math.round(peakRss / 1024 / 1024),
+        catalogBytes,
+      });
+    }
   const baselineEventsPerSecond = Math.round(total / baselineSeconds);
   const best = Math.max(...runs.map((r) => r.eventsPerSecond));
   process.stdout.write(
@@ -167,6 +183,14 @@ try {
           appendAndParquetEventsPerSecond: Math.round((total * 1000) / (appendMs + parquetMs)),
         },
         runs,
+        dedupeOnVsOff: batchSizes.map((batchSize) => {
+          const on = runs.find((r) => r.batchSize === batchSize && r.dedupe);
+          const off = runs.find((r) => r.batchSize === batchSize && !r.dedupe);
+          return {
+            batchSize,
+            ratio: on && off ? Number((on.eventsPerSecond / off.eventsPerSecond).toFixed(2)) : null,
+          };
+        }),
         bestVsBaseline: Number((best / baselineEventsPerSecond).toFixed(2)),
         bestVsSqlFlow45k: Number((best / 45_000).toFixed(2)),
       },

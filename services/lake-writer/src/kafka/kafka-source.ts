@@ -193,7 +193,13 @@ function createWorkerFetcher(options: KafkaSourceOptions): Fetcher & { close(): 
       ...(options.fetchMaxWaitMs !== undefined && { fetchMaxWaitMs: options.fetchMaxWaitMs }),
       ...(options.fetchMaxBytes !== undefined && { fetchMaxBytes: options.fetchMaxBytes }),
     };
-    const started = new Worker(new URL("./fetch-worker.ts", import.meta.url), { workerData: data });
+    const started = new Worker(new URL("./fetch-worker.ts", import.meta.url), {
+      workerData: data,
+      // The worker holds at most two fetches (one being parsed, one read ahead) of
+      // fetchMaxBytes each: bound its heap to that instead of V8's default, which lets
+      // garbage pile up to hundreds of MiB before a full collection.
+      resourceLimits: { maxOldGenerationSizeMb: 96, maxYoungGenerationSizeMb: 16 },
+    });
     started.on("message", (reply: FetchReply) => {
       const waiter = pending.get(reply.id);
       pending.delete(reply.id);
