@@ -86,7 +86,9 @@ try {
   connection.closeSync();
   instance.closeSync();
 
-  const runs: { batchSize: number; dedupe: boolean; eventsPerSecond: number; [figure: string]: unknown }[] = [];
+  /** One writer run: batch size, dedupe on or off, and its figures. */
+  type Run = { batchSize: number; dedupe: boolean; eventsPerSecond: number; [figure: string]: unknown };
+  const runs: Run[] = [];
   for (const batchSize of batchSizes)
     for (const dedupe of dedupeModes) {
       globalThis.gc?.();
