@@ -228,7 +228,7 @@ export class Delivery {
     const entry: DirectPublish = { event, sentAtMs: Date.now(), resolve, reject, diverted: false };
     this.#inFlight.add(entry);
     sendVia(this.#target, event, (err, duplicate) => {
-      // Already in the spool: a late PubAck only makes its replay a duplicate.
+      // Already diverted (spooled or queued for replay): a late PubAck only makes its replay a duplicate.
       if (entry.diverted) return;
       if (err === undefined) {
         this.#inFlight.delete(entry);
@@ -237,7 +237,7 @@ export class Delivery {
         return;
       }
       // Later events may already be on their way: they and everything after them must go
-      // behind this one, so this one and every other unanswered publish go to the spool now.
+      // behind this one, so this one and every other unanswered publish are diverted now.
       this.#metrics.publishRetries.inc();
       this.#divert();
     });
