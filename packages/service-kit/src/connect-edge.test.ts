@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
+import { Writable } from "node:stream";
 import { after, before, describe, it } from "node:test";
 import { Code } from "@connectrpc/connect";
-import { LifecycleService } from "@langtian/proto";
+import { CollectorService, LifecycleService } from "@langtian/proto";
 import { loadConfig } from "./config.ts";
 import { defineConfigSchema } from "./config-schema.ts";
 import { RefusedError } from "./errors.ts";
@@ -172,5 +173,42 @@ describe("the Connect/HTTP edge (real port)", () => {
       payload: "{}",
     });
     assert.equal(health.statusCode, 200, health.body);
+  });
+});
+
+describe("the Connect edge with a failing handler (in memory)", () => {
+  it("answers a handler's own failure with a Connect code, logs it and does not count it as a refusal", async (t) => {
+    const lines: string[] = [];
+    const app = createServiceApp({
+      schema,
+      config: loadConfig(schema, { LANGTIAN_EDGE_LOG_LEVEL: "error" }),
+      version: "1",
+      logDestination: new Writable({
+        write(chunk, _encoding, done) {
+          lines.push(String(chunk));
+          done();
+        },
+      }),
+      routes: (router) =>
+        router.service(CollectorService, {
+          ingest() {
+            throw new Error("boom");
+          },
+        }),
+    });
+    t.after(() => app.close());
+    const response = await app.fastify.inject({
+      method: "POST",
+      url: "/langtian.collector.v1.CollectorService/Ingest",
+      headers: { "content-type": "application/json" },
+      payload: "{}",
+    });
+    assert.equal(response.statusCode, 500);
+    assert.deepEqual(response.json(), { code: "unknown", message: "boom" });
+    assert.equal(await refused(app, {}), 0);
+    assert.ok(
+      lines.some((l) => l.includes('"msg":"RPC failed"') && l.includes("CollectorService/Ingest")),
+      lines.join(""),
+    );
   });
 });

@@ -31,6 +31,9 @@ import { codeName, isBinaryParseError, REFUSAL_CODES, refusalReason } from "./rp
 /** Largest request message a procedure reads unless its service asks for more, in bytes. */
 export const DEFAULT_READ_MAX_BYTES = 1024 * 1024;
 
+/** Codes that mean the server failed: logged (the client only sees the code and message). */
+const SERVER_FAULTS: ReadonlySet<Code> = new Set([Code.Internal, Code.Unknown, Code.DataLoss]);
+
 /** A Connect request gate: runs once the headers are in, before any of the body is read. */
 export type RequestGate = (context: HandlerContext) => void | Promise<void>;
 
@@ -74,6 +77,7 @@ export const connectEdgePlugin: FastifyPluginCallback<ConnectEdgeOptions> = (ins
           (reason as { code: Code }).code = Code.InvalidArgument;
         }
         if (REFUSAL_CODES.has(reason.code)) refusals.count(procedure, reason.code, refusalReason(reason));
+        else if (SERVER_FAULTS.has(reason.code)) instance.log.error({ err: reason, procedure }, "RPC failed");
       },
       { once: true },
     );
