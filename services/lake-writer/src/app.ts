@@ -61,6 +61,7 @@ export function createApp(config: LakeWriterConfig, deps: LakeWriterDeps = {}): 
 
   service.health.add({
     name: "lake",
+    graceMs: config.readinessGraceMs,
     check: async () => {
       if (!probe) return { healthy: false, detail: "not open" };
       // Reads the catalog, so an unreachable Postgres/SQLite catalog shows up here.
@@ -74,6 +75,9 @@ export function createApp(config: LakeWriterConfig, deps: LakeWriterDeps = {}): 
   });
   service.health.add({
     name: "source",
+    // A broker restart or one failed commit that the retry fixes does not take the writer
+    // out of service; anything longer does.
+    graceMs: config.readinessGraceMs,
     check: () => {
       if (!loop?.running) return { healthy: false, detail: "not running" };
       // Not ready while it cannot make progress: commits failing, or the source unreadable
