@@ -9,7 +9,7 @@ import { TELEMETRY_TABLE } from "./support/pipeline.ts";
 // The short path under faults: devices --UDP--> collector --> JetStream --> lake writer
 // (source=jetstream, no bridge or Kafka; one SQLite-catalog DuckLake). One writer instance:
 // with this source the newest claim on the stream wins, so a second one would only stand by.
-// While 100,000 device frames flow at 2,000/s, the lake writer is killed with SIGKILL and
+// While 140,000 device frames flow at 2,000/s, the lake writer is killed with SIGKILL and
 // restarted, nats-server is restarted once (same port and store; the collector spools
 // meanwhile) and lake commits fail for a few seconds. At the end the lake must hold every
 // accepted event exactly once. Fault times are fixed, relative to the feed's start.
@@ -21,7 +21,7 @@ describe("chaos: collector → JetStream → lake writer", () => {
     const result = await runChaos({
       name: "chaos-jetstream",
       source: { kind: "jetstream", lakeWriters: 1 },
-      events: 100_000,
+      events: 140_000,
       ratePerSec: 2_000,
       devices: 50,
       catchUpTimeoutMs: 240_000,
@@ -34,13 +34,20 @@ describe("chaos: collector → JetStream → lake writer", () => {
           run: () => writer.crash(2_000),
         });
         const commitFailure = (atMs: number) =>
-          lakeCommitFailure(atMs, 6_000, pipeline.lake, TELEMETRY_TABLE, timeline);
+          lakeCommitFailure(
+            atMs,
+            6_000,
+            { dataPath: pipeline.lake.dataPath, table: TELEMETRY_TABLE, writers: pipeline.lakeWriters },
+            timeline,
+          );
+        // The writer is not killed for 12 s after a commit failure ends: a skip would become
+        // permanent with the next commit, and a restart before it would hide it.
         return [
           kill(4_000),
-          ...commitFailure(9_000),
-          kill(18_000),
+          ...commitFailure(14_000),
+          kill(27_000),
           {
-            atMs: 24_000,
+            atMs: 33_000,
             what: "restart nats-server (graceful stop, 3 s down, start on the same port and store)",
             run: async () => {
               timeline.record("nats-stop", "nats-server");
@@ -51,9 +58,9 @@ describe("chaos: collector → JetStream → lake writer", () => {
               timeline.record("nats-started", "nats-server");
             },
           },
-          kill(31_000),
-          ...commitFailure(37_000),
-          kill(46_000),
+          ...commitFailure(42_000),
+          kill(55_000),
+          kill(62_000),
         ];
       },
     });

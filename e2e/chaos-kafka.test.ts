@@ -8,7 +8,7 @@ import { lakeCommitFailure } from "./support/lake-faults.ts";
 import { TELEMETRY_TABLE } from "./support/pipeline.ts";
 
 // The whole pipeline under faults: devices --UDP--> collector --> JetStream --> 2 bridges -->
-// Kafka (6 partitions) --> 2 lake writers (one SQLite-catalog DuckLake). While 100,000 device
+// Kafka (6 partitions) --> 2 lake writers (one SQLite-catalog DuckLake). While 140,000 device
 // frames flow at 2,000/s, bridges and lake writers are killed with SIGKILL and restarted, Kafka
 // is restarted once and lake commits fail for a few seconds. At the end the lake must hold every
 // accepted event exactly once. Fault times are fixed, relative to the feed's start, so a failing
@@ -23,7 +23,7 @@ describe("chaos: collector → bridges → Kafka → lake writers", () => {
     const result = await runChaos({
       name: "chaos-kafka",
       source: { kind: "kafka", bridges: 2, lakeWriters: 2, partitions: PARTITIONS },
-      events: 100_000,
+      events: 140_000,
       ratePerSec: 2_000,
       devices: 50,
       catchUpTimeoutMs: 240_000,
@@ -38,14 +38,22 @@ describe("chaos: collector → bridges → Kafka → lake writers", () => {
           run: () => service.crash(2_000),
         });
         const commitFailure = (atMs: number) =>
-          lakeCommitFailure(atMs, 6_000, pipeline.lake, TELEMETRY_TABLE, timeline);
+          lakeCommitFailure(
+            atMs,
+            6_000,
+            { dataPath: pipeline.lake.dataPath, table: TELEMETRY_TABLE, writers: pipeline.lakeWriters },
+            timeline,
+          );
+        // No lake writer is killed for 15 s after a commit failure ends: a skip would become
+        // permanent with the next commit, and a restart before it would hide it.
         return [
           kill(4_000, bridge0),
           kill(7_000, writer0),
-          ...commitFailure(10_000),
-          kill(13_000, bridge1),
+          kill(11_000, bridge1),
+          ...commitFailure(16_000),
+          kill(19_000, bridge0),
           {
-            atMs: 17_000,
+            atMs: 24_000,
             what: "restart Kafka (graceful stop, 3 s down, start on the same port and data)",
             run: async () => {
               timeline.record("kafka-stop", "kafka broker 1");
@@ -56,13 +64,12 @@ describe("chaos: collector → bridges → Kafka → lake writers", () => {
               timeline.record("kafka-started", "kafka broker 1");
             },
           },
-          kill(27_000, writer1),
-          kill(30_000, bridge0),
-          ...commitFailure(33_000),
-          kill(36_000, writer0),
-          kill(39_000, bridge1),
-          kill(42_000, writer1),
-          kill(45_000, bridge0),
+          kill(40_000, writer1),
+          kill(42_000, bridge1),
+          kill(45_000, writer0),
+          kill(50_000, writer1),
+          ...commitFailure(55_000),
+          kill(58_000, bridge0),
         ];
       },
     });

@@ -5,7 +5,7 @@ import { connect } from "@nats-io/transport-node";
 import { readStreamEventIds } from "./accepted-events.ts";
 import { type FailedStep, type FaultStep, formatSchedule, runSchedule } from "./fault-schedule.ts";
 import { type KafkaCopies, readKafkaCopies } from "./kafka-copies.ts";
-import { type LakeContents, readLakeContents } from "./lake-contents.ts";
+import { countLakeEvents, type LakeContents, readLakeContents } from "./lake-contents.ts";
 import { formatObservation, type Observation, observe } from "./observe.ts";
 import { type Pipeline, type PipelineSource, startPipeline, TELEMETRY_TABLE } from "./pipeline.ts";
 import { createTimeline, type Timeline } from "./timeline.ts";
@@ -29,7 +29,7 @@ export interface ChaosPlan {
 export interface ChaosResult {
   readonly timeline: Timeline;
   readonly failedSteps: readonly FailedStep[];
-  /** Whether the pipeline was quiet (nothing left anywhere) before the catch-up timeout. */
+  /** Whether the lake held every accepted event (and nothing was left anywhere) before the catch-up timeout. */
   readonly caughtUp: boolean;
   readonly simulator: SimulatorReport;
   /** The last observation before the services were stopped. */
@@ -93,7 +93,7 @@ export async function runChaos(plan: ChaosPlan): Promise<ChaosResult> {
     ]);
     feeding = false;
     await progress;
-    const caughtUp = await waitUntilQuiet(plan.source, pipeline, nc, timeline, plan.catchUpTimeoutMs);
+    const caughtUp = await waitUntilCaughtUp(pipeline, nc, timeline, plan.catchUpTimeoutMs);
     const final = await observe(pipeline, nc);
     timeline.log(`final: ${formatObservation(final)}`);
 
@@ -150,41 +150,50 @@ export async function runChaos(plan: ChaosPlan): Promise<ChaosResult> {
 }
 
 /**
- * Polls every 3 s until the pipeline is quiet: the collector's spool is empty and the stream
- * holds every accepted event, the bridges have nothing pending, Kafka stopped growing, every
- * lake writer is up, owns its share and has no lag, and nothing changed since the last poll.
- * Resolves false after `timeoutMs` (the report then tells where it stood).
+ * Polls every 3 s until the pipeline is done: the collector's spool is empty and the stream
+ * holds every accepted event, the bridges have nothing pending, every lake writer is up, and
+ * the lake itself (read through DuckDB, not the writers' metrics, which a stuck writer can
+ * get wrong) holds as many distinct event ids as were accepted, with no row added since the
+ * last poll. Resolves false after `timeoutMs`, or once the lake gained no row for
+ * `stallMs` (the report then tells where it stood).
  */
-async function waitUntilQuiet(
-  source: PipelineSource,
+async function waitUntilCaughtUp(
   pipeline: Pipeline,
   nc: Awaited<ReturnType<typeof connect>>,
   timeline: Timeline,
   timeoutMs: number,
 ): Promise<boolean> {
-  // A JetStream stream is one partition to the lake writer.
-  const partitions = source.kind === "kafka" ? source.partitions : 1;
+  const stallMs = 60_000;
   const deadline = Date.now() + timeoutMs;
-  let previous: Observation | undefined;
+  let previousRows: number | undefined;
+  let lastGrowth = Date.now();
   timeline.log(`waiting up to ${timeoutMs / 1000} s for the pipeline to catch up`);
   for (;;) {
-    const now = await observe(pipeline, nc);
-    const quiet =
+    const [now, lake] = await Promise.all([
+      observe(pipeline, nc),
+      countLakeEvents(pipeline.lake.catalogPath, pipeline.lake.dataPath, TELEMETRY_TABLE),
+    ]);
+    const done =
       now.spoolDepth === 0 &&
       now.accepted !== undefined &&
       now.streamMessages === now.accepted &&
       (pipeline.bridges.length === 0 || now.bridgePending === 0) &&
       now.lakeWritersUp === pipeline.lakeWriters.length &&
-      now.ownedPartitions === partitions &&
-      now.lagRecords === 0 &&
-      previous !== undefined &&
-      previous.streamMessages === now.streamMessages &&
-      previous.kafkaRecords === now.kafkaRecords &&
-      previous.rowsWritten === now.rowsWritten;
-    timeline.log(`catch-up: ${formatObservation(now)}${quiet ? " | quiet" : ""}`);
-    if (quiet) return true;
+      lake !== undefined &&
+      lake.distinctIds === now.accepted &&
+      lake.rows === previousRows;
+    const lakeText = lake ? `lake rows ${lake.rows}, distinct ${lake.distinctIds}` : "lake ?";
+    timeline.log(`catch-up: ${formatObservation(now)} | ${lakeText}${done ? " | done" : ""}`);
+    if (done) return true;
+    if (lake !== undefined && lake.rows !== previousRows) {
+      previousRows = lake.rows;
+      lastGrowth = Date.now();
+    }
+    if (Date.now() - lastGrowth > stallMs) {
+      timeline.log(`the lake gained no row for ${stallMs / 1000} s: stalled`);
+      return false;
+    }
     if (Date.now() > deadline) return false;
-    previous = now;
     await sleep(3_000);
   }
 }

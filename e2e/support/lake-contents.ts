@@ -1,4 +1,5 @@
-import { DEAD_LETTER_TABLE, LAKE, openLake, provisionDuckdbExtensions } from "@langtian/lake-writer";
+import { provisionDuckdbExtensions } from "@langtian/provision";
+import { DEAD_LETTER_TABLE, LAKE, openLake } from "@langtian/lake-writer";
 
 /** What the lake holds for one event table. */
 export interface LakeContents {
@@ -10,6 +11,35 @@ export interface LakeContents {
   readonly duplicateSamples: readonly string[];
   /** Rows of the dead-letter table (0 when it was never created). */
   readonly deadLetters: number;
+}
+
+/**
+ * Rows and distinct event ids of `table` right now, read through a DuckDB instance of our own
+ * (the SQLite catalog admits readers beside the writers); `undefined` while the table does not
+ * exist yet or the catalog is busy.
+ */
+export async function countLakeEvents(
+  catalogPath: string,
+  dataPath: string,
+  table: string,
+): Promise<{ rows: number; distinctIds: number } | undefined> {
+  try {
+    const lake = await openLake(
+      { catalog: { kind: "sqlite", path: catalogPath }, dataPath },
+      await provisionDuckdbExtensions(),
+    );
+    try {
+      const connection = await lake.connect();
+      const row = (
+        await connection.runAndReadAll(`SELECT count(*), count(DISTINCT event_id) FROM ${LAKE}.${table}`)
+      ).getRows()[0];
+      return { rows: Number(row?.[0] ?? 0), distinctIds: Number(row?.[1] ?? 0) };
+    } finally {
+      lake.close();
+    }
+  } catch {
+    return undefined;
+  }
 }
 
 /**

@@ -3,6 +3,7 @@ import { join, sep } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { canFreezeFolders, type FrozenFolder, freezeFolder, freezeMethod, waitFor } from "@langtian/testing";
 import type { FaultStep } from "./fault-schedule.ts";
+import type { SupervisedService } from "./supervised-service.ts";
 import type { Timeline } from "./timeline.ts";
 
 /**
@@ -22,17 +23,32 @@ export function tableDayFolders(dataPath: string, table: string): string[] {
     .map((entry) => join(dataPath, entry));
 }
 
+/** Where the lake is and who writes it, for {@link failLakeCommits}. */
+export interface LakeTarget {
+  readonly dataPath: string;
+  readonly table: string;
+  /** The lake writers: a fault that hits none of them proves nothing, so it waits for them. */
+  readonly writers: readonly SupervisedService[];
+}
+
 /**
- * Makes every lake commit of `table` fail for `durationMs`: its day folders become
+ * Makes every lake commit of the table fail for `durationMs`: its day folders become
  * immutable (`chattr +i`), so writing a Parquet file fails with an IO error, then writable
- * again. Waits up to 60 s for a first day folder (the first commit).
+ * again. First waits (up to 60 s each) until every lake writer runs and a day folder exists
+ * (the first commit), so the commits that fail are those of running writers.
  */
 export async function failLakeCommits(
-  dataPath: string,
-  table: string,
+  target: LakeTarget,
   durationMs: number,
   timeline: Timeline,
 ): Promise<void> {
+  const { dataPath, table } = target;
+  const asked = timeline.now();
+  await waitFor(async () => (target.writers.every((w) => w.current() !== undefined) ? true : undefined), {
+    what: "every lake writer to run",
+    timeoutMs: 60_000,
+    intervalMs: 100,
+  });
   const folders = await waitFor(
     async () => {
       const found = tableDayFolders(dataPath, table);
@@ -40,31 +56,31 @@ export async function failLakeCommits(
     },
     { what: `a day folder of ${table} under ${dataPath}`, timeoutMs: 60_000, intervalMs: 250 },
   );
+  const waitedMs = timeline.now() - asked;
   const frozen: FrozenFolder[] = [];
   try {
     for (const folder of folders) frozen.push(freezeFolder(folder));
     timeline.record(
       "commit-failure-start",
       folders.map((f) => f.slice(dataPath.length + 1)).join(", "),
-      `chattr +i for ${durationMs} ms`,
+      `${frozen[0]?.method} for ${durationMs} ms${waitedMs > 200 ? `; waited ${waitedMs} ms for the writers` : ""}`,
     );
     await sleep(durationMs);
   } finally {
     for (const folder of frozen) folder.thaw();
-    timeline.record("commit-failure-end", `${frozen.length} folder(s)`, "chattr -i");
+    timeline.record("commit-failure-end", `${frozen.length} folder(s)`, "writable again");
   }
 }
 
 /**
- * A schedule step that makes the lake's commits fail for `durationMs` at `atMs`; none when
- * this machine cannot freeze folders (root without `chattr`, or a filesystem without the
- * immutable flag), which the plan then says.
+ * A schedule step that makes the lake's commits fail for `durationMs` at `atMs` (or once
+ * every writer runs); none when this machine cannot freeze folders (root without `chattr`,
+ * or a filesystem without the immutable flag), which the plan then says.
  */
 export function lakeCommitFailure(
   atMs: number,
   durationMs: number,
-  lake: { readonly dataPath: string },
-  table: string,
+  target: LakeTarget,
   timeline: Timeline,
 ): FaultStep[] {
   if (!canFreezeFolders()) {
@@ -74,8 +90,8 @@ export function lakeCommitFailure(
   return [
     {
       atMs,
-      what: `lake commits fail for ${durationMs / 1000} s (${freezeMethod()} on the day folder of ${table})`,
-      run: () => failLakeCommits(lake.dataPath, table, durationMs, timeline),
+      what: `lake commits fail for ${durationMs / 1000} s (${freezeMethod()} on the day folder of ${target.table})`,
+      run: () => failLakeCommits(target, durationMs, timeline),
     },
   ];
 }
