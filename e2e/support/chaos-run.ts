@@ -54,8 +54,8 @@ export interface ChaosResult {
 
 /**
  * Runs one chaos experiment: starts the pipeline, feeds device frames over UDP at a steady
- * rate while the fault schedule runs, waits (bounded, with progress lines) until the pipeline
- * is quiet, stops the services (lake writers with SIGTERM, so they drain), then reads what
+ * rate while the fault schedule runs, waits (bounded, with progress lines) until the lake
+ * holds every accepted event or stops growing, stops the services (lake writers with SIGTERM, so they drain), then reads what
  * the stream, Kafka and the lake hold. Servers and temp folders are gone when it returns or
  * throws.
  */
@@ -73,26 +73,33 @@ export async function runChaos(plan: ChaosPlan): Promise<ChaosResult> {
     const progress = (async () => {
       while (feeding) {
         await sleep(5_000);
-        if (feeding) timeline.log(formatObservation(await observe(pipeline, nc)));
+        const now = feeding ? await observe(pipeline, nc).catch(() => undefined) : undefined;
+        if (now) timeline.log(formatObservation(now));
       }
     })();
-    const [simulator, failedSteps] = await Promise.all([
-      runSimulator({
-        host: "127.0.0.1",
-        port: pipeline.udpPort,
-        format: "device-frame",
-        count: plan.events,
-        ratePerSec: plan.ratePerSec,
-        devices: plan.devices,
-        seed: 1,
-      }).then((report) => {
-        timeline.log(`feed done: ${JSON.stringify(report)}`);
-        return report;
-      }),
-      runSchedule(steps, timeline),
-    ]);
-    feeding = false;
-    await progress;
+    let simulator: SimulatorReport;
+    let failedSteps: FailedStep[];
+    try {
+      [simulator, failedSteps] = await Promise.all([
+        runSimulator({
+          host: "127.0.0.1",
+          port: pipeline.udpPort,
+          format: "device-frame",
+          count: plan.events,
+          ratePerSec: plan.ratePerSec,
+          devices: plan.devices,
+          seed: 1,
+        }).then((report) => {
+          timeline.log(`feed done: ${JSON.stringify(report)}`);
+          return report;
+        }),
+        runSchedule(steps, timeline),
+      ]);
+    } finally {
+      // Also when the feed failed: the loop must not outlive the run.
+      feeding = false;
+      await progress;
+    }
     const caughtUp = await waitUntilCaughtUp(pipeline, nc, timeline, plan.catchUpTimeoutMs);
     const final = await observe(pipeline, nc);
     timeline.log(`final: ${formatObservation(final)}`);

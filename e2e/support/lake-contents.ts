@@ -1,5 +1,5 @@
-import { provisionDuckdbExtensions } from "@langtian/provision";
 import { DEAD_LETTER_TABLE, LAKE, openLake } from "@langtian/lake-writer";
+import { provisionDuckdbExtensions } from "@langtian/provision";
 
 /** What the lake holds for one event table. */
 export interface LakeContents {
