@@ -10,7 +10,8 @@ import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync } from "node:fs";
 import { delimiter, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { cacheRoot } from "./cache-root.mjs";
+// The one cache-root rule, in plain JS so this file can import it before Node 24 exists.
+import { cacheRoot } from "../packages/provision/src/cache-root.mjs";
 
 /** The Node.js version we provision; bump deliberately (docs/DECISIONS.md). */
 const PINNED_NODE = "24.21.0";

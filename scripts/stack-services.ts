@@ -3,6 +3,7 @@
  * ready. Each is a child `node` process running its `main.ts`; its output is printed with a
  * `[name]` prefix. Add a service by adding an entry here; scripts/stack.ts needs no change.
  */
+import { defaultDuckdbExtensionDir } from "../packages/provision/src/index.ts";
 
 /** Where the stack's servers run, handed to each service to build its environment. */
 export interface StackContext {
@@ -103,6 +104,8 @@ const lakeWriter: StackService = {
     LANGTIAN_LAKE_WRITER_KAFKA_TOPICS: "eda.events",
     LANGTIAN_LAKE_WRITER_LAKE_CATALOG_PATH: `${stack.dataDir}/lake/catalog.ducklake`,
     LANGTIAN_LAKE_WRITER_LAKE_DATA_PATH: `${stack.dataDir}/lake/data`,
+    // Filled by the stack's provision step; the lake writer itself never fetches them.
+    LANGTIAN_LAKE_WRITER_LAKE_EXTENSION_DIR: defaultDuckdbExtensionDir(),
   }),
   // /healthz, not /readyz: the writer is not ready until the bridge has created its topic.
   readyUrl: (stack) => `http://127.0.0.1:${stack.ports.http}/healthz`,

@@ -1,6 +1,6 @@
 import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { cacheRoot } from "./cache-root.mjs";
+import { cacheRoot } from "../packages/provision/src/cache-root.mjs";
 import { ensureDependencies } from "./lib/dependencies.ts";
 import { repoRoot, step } from "./lib/run.ts";
 import type { StackContext, StackService } from "./stack-services.ts";

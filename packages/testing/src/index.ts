@@ -1,7 +1,21 @@
 /**
- * Test and dev infrastructure of Langtian EDA: provisioning of external servers into the
- * per-user cache, and launchers for real nats-server and Kafka on free 127.0.0.1 ports.
+ * Test and dev infrastructure of Langtian EDA: launchers for real nats-server and Kafka on
+ * free 127.0.0.1 ports, fault injection, and the provisioners of `@langtian/provision`.
  */
+
+// Provisioning lives in @langtian/provision; re-exported so tests and benchmarks keep one import.
+export {
+  type KafkaInstall,
+  kafkaVersion,
+  natsCliVersion,
+  natsServerVersion,
+  ProvisionError,
+  type PythonEnv,
+  provisionKafka,
+  provisionNatsCli,
+  provisionNatsServer,
+  provisionPython,
+} from "@langtian/provision";
 export {
   canFreezeFolders,
   FreezeError,
@@ -47,12 +61,3 @@ export {
 export { ServerStartError } from "./launch/start-until-ready.ts";
 export { tempDir, uniqueName } from "./launch/temp.ts";
 export { WaitError, type WaitOptions, waitFor } from "./launch/wait.ts";
-export { ProvisionError } from "./provision/install-dir.ts";
-export { type KafkaInstall, kafkaVersion, provisionKafka } from "./provision/kafka.ts";
-export {
-  natsCliVersion,
-  natsServerVersion,
-  provisionNatsCli,
-  provisionNatsServer,
-} from "./provision/nats.ts";
-export { type PythonEnv, provisionPython } from "./provision/python.ts";

@@ -10,11 +10,11 @@ import type { Source } from "./ingest/source.ts";
 import { createJetStreamSource } from "./jetstream/jetstream-source.ts";
 import { createKafkaSource } from "./kafka/kafka-source.ts";
 import { createBatchWriter } from "./lake/batch-writer.ts";
+import { requireDuckdbExtensions } from "./lake/extension-files.ts";
 import { DEFAULT_TIERS, runMaintenance } from "./lake/maintenance.ts";
 import { type OpenLake, openLake } from "./lake/open-lake.ts";
 import { ensureStateSchema } from "./lake/partition-ledger.ts";
 import { createLakeWriterMetrics, type LakeWriterMetrics } from "./metrics.ts";
-import { provisionDuckdbExtensions } from "./provision/provision-extensions.ts";
 import { createTableManager } from "./tables/table-manager.ts";
 import { parsePipeline } from "./transforms/pipeline.ts";
 
@@ -151,7 +151,8 @@ export function createApp(config: LakeWriterConfig, deps: LakeWriterDeps = {}): 
       const pipeline = config.pipelineFile
         ? parsePipeline(await readFile(config.pipelineFile, "utf8"))
         : { transforms: [], windows: [] };
-      lake = await openLake(lakeConfigOf(config), await provisionDuckdbExtensions());
+      // Never fetched here: a missing extension file fails the start, naming the file.
+      lake = await openLake(lakeConfigOf(config), await requireDuckdbExtensions(config.lake.extensionDir));
       probe = await lake.connect();
       const connection = await lake.connect();
       await ensureStateSchema(connection);

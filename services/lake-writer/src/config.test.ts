@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { defaultDuckdbExtensionDir } from "@langtian/provision";
 import { ConfigError } from "@langtian/service-kit";
 import { defaultGroupInstanceId, lakeConfigOf, loadLakeWriterConfig } from "./config.ts";
 
@@ -13,6 +14,12 @@ describe("lake writer config", () => {
       dataInliningRowLimit: 0,
     });
     assert.equal(config.source, "kafka");
+  });
+
+  it("reads DuckDB extensions from the provisioned cache folder unless lake.extensionDir says otherwise", () => {
+    assert.equal(loadLakeWriterConfig({}).lake.extensionDir, defaultDuckdbExtensionDir());
+    const site = loadLakeWriterConfig({ LANGTIAN_LAKE_WRITER_LAKE_EXTENSION_DIR: "/opt/langtian/duckdb" });
+    assert.equal(site.lake.extensionDir, "/opt/langtian/duckdb");
   });
 
   it("reads env vars and a file, and builds S3 settings for an s3:// data path", () => {

@@ -1,4 +1,5 @@
 import { hostname } from "node:os";
+import { defaultDuckdbExtensionDir } from "@langtian/provision";
 import {
   boolean,
   type ConfigFile,
@@ -43,6 +44,11 @@ export const lakeWriterConfigSchema = defineConfigSchema("lake-writer", {
     dataPath: string({
       default: "./data/lake/data",
       description: "Folder or s3://bucket/prefix/ where Parquet files are written.",
+    }),
+    extensionDir: string({
+      default: defaultDuckdbExtensionDir(),
+      description:
+        "DuckDB extension directory holding v1.5.5/<platform>/{ducklake,httpfs,sqlite_scanner,postgres_scanner}.duckdb_extension; the writer never downloads them and fails to start when one is missing. Default: where `npm run provision` puts them.",
     }),
     dataInliningRowLimit: integer({
       default: 0,

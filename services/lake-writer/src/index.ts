@@ -13,12 +13,4 @@ export type { CatalogConfig, LakeConfig, S3Config } from "./lake/lake-config.ts"
 export { DEFAULT_TIERS, type MaintenanceSettings, runMaintenance } from "./lake/maintenance.ts";
 export { catalogUri, LAKE, LakeAttachError, type OpenLake, openLake } from "./lake/open-lake.ts";
 export { type PartitionKey, readPartitionPosition } from "./lake/partition-ledger.ts";
-export {
-  DUCKDB_EXTENSIONS,
-  DUCKDB_VERSION,
-  type DuckdbExtensions,
-  duckdbPlatform,
-  provisionDuckdbExtensions,
-} from "./provision/provision-extensions.ts";
-export { provisionSeaweedfs, SEAWEEDFS_VERSION } from "./provision/provision-seaweedfs.ts";
 export { DEAD_LETTER_TABLE, ENVELOPE_COLUMNS, eventTableName } from "./tables/event-tables.ts";

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { provisionDuckdbExtensions } from "@langtian/provision";
 import { ShutdownExitCode } from "@langtian/service-kit";
 import {
   freePort,
@@ -14,7 +15,6 @@ import {
 import { Admin } from "@platformatic/kafka";
 import { loadLakeWriterConfig } from "./config.ts";
 import { openLake } from "./lake/open-lake.ts";
-import { provisionDuckdbExtensions } from "./provision/provision-extensions.ts";
 import { queryLakeWithPython } from "./testing/python-reader.ts";
 import { createTopic, produce, telemetryEvents } from "./testing/test-events.ts";
 import { queryNumber } from "./testing/test-lake.ts";
@@ -91,6 +91,8 @@ describe("lake writer process (main.ts)", () => {
   let bootstrap: string;
   const children: ServerProcess[] = [];
   before(async () => {
+    // The writer reads its extension files and never fetches them: provision first.
+    await provisionDuckdbExtensions();
     bootstrap = await testKafkaBootstrap();
   });
   after(async () => {

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { provisionDuckdbExtensions } from "@langtian/provision";
 import { freezeFolder, type KafkaCluster, startKafka, tempDir, uniqueName, waitFor } from "@langtian/testing";
 import { createApp, type LakeWriterApp } from "./app.ts";
 import { loadLakeWriterConfig } from "./config.ts";
@@ -20,6 +21,8 @@ describe("lake writer readiness follows what it needs to make progress", () => {
   const note = (what: string) => timeline.push(`${((Date.now() - started) / 1000).toFixed(1)} s ${what}`);
 
   before(async () => {
+    // The writer reads its extension files and never fetches them: provision first.
+    await provisionDuckdbExtensions();
     // Dedicated: this test stops the broker.
     kafka = await startKafka();
   });

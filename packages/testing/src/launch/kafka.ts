@@ -1,9 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { type KafkaInstall, provisionKafka, runTool } from "@langtian/provision";
 import { Admin } from "@platformatic/kafka";
-import { type KafkaInstall, provisionKafka } from "../provision/kafka.ts";
-import { runTool } from "../provision/run-tool.ts";
 import { freePorts } from "./ports.ts";
 import type { ServerProcess } from "./server-process.ts";
 import { ServerStartError, startUntilReady } from "./start-until-ready.ts";

@@ -1,8 +1,8 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { provisionNatsServer } from "@langtian/provision";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
-import { provisionNatsServer } from "../provision/nats.ts";
 import { freePorts } from "./ports.ts";
 import type { ServerProcess } from "./server-process.ts";
 import { ServerStartError, startUntilReady } from "./start-until-ready.ts";

@@ -1,7 +1,7 @@
 import { mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
 import { DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
-import type { DuckdbExtensions } from "../provision/provision-extensions.ts";
+import type { DuckdbExtensions } from "@langtian/provision";
 import type { CatalogConfig, LakeConfig } from "./lake-config.ts";
 import { quoteString } from "./sql.ts";
 

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import { provisionDuckdbExtensions } from "@langtian/provision";
 import { tempDir } from "@langtian/testing";
-import { provisionDuckdbExtensions } from "../provision/provision-extensions.ts";
 import { createTableManager } from "../tables/table-manager.ts";
 import { telemetryBatch } from "../testing/test-events.ts";
 import { queryNumber } from "../testing/test-lake.ts";

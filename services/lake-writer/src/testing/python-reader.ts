@@ -1,7 +1,7 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
+import { provisionDuckdbExtensions } from "@langtian/provision";
 import { provisionPython } from "@langtian/testing";
-import { provisionDuckdbExtensions } from "../provision/provision-extensions.ts";
 
 const execFileAsync = promisify(execFile);
 

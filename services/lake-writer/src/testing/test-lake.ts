@@ -2,10 +2,10 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { DuckDBConnection } from "@duckdb/node-api";
+import { provisionDuckdbExtensions } from "@langtian/provision";
 import { waitFor } from "@langtian/testing";
 import type { LakeConfig } from "../lake/lake-config.ts";
 import { type OpenLake, openLake } from "../lake/open-lake.ts";
-import { provisionDuckdbExtensions } from "../provision/provision-extensions.ts";
 
 /** A lake in a fresh temporary folder, for tests; `dispose()` closes and deletes it. */
 export interface TestLake {

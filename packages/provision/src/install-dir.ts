@@ -1,11 +1,7 @@
 import { existsSync } from "node:fs";
 import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
-
-/** Error thrown when a tool cannot be provisioned into the cache. */
-export class ProvisionError extends Error {
-  override name = "ProvisionError";
-}
+import { ProvisionError } from "./provision-error.ts";
 
 /** What {@link installDir} needs to know about one cached install. */
 export interface InstallDirSpec {
@@ -23,18 +19,24 @@ export interface InstallDirSpec {
    * folder without it is a build that died, removed and rebuilt under the lock.
    */
   inPlace?: boolean;
+  /**
+   * How long to wait for another live process that is installing the same thing before
+   * giving up (default 30 min). Raise it for builds that take longer than that when cold.
+   */
+  lockWaitMs?: number;
 }
 
 /** File written last into an in-place install (`inPlace`): its presence means complete. */
 export const INSTALL_COMPLETE_MARKER = ".langtian-install-complete";
 
-/** How long to wait for another process that is installing the same thing. */
-const lockWaitMs = 30 * 60_000;
+/** How long to wait for another process that is installing the same thing, by default. */
+const defaultLockWaitMs = 30 * 60_000;
 const lockPollMs = 500;
 
 /**
  * Installs something into a cache folder exactly once, safely across concurrent processes:
- * an exclusive lock file next to the folder (taken over when its owner died), a private
+ * an exclusive lock file next to the folder (taken over at once when its owner died, never
+ * while the owner lives, however long its build takes), a private
  * staging folder, then an atomic rename into place. Progress and the elapsed time go to
  * stderr, so `npm test` shows why its first run is slow. Returns `dir`.
  */
@@ -43,7 +45,7 @@ export async function installDir(spec: InstallDirSpec): Promise<string> {
     spec.inPlace ? existsSync(join(spec.dir, INSTALL_COMPLETE_MARKER)) : existsSync(spec.dir);
   if (complete()) return spec.dir;
   await mkdir(dirname(spec.dir), { recursive: true });
-  const release = await acquireLock(`${spec.dir}.lock`, spec.label);
+  const release = await acquireLock(`${spec.dir}.lock`, spec.label, spec.lockWaitMs);
   try {
     // Another process may have finished while we waited for the lock.
     if (complete()) return spec.dir;
@@ -94,11 +96,18 @@ export function progress(line: string): void {
 
 /**
  * A lock file created exclusively; it holds the owner's pid so a lock left behind by a
- * dead process is taken over instead of blocking every later run. Resolves to the release
- * function. Uses only Node built-ins: `npm test` takes it before node_modules exists.
+ * dead process is taken over instead of blocking every later run. (The owner's liveness,
+ * not the lock's age, decides: an age limit breaks the lock of a live build that is merely
+ * slow, and keeps a dead one's for the whole limit.) Resolves to the release function;
+ * rejects with a {@link ProvisionError} after `waitMs` of waiting for a live owner. Uses
+ * only Node built-ins: `npm test` takes it before node_modules exists.
  */
-export async function acquireLock(path: string, label: string): Promise<() => Promise<void>> {
-  const deadline = Date.now() + lockWaitMs;
+export async function acquireLock(
+  path: string,
+  label: string,
+  waitMs: number = defaultLockWaitMs,
+): Promise<() => Promise<void>> {
+  const deadline = Date.now() + waitMs;
   let announced = false;
   for (;;) {
     try {

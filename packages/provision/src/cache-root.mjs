@@ -1,5 +1,7 @@
 // Where provisioned tools live: one folder per user, shared by every clone, so fresh
-// clones and CI runs reuse downloads and builds. Plain JS: node24.mjs runs it on old nodes.
+// clones and CI runs reuse downloads and builds. Plain JS with no dependencies on purpose:
+// scripts/node24.mjs imports it while running on old nodes, before Node 24 and node_modules
+// exist.
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 

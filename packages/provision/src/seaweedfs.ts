@@ -1,9 +1,11 @@
 import { execFile } from "node:child_process";
-import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { cacheRoot } from "../../../../scripts/cache-root.mjs";
-import { installOnce } from "./cache-install.ts";
+import { cacheRoot } from "./cache-root.mjs";
+import { goBinary } from "./go-binary.ts";
+import { installDir } from "./install-dir.ts";
+import { ProvisionError } from "./provision-error.ts";
+import { runTool } from "./run-tool.ts";
 
 const execFileAsync = promisify(execFile);
 
@@ -14,13 +16,6 @@ export const SEAWEEDFS_VERSION = "v0.0.0-20261109003541-7506e5f91cd6";
 
 const exe = process.platform === "win32" ? ".exe" : "";
 
-/** `go` from PATH, or the standard install location when PATH lacks it. */
-function goBinary(): string {
-  const standard =
-    process.platform === "win32" ? "C:\\Program Files\\Go\\bin\\go.exe" : "/usr/local/go/bin/go";
-  return existsSync(standard) ? standard : `go${exe}`;
-}
-
 /**
  * Builds the SeaweedFS `weed` binary from the Go module proxy into
  * `<cacheRoot>/seaweedfs/<version>/` once (lock + atomic rename) and returns its path.
@@ -30,24 +25,28 @@ function goBinary(): string {
  */
 export async function provisionSeaweedfs(): Promise<string> {
   const dir = join(cacheRoot(), "seaweedfs", SEAWEEDFS_VERSION);
-  await installOnce({
-    targetDir: dir,
-    staleLockMs: 3 * 3600_000,
+  await installDir({
+    label: `seaweedfs ${SEAWEEDFS_VERSION}`,
+    dir,
+    // A concurrent run waits for the whole cold build rather than giving up half way.
+    lockWaitMs: 3 * 3600_000,
     build: async (staging) => {
       const go = goBinary();
+      // stdout alone is the JSON answer (go prints its progress on stderr), so not runTool.
       const { stdout } = await execFileAsync(
         go,
         ["mod", "download", "-json", `${SEAWEEDFS_MODULE}@${SEAWEEDFS_VERSION}`],
-        {
-          maxBuffer: 16 * 1024 * 1024,
-        },
-      );
+        { maxBuffer: 16 * 1024 * 1024 },
+      ).catch((err: unknown) => {
+        throw new ProvisionError(`go mod download ${SEAWEEDFS_MODULE}@${SEAWEEDFS_VERSION} failed`, {
+          cause: err,
+        });
+      });
       const moduleDir = (JSON.parse(stdout) as { Dir?: string }).Dir;
-      if (!moduleDir) throw new Error(`go mod download gave no folder for ${SEAWEEDFS_MODULE}`);
-      await execFileAsync(go, ["build", "-trimpath", "-o", join(staging, `weed${exe}`), "./weed"], {
+      if (!moduleDir) throw new ProvisionError(`go mod download gave no folder for ${SEAWEEDFS_MODULE}`);
+      await runTool(go, ["build", "-trimpath", "-o", join(staging, `weed${exe}`), "./weed"], {
         cwd: moduleDir,
         env: { ...process.env, GOWORK: "off" },
-        maxBuffer: 64 * 1024 * 1024,
       });
     },
   });

@@ -1,8 +1,9 @@
 import { existsSync } from "node:fs";
 import { readdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { cacheRoot } from "../../../../scripts/cache-root.mjs";
-import { installDir, ProvisionError } from "./install-dir.ts";
+import { cacheRoot } from "./cache-root.mjs";
+import { installDir } from "./install-dir.ts";
+import { ProvisionError } from "./provision-error.ts";
 import { runTool } from "./run-tool.ts";
 
 /** The Apache Kafka release we run (KRaft only); bump deliberately. */

@@ -1,7 +1,9 @@
 import { existsSync } from "node:fs";
-import { delimiter, join } from "node:path";
-import { cacheRoot } from "../../../../scripts/cache-root.mjs";
-import { installDir, ProvisionError, progress } from "./install-dir.ts";
+import { join } from "node:path";
+import { cacheRoot } from "./cache-root.mjs";
+import { goBinary } from "./go-binary.ts";
+import { installDir, progress } from "./install-dir.ts";
+import { ProvisionError } from "./provision-error.ts";
 import { runTool } from "./run-tool.ts";
 
 /** The nats-server release we build; bump deliberately, tests run against exactly this. */
@@ -92,16 +94,4 @@ async function goInstall(name: string, module: string, version: string, binary: 
     },
   });
   return bin;
-}
-
-/** `go` from PATH, or the standard install location when PATH lacks it (CI shells). */
-function goBinary(): string {
-  const onPath = (process.env.PATH ?? "")
-    .split(delimiter)
-    .map((d) => join(d, `go${exe}`))
-    .find((p) => existsSync(p));
-  if (onPath) return onPath;
-  const standard =
-    process.platform === "win32" ? "C:\\Program Files\\Go\\bin\\go.exe" : "/usr/local/go/bin/go";
-  return existsSync(standard) ? standard : `go${exe}`;
 }

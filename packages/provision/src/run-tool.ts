@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { ProvisionError } from "./install-dir.ts";
+import { ProvisionError } from "./provision-error.ts";
 
 /** Options for {@link runTool}. */
 export interface RunToolOptions {

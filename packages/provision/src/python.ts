@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { cacheRoot } from "../../../../scripts/cache-root.mjs";
+import { cacheRoot } from "./cache-root.mjs";
 import { installDir } from "./install-dir.ts";
 import { runTool } from "./run-tool.ts";
 

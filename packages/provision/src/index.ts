@@ -1,0 +1,35 @@
+/**
+ * Provisioning of Langtian EDA: the per-user cache, a locked atomic installer, and the
+ * provisioners of every tool the tests, the benchmarks and `npm run stack` need outside npm
+ * (nats-server, the `nats` CLI, Kafka, a Python venv, DuckDB extension files, SeaweedFS).
+ * Scripts and tests call them; services never do (they read what was provisioned).
+ */
+export { cacheRoot } from "./cache-root.mjs";
+export {
+  DUCKDB_EXTENSIONS,
+  DUCKDB_VERSION,
+  type DuckdbExtensionName,
+  type DuckdbExtensions,
+  defaultDuckdbExtensionDir,
+  duckdbExtensionFiles,
+  duckdbPlatform,
+  provisionDuckdbExtensions,
+} from "./duckdb-extensions.ts";
+export {
+  acquireLock,
+  INSTALL_COMPLETE_MARKER,
+  type InstallDirSpec,
+  installDir,
+  progress,
+} from "./install-dir.ts";
+export { type KafkaInstall, kafkaVersion, provisionKafka } from "./kafka.ts";
+export {
+  natsCliVersion,
+  natsServerVersion,
+  provisionNatsCli,
+  provisionNatsServer,
+} from "./nats.ts";
+export { ProvisionError } from "./provision-error.ts";
+export { type PythonEnv, provisionPython } from "./python.ts";
+export { type RunToolOptions, runTool } from "./run-tool.ts";
+export { provisionSeaweedfs, SEAWEEDFS_MODULE, SEAWEEDFS_VERSION } from "./seaweedfs.ts";
