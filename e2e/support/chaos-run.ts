@@ -208,7 +208,7 @@ async function waitUntilCaughtUp(
 function formatReport(plan: ChaosPlan, r: Omit<ChaosResult, "report">): string {
   const o = r.final;
   const lines = [
-    `===== ${plan.name}: injected faults (ms after feed start) =====`,
+    `===== ${plan.name}: faults and events (ms after feed start) =====`,
     r.timeline.format(),
     `===== ${plan.name}: final counts =====`,
     `datagrams sent                    ${r.simulator.sent} (${r.simulator.durationMs} ms)`,
