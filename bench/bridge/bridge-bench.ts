@@ -30,14 +30,8 @@
 import { execFile } from "node:child_process";
 import { join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import {
-  type KafkaTally,
-  loadBridgeConfig,
-  missingEvents,
-  publishEvents,
-  readTopic,
-  runProvision,
-} from "@langtian/bridge";
+import { loadBridgeConfig, runProvision } from "@langtian/bridge";
+import { type KafkaTally, missingEvents, publishEvents, readTopic } from "@langtian/bridge/testing";
 import {
   freePort,
   type KafkaCluster,

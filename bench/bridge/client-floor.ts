@@ -13,14 +13,19 @@
  *   node bench/bridge/client-floor.ts [--events 250000]
  */
 import { parseArgs } from "node:util";
-import { loadBridgeConfig, publishEvents, runProvision, testEnvelope } from "@langtian/bridge";
+import {
+  createKafkaSink,
+  decodeEnvelope,
+  loadBridgeConfig,
+  type OutboundRecord,
+  recordHeaders,
+  recordKey,
+  runProvision,
+} from "@langtian/bridge";
+import { publishEvents, testEnvelope } from "@langtian/bridge/testing";
 import { startKafka, startNats, uniqueName } from "@langtian/testing";
 import { jetstream } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
-import { decodeEnvelope } from "../../services/bridge/src/decode.ts";
-import { createKafkaSink } from "../../services/bridge/src/kafka-sink.ts";
-import { recordHeaders, recordKey } from "../../services/bridge/src/mapping.ts";
-import type { OutboundRecord } from "../../services/bridge/src/pipeline.ts";
 
 const { values: args } = parseArgs({ options: { events: { type: "string", default: "250000" } } });
 const events = Number(args.events);

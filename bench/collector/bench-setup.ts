@@ -1,5 +1,5 @@
+import type { EventStreamSettings } from "@langtian/collector";
 import { uniqueName } from "@langtian/testing";
-import type { EventStreamSettings } from "../../services/collector/src/stream-provisioner.ts";
 
 /**
  * The stream configuration every collector benchmark publishes into (the collector, `nats

@@ -17,6 +17,13 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { parseArgs, promisify } from "node:util";
+import {
+  buildEnvelope,
+  createDefaultDecoders,
+  encodeDeviceMessage,
+  ensureStream,
+  readKernelUdpStats,
+} from "@langtian/collector";
 import { encodeEnvelope } from "@langtian/envelope";
 import {
   freePorts,
@@ -28,11 +35,6 @@ import {
 } from "@langtian/testing";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { createDefaultDecoders } from "../../services/collector/src/decoders/index.ts";
-import { buildEnvelope } from "../../services/collector/src/envelope-builder.ts";
-import { readKernelUdpStats } from "../../services/collector/src/kernel-udp-stats.ts";
-import { encodeDeviceMessage } from "../../services/collector/src/simulator/device-messages.ts";
-import { ensureStream } from "../../services/collector/src/stream-provisioner.ts";
 import { boxBusySeconds, cpuSeconds, natsServerPid, sampleCpuUntilExit } from "../src/proc-cpu.ts";
 import { benchStreamSettings, metricSum, simulatorArgs } from "./bench-setup.ts";
 

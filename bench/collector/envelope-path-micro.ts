@@ -4,10 +4,8 @@
  *
  *   node bench/collector/envelope-path-micro.ts
  */
-import { deterministicEventId, encodeEnvelope, validateEnvelope } from "../../packages/envelope/src/index.ts";
-import { createDefaultDecoders } from "../../services/collector/src/decoders/index.ts";
-import { buildEnvelope } from "../../services/collector/src/envelope-builder.ts";
-import { encodeDeviceMessage } from "../../services/collector/src/simulator/device-messages.ts";
+import { buildEnvelope, createDefaultDecoders, encodeDeviceMessage } from "@langtian/collector";
+import { deterministicEventId, encodeEnvelope, validateEnvelope } from "@langtian/envelope";
 
 const decoder = createDefaultDecoders().get("device-frame");
 if (decoder === undefined) throw new Error("no device-frame decoder");

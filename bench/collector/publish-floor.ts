@@ -8,13 +8,11 @@
  *   node bench/collector/publish-floor.ts [--msgs 200000] [--in-flight 4096] [--topologies R1,R3]
  */
 import { parseArgs } from "node:util";
+import { createJetStreamTarget, ensureStream, type OutboundEvent } from "@langtian/collector";
+import { uuidv7 } from "@langtian/envelope";
 import { startNats, startNatsCluster } from "@langtian/testing";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
-import { uuidv7 } from "../../packages/envelope/src/index.ts";
-import type { OutboundEvent } from "../../services/collector/src/outbound-event.ts";
-import { createJetStreamTarget } from "../../services/collector/src/publish-target.ts";
-import { ensureStream } from "../../services/collector/src/stream-provisioner.ts";
 import { benchStreamSettings } from "./bench-setup.ts";
 
 const { values } = parseArgs({

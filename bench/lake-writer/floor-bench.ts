@@ -1,18 +1,21 @@
 import { devicePayloadRegistry } from "@langtian/envelope";
-import { startKafka, uniqueName } from "@langtian/testing";
-import type { Source } from "../../services/lake-writer/src/ingest/source.ts";
-import { createKafkaSource } from "../../services/lake-writer/src/kafka/kafka-source.ts";
-import { createBatchWriter } from "../../services/lake-writer/src/lake/batch-writer.ts";
-import { claimPartition, ensureStateSchema } from "../../services/lake-writer/src/lake/partition-ledger.ts";
-import { routeRecord } from "../../services/lake-writer/src/tables/event-tables.ts";
-import { createTableManager } from "../../services/lake-writer/src/tables/table-manager.ts";
+import {
+  claimPartition,
+  createBatchWriter,
+  createKafkaSource,
+  createTableManager,
+  ensureStateSchema,
+  routeRecord,
+  type Source,
+} from "@langtian/lake-writer";
 import {
   createTopic,
+  openTestLake,
   produce,
   telemetryBatch,
   telemetryEvents,
-} from "../../services/lake-writer/src/testing/test-events.ts";
-import { openTestLake } from "../../services/lake-writer/src/testing/test-lake.ts";
+} from "@langtian/lake-writer/testing";
+import { startKafka, uniqueName } from "@langtian/testing";
 import { descendantsCpuSeconds } from "../src/proc-cpu.ts";
 
 const total = Number(process.argv[2] ?? 1_000_000);

@@ -13,17 +13,25 @@ import { statSync } from "node:fs";
 import { join } from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { devicePayloadRegistry } from "@langtian/envelope";
+import {
+  type CellValue,
+  createBatchWriter,
+  createIngestLoop,
+  createKafkaSource,
+  createTableManager,
+  ensureStateSchema,
+  routeRecord,
+  stageRows,
+  type TableSpec,
+} from "@langtian/lake-writer";
+import {
+  createTopic,
+  openTestLake,
+  produce,
+  queryNumber,
+  telemetryEvents,
+} from "@langtian/lake-writer/testing";
 import { startKafka, tempDir, uniqueName } from "@langtian/testing";
-import { createIngestLoop } from "../../services/lake-writer/src/ingest/ingest-loop.ts";
-import { createKafkaSource } from "../../services/lake-writer/src/kafka/kafka-source.ts";
-import { createBatchWriter, stageRows } from "../../services/lake-writer/src/lake/batch-writer.ts";
-import type { CellValue } from "../../services/lake-writer/src/lake/columns.ts";
-import { ensureStateSchema } from "../../services/lake-writer/src/lake/partition-ledger.ts";
-import { routeRecord } from "../../services/lake-writer/src/tables/event-tables.ts";
-import type { TableSpec } from "../../services/lake-writer/src/tables/table-manager.ts";
-import { createTableManager } from "../../services/lake-writer/src/tables/table-manager.ts";
-import { createTopic, produce, telemetryEvents } from "../../services/lake-writer/src/testing/test-events.ts";
-import { openTestLake, queryNumber } from "../../services/lake-writer/src/testing/test-lake.ts";
 
 const total = Number(process.argv[2] ?? 1_000_000);
 const batchSizes = (process.argv[3] ?? "5000,20000,50000").split(",").map(Number);

@@ -9,6 +9,8 @@
  * Prints one JSON object: per mode, the seconds of each round and their median.
  */
 import { join } from "node:path";
+import { createTopic, produce, telemetryEvents } from "@langtian/lake-writer/testing";
+import { provisionDuckdbExtensions } from "@langtian/provision";
 import {
   freePort,
   type ServerProcess,
@@ -18,7 +20,6 @@ import {
   uniqueName,
   waitFor,
 } from "@langtian/testing";
-import { createTopic, produce, telemetryEvents } from "../../services/lake-writer/src/testing/test-events.ts";
 
 const rounds = Number(process.argv[2] ?? 3);
 const partitions = Number(process.argv[3] ?? 3);
@@ -80,6 +81,8 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
 }
 
+// The writer reads its DuckDB extension files and never fetches them: provision first.
+await provisionDuckdbExtensions();
 const kafka = await startKafka();
 try {
   const result: Record<string, unknown> = { rounds, partitions, sessionTimeoutMs: 20_000 };

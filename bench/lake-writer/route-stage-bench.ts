@@ -8,11 +8,8 @@
  */
 import { DuckDBInstance } from "@duckdb/node-api";
 import { devicePayloadRegistry } from "@langtian/envelope";
-import { stageRows } from "../../services/lake-writer/src/lake/batch-writer.ts";
-import type { CellValue } from "../../services/lake-writer/src/lake/columns.ts";
-import { routeRecord } from "../../services/lake-writer/src/tables/event-tables.ts";
-import type { TableSpec } from "../../services/lake-writer/src/tables/table-manager.ts";
-import { telemetryEvents } from "../../services/lake-writer/src/testing/test-events.ts";
+import { type CellValue, routeRecord, stageRows, type TableSpec } from "@langtian/lake-writer";
+import { telemetryEvents } from "@langtian/lake-writer/testing";
 
 const total = Number(process.argv[2] ?? 100_000);
 const rounds = Number(process.argv[3] ?? 7);

@@ -10,14 +10,11 @@
  * changes seen (ms after the stop was requested).
  */
 import { Writable } from "node:stream";
+import { createApp as createBridge, loadBridgeConfig, runProvision } from "@langtian/bridge";
+import { testBridgeEnv, testNames } from "@langtian/bridge/testing";
+import { configSchema as collectorSchema, createApp as createCollector } from "@langtian/collector";
 import { loadConfig } from "@langtian/service-kit";
 import { startKafka, startNats, tempDir, uniqueName, waitFor } from "@langtian/testing";
-import { createApp as createBridge } from "../../services/bridge/src/app.ts";
-import { loadBridgeConfig } from "../../services/bridge/src/config.ts";
-import { runProvision } from "../../services/bridge/src/provision-command.ts";
-import { testBridgeEnv, testNames } from "../../services/bridge/src/testing/test-env.ts";
-import { createApp as createCollector } from "../../services/collector/src/app.ts";
-import { configSchema as collectorSchema } from "../../services/collector/src/config.ts";
 
 const outageMs = Number(process.argv[2] ?? 10) * 1000;
 const POLL_MS = 250;

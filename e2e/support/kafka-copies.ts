@@ -1,4 +1,4 @@
-import { readTopic } from "@langtian/bridge";
+import { readTopic } from "@langtian/bridge/testing";
 import { Consumer } from "@platformatic/kafka";
 
 /** What a Kafka topic holds, per event id. */

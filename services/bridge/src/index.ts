@@ -1,25 +1,21 @@
 /**
  * @langtian/bridge: JetStream → Kafka. Exports the app factory, the provision step and the
- * harness that drives any bridge through NATS and Kafka (tests and `bench/bridge`).
+ * stages benchmarks measure alone (`bench/bridge`). Test helpers are the `./testing` subpath.
  */
 export { type BridgeApp, type BridgeDeps, createApp } from "./app.ts";
 export { type BridgeConfig, bridgeConfigSchema, bridgeTopics, loadBridgeConfig } from "./config.ts";
+export { type DecodeResult, decodeEnvelope } from "./decode.ts";
+export { createKafkaSink, type KafkaSink, type KafkaSinkOptions } from "./kafka-sink.ts";
 export {
   BridgeHeaders,
   createTopicRouter,
   HeaderSet,
   parseTopicRules,
+  recordHeaders,
+  recordKey,
   subjectMatches,
   type TopicRule,
 } from "./mapping.ts";
-export { ProvisionError, type ProvisionReport } from "./provision.ts";
+export type { OutboundRecord } from "./pipeline.ts";
+export { BridgeProvisionError, type ProvisionReport } from "./provision.ts";
 export { runProvision } from "./provision-command.ts";
-export {
-  type KafkaTally,
-  missingEvents,
-  type Published,
-  type PublishOptions,
-  publishEvents,
-  readTopic,
-  testEnvelope,
-} from "./testing/harness.ts";

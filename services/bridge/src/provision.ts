@@ -52,9 +52,13 @@ export interface ProvisionReport {
   topicsExisting: string[];
 }
 
-/** Raised when provisioning cannot reach a correct state; the message says what to change. */
-export class ProvisionError extends Error {
-  override readonly name = "ProvisionError";
+/**
+ * Raised when the bridge's provision step (stream check, durable consumer, topics) cannot reach
+ * a correct state; the message says what to change. Named apart from the tool installer's
+ * `ProvisionError` of `@langtian/provision`, which is another thing.
+ */
+export class BridgeProvisionError extends Error {
+  override readonly name = "BridgeProvisionError";
 }
 
 /** The consumer configuration the plan asks for. */
@@ -95,7 +99,7 @@ export async function provisionConsumer(
   } catch (err) {
     if (!isNotFound(err)) throw err;
     if (stream === undefined) {
-      throw new ProvisionError(
+      throw new BridgeProvisionError(
         `stream "${plan.stream}" does not exist: create it first (collector provisioning) or configure its subjects`,
         { cause: err },
       );
@@ -127,7 +131,7 @@ export async function provisionConsumer(
   }
   const wasOrdered = existing.priority_policy === "pinned_client";
   if (wasOrdered !== plan.ordered) {
-    throw new ProvisionError(
+    throw new BridgeProvisionError(
       `consumer "${plan.durable}" exists with ordered=${wasOrdered}; the server cannot change its priority policy in place. ` +
         "Stop all bridge instances, delete the consumer deliberately, then provision again.",
     );

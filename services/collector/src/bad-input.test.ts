@@ -13,7 +13,7 @@ import {
   quietLog,
   streamMessageCount,
   waitForStreamCount,
-} from "./test-helpers.ts";
+} from "./testing/test-helpers.ts";
 
 const FUZZ_PER_FORMAT = 1_500;
 

@@ -4,7 +4,7 @@ import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { freePorts, type NatsServer, startNats, tempDir, uniqueName, waitFor } from "@langtian/testing";
 import { runSimulator } from "./simulator/device-simulator.ts";
-import { connectTo, readStream, waitForStreamCount } from "./test-helpers.ts";
+import { connectTo, readStream, waitForStreamCount } from "./testing/test-helpers.ts";
 
 const MAIN = fileURLToPath(new URL("./main.ts", import.meta.url));
 const COUNT = 500;

@@ -12,7 +12,7 @@ import {
   quietLog,
   readStream,
   waitForStreamCount,
-} from "./test-helpers.ts";
+} from "./testing/test-helpers.ts";
 
 const COUNT = 3_000;
 

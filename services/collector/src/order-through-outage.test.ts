@@ -14,7 +14,7 @@ import {
   quietLog,
   readStream,
   waitForStreamCount,
-} from "./test-helpers.ts";
+} from "./testing/test-helpers.ts";
 
 /**
  * Per-device order through NATS outages, end to end: simulated devices send numbered

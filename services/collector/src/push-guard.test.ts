@@ -16,7 +16,7 @@ import {
   quietLog,
   streamMessageCount,
   waitForStreamCount,
-} from "./test-helpers.ts";
+} from "./testing/test-helpers.ts";
 
 const ERP_KEY = "erp-key-0123456789abcdef";
 const FLOOD_KEY = "flood-key-0123456789abcdef";

@@ -7,7 +7,13 @@ import { EnvelopeSchema, IngestRequestSchema } from "@langtian/proto";
 import { testNatsUrl } from "@langtian/testing";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { type CollectorApp, createApp } from "./app.ts";
-import { connectTo, isolatedConfig, quietLog, readStream, waitForStreamCount } from "./test-helpers.ts";
+import {
+  connectTo,
+  isolatedConfig,
+  quietLog,
+  readStream,
+  waitForStreamCount,
+} from "./testing/test-helpers.ts";
 
 const utf8 = new TextEncoder();
 const valid = (eventId = uuidv7()) =>

@@ -4,7 +4,7 @@ import { Writable } from "node:stream";
 import { describe, it } from "node:test";
 import { testNatsUrl, waitFor } from "@langtian/testing";
 import { createApp } from "./app.ts";
-import { isolatedConfig, metricValue } from "./test-helpers.ts";
+import { isolatedConfig, metricValue } from "./testing/test-helpers.ts";
 
 /** A log destination that keeps every JSON line. */
 function captureLog() {

@@ -4,7 +4,7 @@ import { CollectorService, LifecycleService } from "@langtian/proto";
 import { probeEdgeWithGarbage } from "@langtian/service-kit/testing";
 import { testNatsUrl } from "@langtian/testing";
 import { type CollectorApp, createApp } from "./app.ts";
-import { isolatedConfig, quietLog } from "./test-helpers.ts";
+import { isolatedConfig, quietLog } from "./testing/test-helpers.ts";
 
 const KEY = "edge-test-key-0123456789";
 

@@ -4,7 +4,7 @@ import { testNatsUrl, uniqueName } from "@langtian/testing";
 import { jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { type EventStreamSettings, ensureStream, StreamProvisionError } from "./stream-provisioner.ts";
-import { connectTo } from "./test-helpers.ts";
+import { connectTo } from "./testing/test-helpers.ts";
 
 describe("stream provisioning (real nats-server)", () => {
   let nc: NatsConnection;

@@ -12,7 +12,7 @@ import {
   quietLog,
   streamMessageCount,
   waitForStreamCount,
-} from "./test-helpers.ts";
+} from "./testing/test-helpers.ts";
 
 const SENT = 50;
 

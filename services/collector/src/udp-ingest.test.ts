@@ -16,7 +16,7 @@ import {
   readStream,
   streamMessageCount,
   waitForStreamCount,
-} from "./test-helpers.ts";
+} from "./testing/test-helpers.ts";
 
 const PER_FORMAT = 200;
 

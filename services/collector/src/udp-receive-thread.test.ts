@@ -6,7 +6,13 @@ import { Worker } from "node:worker_threads";
 import { testNatsUrl, waitFor } from "@langtian/testing";
 import { createApp } from "./app.ts";
 import { runSimulator } from "./simulator/device-simulator.ts";
-import { connectTo, isolatedConfig, metricValue, quietLog, waitForStreamCount } from "./test-helpers.ts";
+import {
+  connectTo,
+  isolatedConfig,
+  metricValue,
+  quietLog,
+  waitForStreamCount,
+} from "./testing/test-helpers.ts";
 import { listenUdpThread } from "./udp-receive-thread.ts";
 
 // OS threads of this process (Linux); a worker thread left running would show up here.

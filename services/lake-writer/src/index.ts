@@ -1,6 +1,7 @@
 /**
  * @langtian/lake-writer: Kafka (or JetStream) → DuckLake with exactly-once commits.
- * Exports the building blocks other packages and tools reuse.
+ * Exports the building blocks other packages and tools reuse, and the stages benchmarks
+ * measure alone (`bench/lake-writer`). Test helpers are the `./testing` subpath.
  */
 export { createApp, type LakeWriterApp, type LakeWriterDeps } from "./app.ts";
 export {
@@ -9,8 +10,20 @@ export {
   lakeWriterConfigSchema,
   loadLakeWriterConfig,
 } from "./config.ts";
+export { createIngestLoop, type IngestLoop, type IngestLoopOptions } from "./ingest/ingest-loop.ts";
+export type { Source, SourceRecord } from "./ingest/source.ts";
+export { createKafkaSource, type KafkaSourceOptions } from "./kafka/kafka-source.ts";
+export { type BatchWriter, createBatchWriter, stageRows } from "./lake/batch-writer.ts";
+export type { CellValue } from "./lake/columns.ts";
+export { MissingExtensionsError, requireDuckdbExtensions } from "./lake/extension-files.ts";
 export type { CatalogConfig, LakeConfig, S3Config } from "./lake/lake-config.ts";
 export { DEFAULT_TIERS, type MaintenanceSettings, runMaintenance } from "./lake/maintenance.ts";
 export { catalogUri, LAKE, LakeAttachError, type OpenLake, openLake } from "./lake/open-lake.ts";
-export { type PartitionKey, readPartitionPosition } from "./lake/partition-ledger.ts";
-export { DEAD_LETTER_TABLE, ENVELOPE_COLUMNS, eventTableName } from "./tables/event-tables.ts";
+export {
+  claimPartition,
+  ensureStateSchema,
+  type PartitionKey,
+  readPartitionPosition,
+} from "./lake/partition-ledger.ts";
+export { DEAD_LETTER_TABLE, ENVELOPE_COLUMNS, eventTableName, routeRecord } from "./tables/event-tables.ts";
+export { createTableManager, type TableManager, type TableSpec } from "./tables/table-manager.ts";

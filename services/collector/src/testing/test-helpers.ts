@@ -6,8 +6,8 @@ import { tempDir, uniqueName, waitFor } from "@langtian/testing";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import type { Registry } from "prom-client";
-import { type CollectorConfig, configSchema } from "./config.ts";
-import { DEVICE_FORMATS } from "./simulator/device-messages.ts";
+import { type CollectorConfig, configSchema } from "../config.ts";
+import { DEVICE_FORMATS } from "../simulator/device-messages.ts";
 
 /**
  * Shared helpers of the collector's integration tests (real nats-server): an isolated
