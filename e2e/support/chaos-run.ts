@@ -4,7 +4,7 @@ import type { ProcessExit } from "@langtian/testing";
 import { connect } from "@nats-io/transport-node";
 import { readStreamEventIds } from "./accepted-events.ts";
 import { type FailedStep, type FaultStep, formatSchedule, runSchedule } from "./fault-schedule.ts";
-import { type KafkaCopies, readKafkaCopies } from "./kafka-copies.ts";
+import type { KafkaCopies } from "./kafka-copies.ts";
 import { countLakeEvents, type LakeContents, readLakeContents } from "./lake-contents.ts";
 import { formatObservation, type Observation, observe } from "./observe.ts";
 import { type Pipeline, type PipelineSource, startPipeline, TELEMETRY_TABLE } from "./pipeline.ts";
@@ -120,8 +120,13 @@ export async function runChaos(plan: ChaosPlan): Promise<ChaosResult> {
 
     const streamIds = await readStreamEventIds(nc, pipeline.names.stream);
     timeline.log(`stream holds ${streamIds.length} event ids`);
+    // Loaded only with Kafka: the JetStream run must not depend on the bridge package.
     const kafka = pipeline.kafka
-      ? await readKafkaCopies(pipeline.kafka.bootstrap, pipeline.names.topic, 120_000)
+      ? await (await import("./kafka-copies.ts")).readKafkaCopies(
+          pipeline.kafka.bootstrap,
+          pipeline.names.topic,
+          120_000,
+        )
       : undefined;
     if (kafka) timeline.log(`kafka holds ${kafka.records} records of ${kafka.copiesOf.size} event ids`);
     const lake = await readLakeContents(pipeline.lake.catalogPath, pipeline.lake.dataPath, TELEMETRY_TABLE);

@@ -1,6 +1,6 @@
 import { jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { topicSize } from "./kafka-copies.ts";
+import { topicSize } from "./kafka-size.ts";
 import type { Pipeline } from "./pipeline.ts";
 
 /** Where the pipeline stands, read from metrics, JetStream and Kafka (undefined: could not tell). */

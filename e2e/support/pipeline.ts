@@ -1,5 +1,7 @@
+import { execFile } from "node:child_process";
 import { join } from "node:path";
-import { loadBridgeConfig, runProvision } from "@langtian/bridge";
+import { promisify } from "node:util";
+import { provisionDuckdbExtensions } from "@langtian/provision";
 import {
   canBindUdp,
   freePort,
@@ -105,8 +107,11 @@ export async function startPipeline(source: PipelineSource, timeline: Timeline):
         LANGTIAN_COLLECTOR_UDP_LISTENERS: `udp://127.0.0.1:${udpPort}?decoder=device-frame&event_type=device.telemetry&source_system=e2e&name=frames`,
       },
     });
+    // The writer reads its DuckDB extension files and never fetches them: provision first.
+    const extensions = await provisionDuckdbExtensions();
     const lakeEnv: Record<string, string> = {
       LANGTIAN_LAKE_WRITER_PORT: "0",
+      LANGTIAN_LAKE_WRITER_LAKE_EXTENSION_DIR: extensions.extensionDirectory,
       LANGTIAN_LAKE_WRITER_LAKE_CATALOG: "sqlite",
       LANGTIAN_LAKE_WRITER_LAKE_CATALOG_PATH: lake.catalogPath,
       LANGTIAN_LAKE_WRITER_LAKE_DATA_PATH: lake.dataPath,
@@ -128,9 +133,12 @@ export async function startPipeline(source: PipelineSource, timeline: Timeline):
         LANGTIAN_BRIDGE_PIPELINE_BACKOFF_INITIAL_MS: "100",
         LANGTIAN_BRIDGE_PIPELINE_BACKOFF_MAX_MS: "1000",
       };
-      // The explicit provision step (durable consumer, topics), as production runs it once.
-      const report = await runProvision(loadBridgeConfig(bridgeEnv));
-      timeline.log(`bridge provision: ${JSON.stringify(report)}`);
+      // The explicit provision step (durable consumer, topics), run once as production does.
+      const { stdout } = await promisify(execFile)(process.execPath, [scripts.bridge, "provision"], {
+        env: { ...process.env, ...bridgeEnv },
+        timeout: 120_000,
+      });
+      timeline.log(`bridge provision: ${stdout.trim().split("\n").at(-1)}`);
       for (let i = 0; i < source.bridges; i++) {
         bridges.push(
           await launch({
