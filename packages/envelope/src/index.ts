@@ -25,6 +25,15 @@ export {
   PayloadTypeMismatchError,
   UnknownPayloadTypeError,
 } from "./errors.ts";
+export {
+  EventHeader,
+  type EventHeaderName,
+  eventHeaderEntries,
+  type HeaderEntry,
+  isoToMs,
+  timestampToIso,
+  timestampToMs,
+} from "./event-headers.ts";
 export { defaultEnvelopeLimits, type EnvelopeLimits } from "./limits.ts";
 export {
   createPayloadRegistry,

@@ -17,7 +17,9 @@ export type DecodeResult =
 
 /**
  * Decodes and validates an envelope with the platform's shared rules. The bridge forwards the
- * original bytes untouched; it decodes to route, key and label the record. Lateness is not the
+ * original bytes untouched; it decodes only a message whose NATS headers do not carry the
+ * event's metadata (an older collector, another publisher, malformed headers), to key and
+ * label the record. Lateness is not the
  * bridge's call (a replay or a long outage legitimately carries old timestamps), so
  * `timestamp_range` violations are ignored here. Decoding uses the shared wire reader
  * (`readEnvelope`: same result as the generic decoder, a fraction of its cost per message).

@@ -1,6 +1,7 @@
 import type { ConsumerMessages, JetStreamClient, JsMsg } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { deliveryFromAckSubject } from "./ack-subject.ts";
+import { parseHeaderBlock } from "./nats-header-block.ts";
 import type { InboundMessage, Pipeline } from "./pipeline.ts";
 import { ORDERED_PRIORITY_GROUP } from "./provision.ts";
 
@@ -40,6 +41,8 @@ class JsMsgAdapter implements InboundMessage {
   readonly streamSequence: number;
   readonly deliveryCount: number;
   readonly #m: JsMsg;
+  /** Read on first use: a message without headers, or never asked, costs nothing. */
+  #headers: ReadonlyMap<string, string> | undefined;
 
   constructor(m: JsMsg) {
     this.#m = m;
@@ -53,8 +56,8 @@ class JsMsgAdapter implements InboundMessage {
   }
 
   header(name: string): string | undefined {
-    const h = this.#m.headers;
-    return h?.has(name) ? h.get(name) : undefined;
+    this.#headers ??= messageHeaders(this.#m);
+    return this.#headers.get(name);
   }
   ack(): void {
     this.#m.ack();
@@ -68,6 +71,37 @@ class JsMsgAdapter implements InboundMessage {
   term(reason?: string): void {
     this.#m.term(reason);
   }
+}
+
+const noHeaders: ReadonlyMap<string, string> = new Map();
+
+/** The client's message class inside a `JsMsg`, as far as its raw header block goes (not public). */
+interface RawMessage {
+  readonly _msg?: { readonly hdr?: unknown };
+  readonly _rdata?: unknown;
+}
+
+/**
+ * The headers of a message, read from its raw header block with the bridge's one-pass parser
+ * ({@link parseHeaderBlock}). The block sits in the client's message class, not in its public
+ * type; should a client version move it, the public (slower) `headers` are read instead.
+ */
+export function messageHeaders(m: JsMsg): ReadonlyMap<string, string> {
+  const raw = (m as { readonly msg?: RawMessage }).msg;
+  const hdr = raw?._msg?.hdr;
+  const data = raw?._rdata;
+  if (typeof hdr === "number" && data instanceof Uint8Array) {
+    return hdr > 0 ? parseHeaderBlock(data.subarray(0, hdr)) : noHeaders;
+  }
+  const h = m.headers;
+  if (h === undefined) return noHeaders;
+  return new Map(h.keys().map((name) => [name, h.get(name)]));
+}
+
+/** Whether {@link messageHeaders} can read this message's raw header block (tests watch client upgrades). */
+export function readsRawHeaders(m: JsMsg): boolean {
+  const raw = (m as { readonly msg?: RawMessage }).msg;
+  return typeof raw?._msg?.hdr === "number" && raw._rdata instanceof Uint8Array;
 }
 
 /** Adapts a nats.js message to the pipeline's view of it. */
@@ -125,14 +159,15 @@ export async function startJetStreamSource(options: JetStreamSourceOptions): Pro
     expires: options.fetchExpiresMs,
     ...(ordered ? { group: ORDERED_PRIORITY_GROUP } : {}),
     callback: (m) => {
+      const msg = adaptJsMsg(m);
       if (ordered) {
-        const id = m.headers?.get("Nats-Pin-Id") ?? "";
+        const id = msg.header("Nats-Pin-Id") ?? "";
         if (id !== "" && id !== pinId) {
           pinId = id;
           takeover = takeOver();
         }
       }
-      pipeline.push(adaptJsMsg(m));
+      pipeline.push(msg);
     },
   });
 

@@ -11,7 +11,6 @@ import {
   recordHeaders,
   recordKey,
   subjectMatches,
-  timestampToIso,
 } from "./mapping.ts";
 import { envelopeBytes } from "./testing/fakes.ts";
 
@@ -74,16 +73,6 @@ describe("record mapping", () => {
     assert.equal(h.get(BridgeHeaders.traceparent), tp);
     assert.equal(h.get(BridgeHeaders.natsStreamSequence), "9");
     assert.equal(h.has(BridgeHeaders.tracestate), false);
-  });
-
-  it("formats event timestamps exactly as Date.toISOString, across seconds and before 1970", () => {
-    for (const ms of [
-      0, 7, 42, 999, 1000, 1_795_000_000_123, 1_795_000_000_005, 1_795_000_001_050, -1, -1001,
-    ]) {
-      const seconds = Math.floor(ms / 1000);
-      const nanos = (ms - seconds * 1000) * 1_000_000 + 999_999;
-      assert.equal(timestampToIso({ seconds: BigInt(seconds), nanos }), new Date(ms).toISOString());
-    }
   });
 
   it("carries only the ids and the trace context with the minimal header set", () => {

@@ -1,4 +1,6 @@
+import { EventHeader } from "@langtian/envelope";
 import type { Envelope } from "@langtian/proto";
+import { type EventMetadata, metadataFromEnvelope } from "./event-metadata.ts";
 
 /** One routing rule: JetStream subjects matching `subject` (NATS wildcards `*` and `>`) go to `topic`. */
 export interface TopicRule {
@@ -91,29 +93,38 @@ export function isValidTopicName(topic: string): boolean {
   return /^[a-zA-Z0-9._-]{1,249}$/.test(topic) && topic !== "." && topic !== "..";
 }
 
-/** Kafka header names written by the bridge. Lower-case, prefixed, stable: consumers select on them. */
+/**
+ * Kafka header names written by the bridge. Lower-case, prefixed, stable: consumers select on
+ * them. The event's metadata has the names the collector uses for its NATS headers.
+ */
 export const BridgeHeaders = {
-  eventId: "langtian-event-id",
-  eventType: "langtian-event-type",
-  eventTimestamp: "langtian-event-timestamp",
-  schemaVersion: "langtian-schema-version",
-  sourceSystem: "langtian-source-system",
-  partitionKey: "langtian-partition-key",
-  payloadType: "langtian-payload-type",
+  eventId: EventHeader.eventId,
+  eventType: EventHeader.eventType,
+  eventTimestamp: EventHeader.eventTimestamp,
+  schemaVersion: EventHeader.schemaVersion,
+  sourceSystem: EventHeader.sourceSystem,
+  partitionKey: EventHeader.partitionKey,
+  payloadType: EventHeader.payloadType,
   natsMsgId: "Nats-Msg-Id",
   natsSubject: "langtian-nats-subject",
   natsStreamSequence: "langtian-nats-stream-seq",
-  traceparent: "traceparent",
-  tracestate: "tracestate",
+  traceparent: EventHeader.traceparent,
+  tracestate: EventHeader.tracestate,
   deadLetterReason: "langtian-dead-letter-reason",
   deadLetterDeliveries: "langtian-dead-letter-deliveries",
 } as const;
 
-/** The Kafka record key: `partition_key` when the producer set one, else `source_system`. */
-export function recordKey(envelope: Envelope): string {
-  return envelope.partitionKey !== undefined && envelope.partitionKey !== ""
-    ? envelope.partitionKey
-    : envelope.sourceSystem;
+/**
+ * The Kafka record key: `partition_key` when the producer set one, else `source_system`. One
+ * event always gets the same key, so its copies (redeliveries) land in one partition.
+ */
+export function recordKey(event: {
+  readonly partitionKey?: string | undefined;
+  readonly sourceSystem: string;
+}): string {
+  return event.partitionKey !== undefined && event.partitionKey !== ""
+    ? event.partitionKey
+    : event.sourceSystem;
 }
 
 /** Where a JetStream message came from, as far as headers are concerned. */
@@ -138,72 +149,41 @@ export const HeaderSet = { full: "full", minimal: "minimal" } as const;
 export type HeaderSet = (typeof HeaderSet)[keyof typeof HeaderSet];
 
 /**
- * Kafka headers for one event: the envelope metadata (so consumers can route and dedupe
- * without decoding the value), the NATS origin and the W3C trace context; with the `minimal`
- * set only the ids and the trace context.
+ * Kafka headers for one event: its metadata (so consumers can route and dedupe without
+ * decoding the value), the NATS origin and the W3C trace context; with the `minimal` set only
+ * the ids and the trace context. The same whether the metadata came from the NATS headers or
+ * from the decoded envelope (which may be passed as it is).
  */
 export function recordHeaders(
-  envelope: Envelope,
+  eventOrEnvelope: EventMetadata | Envelope,
   source: SourceInfo,
   set: HeaderSet = HeaderSet.full,
 ): Map<string, string> {
+  const event = "$typeName" in eventOrEnvelope ? metadataFromEnvelope(eventOrEnvelope) : eventOrEnvelope;
   const h = new Map<string, string>();
-  h.set(BridgeHeaders.eventId, envelope.eventId);
+  h.set(BridgeHeaders.eventId, event.eventId);
   if (set === HeaderSet.minimal) {
-    h.set(BridgeHeaders.natsMsgId, source.natsMsgId ?? envelope.eventId);
-    addTraceContext(h, envelope, source);
+    h.set(BridgeHeaders.natsMsgId, source.natsMsgId ?? event.eventId);
+    addTraceContext(h, event, source);
     return h;
   }
-  h.set(BridgeHeaders.eventType, envelope.eventType);
-  if (envelope.eventTimestamp !== undefined) {
-    h.set(BridgeHeaders.eventTimestamp, timestampToIso(envelope.eventTimestamp));
-  }
-  h.set(BridgeHeaders.schemaVersion, envelope.schemaVersion);
-  h.set(BridgeHeaders.sourceSystem, envelope.sourceSystem);
-  if (envelope.partitionKey !== undefined) h.set(BridgeHeaders.partitionKey, envelope.partitionKey);
-  h.set(BridgeHeaders.payloadType, envelope.payloadType);
-  h.set(BridgeHeaders.natsMsgId, source.natsMsgId ?? envelope.eventId);
+  h.set(BridgeHeaders.eventType, event.eventType);
+  if (event.eventTimestampIso !== undefined) h.set(BridgeHeaders.eventTimestamp, event.eventTimestampIso);
+  h.set(BridgeHeaders.schemaVersion, event.schemaVersion);
+  h.set(BridgeHeaders.sourceSystem, event.sourceSystem);
+  if (event.partitionKey !== undefined) h.set(BridgeHeaders.partitionKey, event.partitionKey);
+  h.set(BridgeHeaders.payloadType, event.payloadType);
+  h.set(BridgeHeaders.natsMsgId, source.natsMsgId ?? event.eventId);
   h.set(BridgeHeaders.natsSubject, source.subject);
   h.set(BridgeHeaders.natsStreamSequence, String(source.streamSequence));
-  addTraceContext(h, envelope, source);
+  addTraceContext(h, event, source);
   return h;
 }
 
 /** `traceparent` / `tracestate`: the NATS headers win over the envelope's own copy. */
-function addTraceContext(h: Map<string, string>, envelope: Envelope, source: SourceInfo): void {
-  const traceparent = source.traceparent ?? nonEmpty(envelope.traceContext?.traceparent);
+function addTraceContext(h: Map<string, string>, event: EventMetadata, source: SourceInfo): void {
+  const traceparent = source.traceparent ?? event.traceparent;
   if (traceparent !== undefined) h.set(BridgeHeaders.traceparent, traceparent);
-  const tracestate = source.tracestate ?? nonEmpty(envelope.traceContext?.tracestate);
+  const tracestate = source.tracestate ?? event.tracestate;
   if (tracestate !== undefined) h.set(BridgeHeaders.tracestate, tracestate);
-}
-
-/** Milliseconds since the epoch of a protobuf Timestamp. */
-export function timestampToMs(ts: { seconds: bigint; nanos: number }): number {
-  return Number(ts.seconds) * 1000 + Math.floor(ts.nanos / 1_000_000);
-}
-
-/** The ISO text of the last whole second formatted, up to its "." (events arrive in time order). */
-let isoSecond = Number.NaN;
-let isoSecondPrefix = "";
-
-/**
- * ISO-8601 UTC with milliseconds, as `Date.prototype.toISOString` writes it. The date part is
- * formatted once per second and reused: this runs for every record, and consecutive events
- * nearly always fall in the same second.
- */
-export function timestampToIso(ts: { seconds: bigint; nanos: number }): string {
-  const ms = timestampToMs(ts);
-  if (!(Number.isFinite(ms) && Math.abs(ms) < 8.64e15)) return String(ts.seconds);
-  const second = Math.floor(ms / 1000);
-  if (second !== isoSecond) {
-    // "2026-11-27T18:00:00.000Z" without its "000Z".
-    isoSecondPrefix = new Date(second * 1000).toISOString().slice(0, -4);
-    isoSecond = second;
-  }
-  const milli = ms - second * 1000;
-  return `${isoSecondPrefix}${milli < 10 ? "00" : milli < 100 ? "0" : ""}${milli}Z`;
-}
-
-function nonEmpty(s: string | undefined): string | undefined {
-  return s === undefined || s === "" ? undefined : s;
 }

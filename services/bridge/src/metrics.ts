@@ -11,6 +11,7 @@ export interface BridgeMetrics {
   readonly acked: Counter;
   readonly naked: Counter<"reason">;
   readonly deadLettered: Counter<"reason">;
+  readonly decoded: Counter<"reason">;
   readonly kafkaErrors: Counter;
   readonly produceSeconds: Histogram;
   readonly endToEndLagSeconds: Histogram;
@@ -47,6 +48,11 @@ export function createBridgeMetrics(f: MetricFactory): BridgeMetrics {
     deadLettered: f.counter({
       name: "dead_lettered_total",
       help: "Poison messages written to the dead-letter topic and terminated, by reason.",
+      labelNames: ["reason"],
+    }),
+    decoded: f.counter({
+      name: "decoded_total",
+      help: "Messages whose envelope was decoded because their NATS headers did not carry the event's metadata (no-event-headers: an older collector or another publisher) or carried it malformed (malformed-event-headers).",
       labelNames: ["reason"],
     }),
     kafkaErrors: f.counter({

@@ -1,13 +1,12 @@
 import { type BackoffPolicy, backoffMs } from "./backoff.ts";
 import { decodeEnvelope, PoisonReason } from "./decode.ts";
 import {
-  BridgeHeaders,
-  type HeaderSet,
-  recordHeaders,
-  recordKey,
-  type TopicRouter,
-  timestampToMs,
-} from "./mapping.ts";
+  DecodeCause,
+  type EventMetadata,
+  metadataFromEnvelope,
+  metadataFromHeaders,
+} from "./event-metadata.ts";
+import { BridgeHeaders, type HeaderSet, recordHeaders, recordKey, type TopicRouter } from "./mapping.ts";
 import type { BridgeMetrics } from "./metrics.ts";
 
 /** The part of a JetStream message the pipeline uses (nats.js `JsMsg` adapted; fakes in unit tests). */
@@ -176,15 +175,44 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     };
   }
 
+  // Label lookups once, not per message.
+  const decodedFor = {
+    [DecodeCause.noHeaders]: metrics.decoded.labels({ reason: DecodeCause.noHeaders }),
+    [DecodeCause.malformedHeaders]: metrics.decoded.labels({ reason: DecodeCause.malformedHeaders }),
+  };
+  let malformedWarnedAtMs = Number.NEGATIVE_INFINITY;
+
+  /**
+   * The event's metadata: from the NATS headers when the publisher set them (the bytes stay
+   * untouched, nothing is decoded), else from the decoded and validated envelope.
+   */
+  function metadataOf(
+    msg: InboundMessage,
+  ): { ok: true; event: EventMetadata } | { ok: false; reason: PoisonReason; detail: string } {
+    const fromHeaders = metadataFromHeaders(msg);
+    if (fromHeaders.ok) return { ok: true, event: fromHeaders.metadata };
+    decodedFor[fromHeaders.cause].inc();
+    if (fromHeaders.cause === DecodeCause.malformedHeaders && now() - malformedWarnedAtMs >= 10_000) {
+      // At most one line per 10 s: a misbehaving publisher would otherwise log every message.
+      malformedWarnedAtMs = now();
+      logger?.warn(
+        { subject: msg.subject, seq: msg.streamSequence, detail: fromHeaders.detail },
+        "event headers malformed: decoding the envelope instead",
+      );
+    }
+    const decoded = decodeEnvelope(msg.data);
+    return decoded.ok ? { ok: true, event: metadataFromEnvelope(decoded.envelope) } : decoded;
+  }
+
   /** Turns a message into the item to write, or naks it (poison not yet at its last delivery). */
   function toItem(msg: InboundMessage): Item | undefined {
-    const decoded = decodeEnvelope(msg.data);
+    const found = metadataOf(msg);
     let poison: { reason: PoisonReason; detail: string } | undefined;
     let item: Item | undefined;
-    if (decoded.ok) {
-      const { envelope } = decoded;
+    if (found.ok) {
+      const { event } = found;
       const headers = recordHeaders(
-        envelope,
+        event,
         {
           subject: msg.subject,
           streamSequence: msg.streamSequence,
@@ -194,23 +222,21 @@ export function createPipeline(options: PipelineOptions): Pipeline {
         },
         options.headerSet,
       );
-      const key = recordKey(envelope);
+      const key = recordKey(event);
       let bytes = msg.data.length + key.length;
       for (const [k, v] of headers) bytes += k.length + v.length;
       if (bytes > options.maxRecordBytes) {
         poison = { reason: PoisonReason.tooLarge, detail: `${bytes} bytes > ${options.maxRecordBytes}` };
       } else {
-        const eventMs =
-          envelope.eventTimestamp === undefined ? undefined : timestampToMs(envelope.eventTimestamp);
         item = {
           msg,
           record: { topic: options.router.topicFor(msg.subject), key, value: msg.data, headers },
           bytes,
-          settle: { kind: "ack", eventMs },
+          settle: { kind: "ack", eventMs: event.eventMs },
         };
       }
     } else {
-      poison = { reason: decoded.reason, detail: decoded.detail };
+      poison = { reason: found.reason, detail: found.detail };
     }
     if (poison === undefined) return item;
     if (options.ordered || msg.deliveryCount >= options.poisonMaxDeliveries) {

@@ -4,6 +4,7 @@ import { DecodeError, type Decoder } from "./decoders/index.ts";
 import { type Delivery, DeliveryRejectedError } from "./delivery.ts";
 import { buildEnvelope, type EnvelopeDefaults } from "./envelope-builder.ts";
 import type { CollectorMetrics } from "./metrics.ts";
+import { eventHeaderLines } from "./outbound-event.ts";
 import type { InputSource, RejectionLog } from "./rejection-log.ts";
 
 /** Everything a listener needs to turn its datagrams into published events. */
@@ -58,6 +59,7 @@ export function createDatagramHandler(o: DatagramHandlerOptions): DatagramHandle
     let data: Uint8Array;
     let subject: string;
     let msgId: string;
+    let headerLines: string | undefined;
     try {
       const envelope = buildEnvelope(o.decoder.decode(datagram), o.defaults, receivedAtMs);
       const violations = validateEnvelope(envelope, { nowMs: receivedAtMs });
@@ -78,6 +80,7 @@ export function createDatagramHandler(o: DatagramHandlerOptions): DatagramHandle
       }
       subject = `${o.subjectPrefix}.${envelope.eventType}`;
       msgId = envelope.eventId;
+      headerLines = eventHeaderLines(envelope, o.maxEnvelopeBytes - data.length);
     } catch (err) {
       if (err instanceof DecodeError) reject(datagram, err.reason, err.message, source);
       else reject(datagram, "decoder_failed", err instanceof Error ? err.message : String(err), source);
@@ -85,6 +88,11 @@ export function createDatagramHandler(o: DatagramHandlerOptions): DatagramHandle
     }
     decoded.n++;
     // Rejections (spool full, draining) are counted by delivery; a datagram has no sender to tell.
-    o.delivery.accept({ subject, msgId, data, receivedAtMs }, onRejected);
+    o.delivery.accept(
+      headerLines === undefined
+        ? { subject, msgId, data, receivedAtMs }
+        : { subject, msgId, data, receivedAtMs, eventHeaderLines: headerLines },
+      onRejected,
+    );
   };
 }

@@ -53,18 +53,20 @@ const HEADER_PREFIX = "NATS/1.0\r\nNats-Msg-Id: ";
 const PRINTABLE_ASCII = /^[\x21-\x7e]+$/;
 
 /**
- * The `Nats-Msg-Id` header block. nats.js only calls `encode()` on the headers of a publish;
- * its `headers()` object builds a Map, a string and a fresh TextEncoder buffer per event,
- * while this is one pooled Buffer. Ids that are not plain printable ASCII (never the
- * collector's UUIDs) take nats.js' own headers.
+ * The header block of a publish: `Nats-Msg-Id` (the stream's dedupe) and the event's
+ * metadata lines (the bridge reads them instead of decoding the envelope). nats.js only calls
+ * `encode()` on the headers of a publish; its `headers()` object builds a Map, a string and a
+ * fresh TextEncoder buffer per event, while this is one pooled Buffer. Ids that are not plain
+ * printable ASCII (never the collector's UUIDs) take nats.js' own headers, without the
+ * metadata: the bridge then decodes the envelope.
  */
-function msgIdHeader(msgId: string): MsgHdrs {
-  if (!PRINTABLE_ASCII.test(msgId)) {
+function publishHeaders(event: OutboundEvent): MsgHdrs {
+  if (!PRINTABLE_ASCII.test(event.msgId)) {
     const h = headers();
-    h.set("Nats-Msg-Id", msgId);
+    h.set("Nats-Msg-Id", event.msgId);
     return h;
   }
-  const bytes = Buffer.from(`${HEADER_PREFIX}${msgId}\r\n\r\n`, "latin1");
+  const bytes = Buffer.from(`${HEADER_PREFIX}${event.msgId}\r\n${event.eventHeaderLines ?? ""}\r\n`, "utf8");
   return { encode: () => bytes } as unknown as MsgHdrs;
 }
 
@@ -161,7 +163,7 @@ export function createJetStreamTarget(nc: NatsConnection, ackTimeoutMs: number):
     const token = (next++).toString(36);
     waiting.set(token, { done, deadlineMs: Date.now() + ackTimeoutMs });
     try {
-      nc.publish(event.subject, event.data, { reply: prefix + token, headers: msgIdHeader(event.msgId) });
+      nc.publish(event.subject, event.data, { reply: prefix + token, headers: publishHeaders(event) });
     } catch (err) {
       waiting.delete(token);
       done(err instanceof Error ? err : new Error(String(err)), false);

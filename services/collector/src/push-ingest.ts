@@ -14,6 +14,7 @@ import {
 } from "@langtian/proto";
 import { type Delivery, type DeliveryOutcome, DeliveryRejectedError } from "./delivery.ts";
 import type { CollectorMetrics } from "./metrics.ts";
+import { eventHeaderLines } from "./outbound-event.ts";
 
 /** Limits of the push API. */
 export interface PushIngestOptions {
@@ -80,11 +81,13 @@ export async function ingestBatch(
         return fail(index, event.eventId, "too_large", `${data.length} bytes > ${opts.maxEventBytes}`);
       }
       try {
+        const headerLines = eventHeaderLines(event, opts.maxEventBytes - data.length);
         const outcome = await delivery.submit({
           subject: `${opts.subjectPrefix}.${event.eventType}`,
           msgId: event.eventId,
           data,
           receivedAtMs,
+          ...(headerLines === undefined ? {} : { eventHeaderLines: headerLines }),
         });
         metrics.ingestEvents.inc({ result: "accepted" });
         accepted.push(

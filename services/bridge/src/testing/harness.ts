@@ -1,6 +1,7 @@
-import { createEnvelope, encodeEnvelope, uuidv7 } from "@langtian/envelope";
+import { createEnvelope, encodeEnvelope, eventHeaderEntries, uuidv7 } from "@langtian/envelope";
+import type { Envelope } from "@langtian/proto";
 import type { JetStreamClient } from "@nats-io/jetstream";
-import { headers as natsHeaders } from "@nats-io/transport-node";
+import { type MsgHdrs, headers as natsHeaders } from "@nats-io/transport-node";
 import { Consumer, type Message, stringDeserializer } from "@platformatic/kafka";
 import { BridgeHeaders } from "../mapping.ts";
 
@@ -9,23 +10,35 @@ import { BridgeHeaders } from "../mapping.ts";
  * process can be measured with it.
  */
 
-/** Encodes one valid test envelope. */
-export function testEnvelope(opts: {
+/** Fields of a test envelope. */
+interface TestEnvelopeInit {
   eventId: string;
   partitionKey: string;
   payloadBytes: number;
-}): Uint8Array {
-  return encodeEnvelope(
-    createEnvelope({
-      eventId: opts.eventId,
-      eventType: "device.telemetry",
-      schemaVersion: "1.0",
-      sourceSystem: "bench/site-1",
-      partitionKey: opts.partitionKey,
-      payloadType: "application/octet-stream",
-      payload: new Uint8Array(opts.payloadBytes),
-    }),
-  );
+}
+
+/** Encodes one valid test envelope. */
+export function testEnvelope(opts: TestEnvelopeInit): Uint8Array {
+  return encodeEnvelope(testEnvelopeOf(opts));
+}
+
+function testEnvelopeOf(opts: TestEnvelopeInit): Envelope {
+  return createEnvelope({
+    eventId: opts.eventId,
+    eventType: "device.telemetry",
+    schemaVersion: "1.0",
+    sourceSystem: "bench/site-1",
+    partitionKey: opts.partitionKey,
+    payloadType: "application/octet-stream",
+    payload: new Uint8Array(opts.payloadBytes),
+  });
+}
+
+/** The event-metadata NATS headers the collector publishes with an envelope. */
+export function eventHeadersOf(envelope: Envelope): MsgHdrs {
+  const h = natsHeaders();
+  for (const [name, value] of eventHeaderEntries(envelope) ?? []) h.set(name, value);
+  return h;
 }
 
 /** Options of {@link publishEvents}. */
@@ -39,6 +52,11 @@ export interface PublishOptions {
   readonly window?: number;
   /** Events per second; unlimited when unset. */
   readonly ratePerSec?: number;
+  /**
+   * Publish the event-metadata headers with each envelope, as the collector does (default
+   * true); false publishes the envelope with `Nats-Msg-Id` only, as older collectors did.
+   */
+  readonly eventHeaders?: boolean;
   /** Called with each event id and its publish time (ms, performance.now()) as its PubAck arrives. */
   readonly onPublished?: (eventId: string, publishedAtMs: number) => void;
 }
@@ -51,13 +69,15 @@ export interface Published {
 }
 
 /**
- * Publishes `count` envelopes with `Nats-Msg-Id` = event id, keeping `window` publishes in
+ * Publishes `count` envelopes with `Nats-Msg-Id` = event id and the event-metadata headers
+ * (unless `eventHeaders` is false), keeping `window` publishes in
  * flight, paced to `ratePerSec` when given. Resolves when every PubAck arrived.
  */
 export async function publishEvents(js: JetStreamClient, options: PublishOptions): Promise<Published> {
   const keys = options.keys ?? 16;
   const window = options.window ?? 1000;
   const payloadBytes = options.payloadBytes ?? 100;
+  const eventHeaders = options.eventHeaders ?? true;
   const eventIds: string[] = [];
   const keyOf = new Map<string, string>();
   const inFlight = new Set<Promise<void>>();
@@ -72,12 +92,12 @@ export async function publishEvents(js: JetStreamClient, options: PublishOptions
     const key = `dev-${i % keys}`;
     eventIds.push(eventId);
     keyOf.set(eventId, key);
-    const h = natsHeaders();
-    h.set(BridgeHeaders.natsMsgId, eventId);
+    const envelope = testEnvelopeOf({ eventId, partitionKey: key, payloadBytes });
     const t = performance.now();
     const p = js
-      .publish(options.subject, testEnvelope({ eventId, partitionKey: key, payloadBytes }), {
+      .publish(options.subject, encodeEnvelope(envelope), {
         msgID: eventId,
+        ...(eventHeaders ? { headers: eventHeadersOf(envelope) } : {}),
       })
       .then(() => {
         options.onPublished?.(eventId, t);
