@@ -45,6 +45,8 @@ export interface ChaosResult {
   readonly unexpected: readonly string[];
   /** Event ids whose copies in Kafka are in more than one partition (Kafka source). */
   readonly inSeveralPartitions: readonly string[];
+  /** Each lake writer's `/readyz` status at the end, before it was stopped. */
+  readonly lakeWriterReadiness: readonly string[];
   /** How each lake writer ended on SIGTERM (a drain), by name. */
   readonly lakeWriterExits: ReadonlyMap<string, ProcessExit | undefined>;
   /** The services' log tails, for a failure message. */
@@ -104,6 +106,9 @@ export async function runChaos(plan: ChaosPlan): Promise<ChaosResult> {
     const final = await observe(pipeline, nc);
     timeline.log(`final: ${formatObservation(final)}`);
 
+    const lakeWriterReadiness = await Promise.all(
+      pipeline.lakeWriters.map(async (w) => `${w.name}: ${await readiness(w.current()?.url)}`),
+    );
     const lakeWriterExits = new Map<string, ProcessExit | undefined>();
     for (const writer of pipeline.lakeWriters) lakeWriterExits.set(writer.name, await writer.stop());
     for (const service of pipeline.services().reverse()) await service.stop();
@@ -138,6 +143,7 @@ export async function runChaos(plan: ChaosPlan): Promise<ChaosResult> {
       ? [...kafka.partitionsOf].filter(([, partitions]) => partitions.size > 1).map(([id]) => id)
       : [];
     const result = {
+      lakeWriterReadiness,
       inSeveralPartitions,
       timeline,
       failedSteps,
@@ -238,6 +244,7 @@ function formatReport(plan: ChaosPlan, r: Omit<ChaosResult, "report">): string {
     `dead letters: lake table ${r.lake.deadLetters}, writers' metrics ${o.deadLetters}`,
     `commit failures (writers' metrics) ${o.commitFailures}`,
     `caught up before the timeout      ${r.caughtUp}`,
+    `lake writers' /readyz at the end  ${r.lakeWriterReadiness.join(", ")}`,
     `lake writers on SIGTERM           ${[...r.lakeWriterExits].map(([n, e]) => `${n}: ${e ? (e.code ?? e.signal) : "not running"}`).join(", ")}`,
     `fault steps that failed           ${r.failedSteps.length}${r.failedSteps.map((f) => `\n  ${f.step.what}: ${String(f.error)}`).join("")}`,
   ];
@@ -260,4 +267,14 @@ function byPartition(ids: readonly string[], kafka: KafkaCopies): string {
       .map(([p, n]) => `p${p}: ${n}`)
       .join(", ") || "-"
   );
+}
+
+/** The HTTP status of `<url>/readyz`, or why there is none. */
+async function readiness(url: string | undefined): Promise<string> {
+  if (!url) return "not running";
+  try {
+    return String((await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(5_000) })).status);
+  } catch (err) {
+    return `no answer (${(err as Error).message})`;
+  }
 }
