@@ -12,7 +12,7 @@
  *   node bench/bridge/bridge-bench.ts [--rates 1000,5000] [--seconds 10] [--max-events 100000]
  *                                     [--backlog 250000] [--payload-bytes 100] [--no-raw-limits]
  *                                     [--baseline-main path/to/other/bridge/main.ts] [--repeat 1]
- *                                     [--env KEY=VALUE]...
+ *                                     [--env KEY=VALUE]... [--baseline-event-headers]
  *
  * Maximum throughput is a backlog drain timed like the raw tools are: ProducerPerformance is
  * timed over ≥ 250k records once its JVM runs, so the drain uses a backlog of the same size
@@ -26,6 +26,9 @@
  * `--baseline-main` drains the same backlog size with another bridge `main.ts` too, in the
  * same run (before/after comparisons against the same raw limits); `--repeat N` alternates
  * the two N times; `--env KEY=VALUE` (repeatable) is passed to the bridge under test only.
+ * Events are published as the collector publishes them, with the event-metadata NATS headers;
+ * the baseline's backlog goes without them (`Nats-Msg-Id` only, as older collectors published)
+ * unless `--baseline-event-headers` is given.
  */
 import { execFile } from "node:child_process";
 import { join, relative, resolve } from "node:path";
@@ -62,6 +65,7 @@ const { values: args } = parseArgs({
     "baseline-main": { type: "string" },
     env: { type: "string", multiple: true, default: [] },
     repeat: { type: "string", default: "1" },
+    "baseline-event-headers": { type: "boolean", default: false },
   },
   allowNegative: true,
 });
@@ -125,6 +129,8 @@ interface DrainResult {
   bridge: string;
   /** `--env` of the bridge under test; absent for the baseline. */
   bridgeEnv?: Record<string, string>;
+  /** Whether the backlog carried the event-metadata NATS headers. */
+  eventHeaders: boolean;
   published: number;
   confirmedInKafka: number;
   successRate: number;
@@ -467,6 +473,7 @@ async function drainScenario(
   count: number,
   main: string,
   extraEnv: Record<string, string>,
+  eventHeaders = true,
 ): Promise<DrainResult> {
   const prepared = await prepareScenario(nats, kafka);
   const { names } = prepared;
@@ -476,7 +483,13 @@ async function drainScenario(
   let bridge: ServerProcess | undefined;
   let tally: KafkaTally | undefined;
   try {
-    const published = await publishEvents(js, { subject: names.subject, count, payloadBytes, window: 2000 });
+    const published = await publishEvents(js, {
+      subject: names.subject,
+      count,
+      payloadBytes,
+      window: 2000,
+      eventHeaders,
+    });
     const spawnMs = performance.now();
     let pid: number | undefined;
     const watching = watchEndOffsets(kafka.bootstrap, names.topic, count, 60_000, () => pid);
@@ -507,6 +520,7 @@ async function drainScenario(
       mode: "max-throughput (backlog drain)",
       bridge: process.env.BRIDGE_BENCH_COMMAND ?? relative(repoRoot, main),
       ...(Object.keys(extraEnv).length === 0 ? {} : { bridgeEnv: extraEnv }),
+      eventHeaders,
       published: count,
       confirmedInKafka: confirmed,
       successRate: confirmed / count,
@@ -549,7 +563,9 @@ try {
   const drains: DrainResult[] = [];
   for (let i = 0; i < repeat; i++) {
     if (baselineMain !== undefined) {
-      baselines.push(await drainScenario(nats, kafka, backlog, resolve(baselineMain), {}));
+      baselines.push(
+        await drainScenario(nats, kafka, backlog, resolve(baselineMain), {}, args["baseline-event-headers"]),
+      );
       runs.push(baselines.at(-1) as DrainResult);
     }
     drains.push(await drainScenario(nats, kafka, backlog, mainScript, bridgeEnv));
