@@ -193,13 +193,10 @@ function createWorkerFetcher(options: KafkaSourceOptions): Fetcher & { close(): 
       ...(options.fetchMaxWaitMs !== undefined && { fetchMaxWaitMs: options.fetchMaxWaitMs }),
       ...(options.fetchMaxBytes !== undefined && { fetchMaxBytes: options.fetchMaxBytes }),
     };
-    const started = new Worker(new URL("./fetch-worker.ts", import.meta.url), {
-      workerData: data,
-      // The worker holds at most two fetches (one being parsed, one read ahead) of
-      // fetchMaxBytes each: bound its heap to that instead of V8's default, which lets
-      // garbage pile up to hundreds of MiB before a full collection.
-      resourceLimits: { maxOldGenerationSizeMb: 96, maxYoungGenerationSizeMb: 16 },
-    });
+    // No resourceLimits: a fetch holds up to fetchMaxBytes per partition, so a writer that
+    // fell behind needs far more than a small cap allows, and an out-of-memory worker fails
+    // every fetch again (measured: a heap cap of 96 MiB stalled writers in the chaos test).
+    const started = new Worker(new URL("./fetch-worker.ts", import.meta.url), { workerData: data });
     started.on("message", (reply: FetchReply) => {
       const waiter = pending.get(reply.id);
       pending.delete(reply.id);
