@@ -65,6 +65,11 @@ export interface IngestLoopOptions {
    */
   pollStallMs?: number;
   /**
+   * How long one commit may run before the loop reports it cannot make progress. Default
+   * 120,000 ms: a batch commits in well under a second; a slow S3 in seconds.
+   */
+  commitStallMs?: number;
+  /**
    * With a group-assigned source ({@link Source.groupAssigned}): a partition this writer was
    * fenced on while the group still assigns it to this writer is claimed again after this long
    * without a newer assignment. Default 30,000 ms (above the
@@ -106,7 +111,12 @@ export interface IngestLoop {
  */
 export function createIngestLoop(options: IngestLoopOptions): IngestLoop {
   const { source, writer, connection, owner, registry, limits, observer } = options;
-  const leases = new Map<string, PartitionLease & { committed: bigint }>();
+  /**
+   * Owned partitions: the lease, the position reading resumes from (`committed`) and the
+   * position the ledger row holds (`stored`, null before the first commit), which every
+   * commit checks so a batch is never built on a position the lake no longer holds.
+   */
+  const leases = new Map<string, PartitionLease & { committed: bigint; stored: bigint | null }>();
   /** Read positions: ahead of `committed` while a batch is open. */
   const readPositions = new Map<string, bigint>();
   let pendingAssignment: readonly string[] | undefined;
@@ -155,7 +165,7 @@ export function createIngestLoop(options: IngestLoopOptions): IngestLoop {
       if (leases.has(partition)) continue;
       const lease = await claimPartition(connection, source.keyOf(partition), owner);
       const committed = lease.nextPosition ?? (await source.initialPosition(partition));
-      leases.set(partition, { ...lease, committed });
+      leases.set(partition, { ...lease, committed, stored: lease.nextPosition });
       readPositions.set(partition, committed);
     }
     observer?.assigned?.(partitions);
@@ -169,6 +179,8 @@ export function createIngestLoop(options: IngestLoopOptions): IngestLoop {
   let lastPollError = "";
   /** When the poll under way started; 0 while none is. */
   let pollStartedAt = 0;
+  /** When the commit in flight started; 0 while none is. */
+  let commitStartedAt = 0;
 
   function describe(err: unknown): string {
     return err instanceof Error ? err.message : String(err);
@@ -182,7 +194,9 @@ export function createIngestLoop(options: IngestLoopOptions): IngestLoop {
    * catalog answers (or the loop stops).
    */
   async function resyncFromLake(): Promise<void> {
-    for (let attempt = 0; !aborted; attempt++) {
+    // While draining, one try: nothing is committed after a drain, so waiting for the
+    // catalog would only hold the shutdown until its deadline.
+    for (let attempt = 0; !aborted && !(draining && attempt > 0); attempt++) {
       try {
         const fenced: string[] = [];
         for (const [partition, lease] of [...leases]) {
@@ -193,9 +207,8 @@ export function createIngestLoop(options: IngestLoopOptions): IngestLoop {
             readPositions.delete(partition);
             continue;
           }
-          if (stored.nextPosition !== null && stored.nextPosition > lease.committed) {
-            lease.committed = stored.nextPosition;
-          }
+          lease.stored = stored.nextPosition;
+          if (stored.nextPosition !== null) lease.committed = stored.nextPosition;
           readPositions.set(partition, lease.committed);
         }
         if (fenced.length > 0) {
@@ -234,12 +247,15 @@ export function createIngestLoop(options: IngestLoopOptions): IngestLoop {
     });
     const batch: LakeBatch = {
       tables: batchBuilder.build(),
-      positions: entries.map(({ lease, nextPosition }) => ({ lease, nextPosition })),
+      positions: entries.map(({ lease, nextPosition }) => ({ lease, nextPosition, expected: lease.stored })),
     };
     const result = await writer.write(batch);
     for (const { partition, lease, nextPosition } of entries) {
       const current = leases.get(partition);
-      if (current && current.epoch === lease.epoch) current.committed = nextPosition;
+      if (current && current.epoch === lease.epoch) {
+        current.committed = nextPosition;
+        current.stored = nextPosition;
+      }
     }
     commitFailures = 0;
     const duplicatesDropped = batchBuilder.duplicates + result.duplicates;
@@ -299,6 +315,7 @@ export function createIngestLoop(options: IngestLoopOptions): IngestLoop {
       openedAt = 0;
     };
     const commitDetached = async (batchBuilder: typeof builder, batchReached: typeof reached) => {
+      commitStartedAt = Date.now();
       try {
         await commit(batchBuilder, batchReached);
       } catch (err) {
@@ -319,6 +336,8 @@ export function createIngestLoop(options: IngestLoopOptions): IngestLoop {
           noteCommitFailure(err);
           dropped = "failed";
         }
+      } finally {
+        commitStartedAt = 0;
       }
     };
     /**
@@ -366,6 +385,8 @@ export function createIngestLoop(options: IngestLoopOptions): IngestLoop {
         if (pendingAssignment) {
           // Commit what we have while we may still own it; a fenced commit is simply dropped.
           await flushAndSettle();
+          // A writer that is stopping claims nothing: a claim would fence the next owner.
+          if (aborted) break;
           const partitions = pendingAssignment;
           pendingAssignment = undefined;
           try {
@@ -491,6 +512,10 @@ export function createIngestLoop(options: IngestLoopOptions): IngestLoop {
     },
     stalled() {
       if (commitFailures > 0) return `lake commits failing (${commitFailures} in a row): ${lastCommitError}`;
+      // A commit that never settles (a storage write that hangs) stalls just as surely.
+      if (commitStartedAt !== 0 && Date.now() - commitStartedAt > (options.commitStallMs ?? 120_000)) {
+        return `a lake commit has been running for ${Math.round((Date.now() - commitStartedAt) / 1000)} s`;
+      }
       if (readPositions.size === 0) return undefined;
       const now = Date.now();
       if (pollFailingSince !== 0) {

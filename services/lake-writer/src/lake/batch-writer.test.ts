@@ -5,7 +5,12 @@ import { createTableManager, type TableSpec } from "../tables/table-manager.ts";
 import { openTestLake, type TestLake } from "../testing/test-lake.ts";
 import { createBatchWriter } from "./batch-writer.ts";
 import { PartitionFencedError } from "./lake-transaction.ts";
-import { claimPartition, ensureStateSchema, readPartitionPosition } from "./partition-ledger.ts";
+import {
+  claimPartition,
+  ensureStateSchema,
+  PositionMovedError,
+  readPartitionPosition,
+} from "./partition-ledger.ts";
 
 const spec: TableSpec = {
   name: "readings",
@@ -122,5 +127,29 @@ describe("batch writer on a real DuckLake", () => {
       [0, 0],
     );
     assert.equal(await count(a, "SELECT count(*) FROM lake.readings WHERE id IN ('p1', 'p2')"), 2);
+  });
+  it("refuses a commit built on a position the ledger no longer holds (a failed commit that landed)", async () => {
+    const writer = createBatchWriter({ connection: a, tables: createTableManager(a), maxCommitRetries: 3 });
+    const moved = { source: "kafka:readings", partition: "moved" };
+    const lease = await claimPartition(a, moved, "writer-a");
+    await writer.write({
+      tables: [{ spec, rows: [["m1", 1, micros]] }],
+      positions: [{ lease, nextPosition: 10n, expected: null }],
+    });
+    // Built as if the first commit had not landed: the ledger holds 10, not null.
+    await assert.rejects(
+      writer.write({
+        tables: [{ spec, rows: [["m1", 1, micros]] }],
+        positions: [{ lease, nextPosition: 10n, expected: null }],
+      }),
+      PositionMovedError,
+    );
+    assert.equal(await readPartitionPosition(b, moved), 10n);
+    assert.equal(await count(b, "SELECT count(*) FROM lake.readings WHERE id = 'm1'"), 1);
+    await writer.write({
+      tables: [{ spec, rows: [["m2", 2, micros]] }],
+      positions: [{ lease, nextPosition: 11n, expected: 10n }],
+    });
+    assert.equal(await readPartitionPosition(b, moved), 11n);
   });
 });

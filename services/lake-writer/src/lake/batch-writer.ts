@@ -21,6 +21,13 @@ export interface TableRows {
 export interface PositionUpdate {
   lease: PartitionLease;
   nextPosition: bigint;
+  /**
+   * The position the ledger must still hold (null: none yet) for the commit to go through;
+   * undefined: not checked. A commit reported failed may have landed after all (its COMMIT
+   * reached the catalog before the connection broke); checking keeps a batch re-read on top
+   * of the old position from landing twice.
+   */
+  expected?: bigint | null;
 }
 
 /** Everything one DuckLake snapshot commits. */
@@ -148,8 +155,8 @@ export function createBatchWriter(options: BatchWriterOptions): BatchWriter {
               watermarks = applied.watermarks;
               lateEvents = applied.lateEvents;
             }
-            for (const { lease, nextPosition } of batch.positions) {
-              await advancePartition(connection, lease, nextPosition, watermarks.get(lease.table));
+            for (const { lease, nextPosition, expected } of batch.positions) {
+              await advancePartition(connection, lease, nextPosition, watermarks.get(lease.table), expected);
             }
           },
           {

@@ -95,6 +95,41 @@ describe("dedupe against the lake on a real DuckLake", () => {
     );
   });
 
+  it("keeps an id reused with another event time or by another source: only a true copy is dropped", async () => {
+    const spec = {
+      name: "reused_ids",
+      columns: [
+        { name: "event_id", type: "VARCHAR" as const },
+        { name: "event_timestamp", type: "TIMESTAMPTZ" as const },
+        { name: "source_system", type: "VARCHAR" as const },
+      ],
+      partitionByDayOf: "event_timestamp",
+    };
+    const writer = createBatchWriter({
+      connection,
+      tables: createTableManager(connection),
+      maxCommitRetries: 3,
+      dedupe: true,
+    });
+    const t = BigInt(Date.UTC(2026, 10, 27)) * 1000n;
+    await writer.write({ tables: [{ spec, rows: [["e1", t, "plant-a"]] }], positions: [] });
+    const again = await writer.write({
+      tables: [
+        {
+          spec,
+          rows: [
+            ["e1", t + 1_000_000n, "plant-a"], // a device sequence reset: same id, later reading
+            ["e1", t, "plant-b"], // another source's id
+            ["e1", t, "plant-a"], // the copy
+          ],
+        },
+      ],
+      positions: [],
+    });
+    assert.equal(again.duplicates, 1);
+    assert.equal(await queryNumber(connection, "SELECT count(*) FROM lake.reused_ids"), 3);
+  });
+
   it("writes copies when dedupe is off (the lake then holds them twice)", async () => {
     const scratch = await openTestLake();
     try {

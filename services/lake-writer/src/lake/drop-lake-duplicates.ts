@@ -10,9 +10,9 @@ const RANGE_GAP_MICROS = 10_000_000n;
 const MAX_RANGES = 16;
 
 /**
- * Deletes from the staged batch `stage` (a temp table with `event_id` and
- * `event_timestamp`) every row whose event id the lake table `table` already holds, and
- * returns how many it deleted.
+ * Deletes from the staged batch `stage` (a temp table with `event_id`, `event_timestamp` and
+ * `source_system`) every row the lake table `table` already holds with the same event id,
+ * event time and source, and returns how many it deleted.
  *
  * A copy of an event (a bridge that crashed after Kafka confirmed but before it acked
  * JetStream sends it again) carries the same `event_timestamp` as the original, however
@@ -31,10 +31,17 @@ export async function dropLakeDuplicates(
   const lookups = ranges
     .map(
       ([from, to]) =>
-        `SELECT event_id FROM ${table} WHERE event_timestamp BETWEEN ${timestamptzLiteral(from)} AND ${timestamptzLiteral(to)}`,
+        `SELECT event_id, event_timestamp, source_system FROM ${table} ` +
+        `WHERE event_timestamp BETWEEN ${timestamptzLiteral(from)} AND ${timestamptzLiteral(to)}`,
     )
     .join(" UNION ALL ");
-  const result = await connection.run(`DELETE FROM temp.main.${stage} WHERE event_id IN (${lookups})`);
+  // A copy shares its original's id, event time and source: an id reused with another event
+  // time (a device sequence reset) or by another source is another event, and stays.
+  const result = await connection.run(
+    `DELETE FROM temp.main.${stage} AS s WHERE EXISTS (SELECT 1 FROM (${lookups}) AS l ` +
+      "WHERE l.event_id = s.event_id AND l.event_timestamp = s.event_timestamp " +
+      "AND l.source_system IS NOT DISTINCT FROM s.source_system)",
+  );
   return Number(result.rowsChanged);
 }
 

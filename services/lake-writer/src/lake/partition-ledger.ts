@@ -97,21 +97,43 @@ export async function claimPartition(
  * Inside the caller's transaction: moves the partition's position forward, but only if
  * `lease` still holds the latest epoch. Throws {@link PartitionFencedError} otherwise,
  * so the caller rolls the whole batch back. A concurrent claim that has not committed
- * yet makes the commit itself conflict instead.
+ * yet makes the commit itself conflict instead. With `expected` (null: no position yet),
+ * also only if the ledger still holds that position; otherwise throws
+ * {@link PositionMovedError} (an earlier commit landed after it was reported failed).
  */
 export async function advancePartition(
   connection: DuckDBConnection,
   lease: PartitionLease,
   nextPosition: bigint,
   watermarkMicros?: bigint,
+  expected?: bigint | null,
 ): Promise<void> {
+  const checkPosition = expected !== undefined;
   const result = await connection.run(
     `UPDATE ${lease.table} SET next_position = $1, updated_at = now(), ` +
-      "watermark_us = coalesce($4, watermark_us) WHERE epoch = $2 AND owner = $3",
-    [nextPosition, lease.epoch, lease.owner, watermarkMicros ?? null],
+      "watermark_us = coalesce($4, watermark_us) WHERE epoch = $2 AND owner = $3" +
+      (checkPosition ? " AND next_position IS NOT DISTINCT FROM $5" : ""),
+    checkPosition
+      ? [nextPosition, lease.epoch, lease.owner, watermarkMicros ?? null, expected]
+      : [nextPosition, lease.epoch, lease.owner, watermarkMicros ?? null],
   );
-  if (result.rowsChanged !== 1) {
-    throw new PartitionFencedError([`${lease.key.source}/${lease.key.partition}`]);
+  if (result.rowsChanged === 1) return;
+  const name = `${lease.key.source}/${lease.key.partition}`;
+  if (checkPosition) {
+    const reader = await connection.runAndReadAll(`SELECT epoch, owner, next_position FROM ${lease.table}`);
+    const row = reader.getRows()[0];
+    if (row && row[0] === lease.epoch && row[1] === lease.owner) {
+      throw new PositionMovedError(name, expected ?? null, row[2] === null ? null : (row[2] as bigint));
+    }
+  }
+  throw new PartitionFencedError([name]);
+}
+
+/** The ledger holds another position than the commit was built on (still this writer's lease). */
+export class PositionMovedError extends Error {
+  override name = "PositionMovedError";
+  constructor(partition: string, expected: bigint | null, found: bigint | null) {
+    super(`partition ${partition}: the lake holds position ${found}, the batch was read from ${expected}`);
   }
 }
 

@@ -1,6 +1,6 @@
 import type { TableRows } from "../lake/batch-writer.ts";
 import type { CellValue, ColumnSpec } from "../lake/columns.ts";
-import { DEAD_LETTER_TABLE, type RoutedRecord } from "./event-tables.ts";
+import { DEAD_LETTER_TABLE, ENVELOPE_COLUMNS, type RoutedRecord } from "./event-tables.ts";
 import type { TableSpec } from "./table-manager.ts";
 
 /** Collects routed records of one batch, grouped by table. */
@@ -15,9 +15,15 @@ export interface BatchBuilder {
   build(): TableRows[];
 }
 
+/** Index of `event_timestamp` in an event row (see ENVELOPE_COLUMNS). */
+const EVENT_TIMESTAMP_CELL = ENVELOPE_COLUMNS.findIndex((c) => c.name === "event_timestamp");
+
 /** Options of {@link createBatchBuilder}. */
 export interface BatchBuilderOptions {
-  /** Keep only the first record of each event id (later ones are copies). Default false. */
+  /**
+   * Keep only the first record of each (table, source system, event id, event time): later
+   * ones are copies. Default false.
+   */
   dedupe?: boolean;
 }
 
@@ -36,7 +42,10 @@ export function createBatchBuilder(options: BatchBuilderOptions = {}): BatchBuil
         return;
       }
       if (seen) {
-        const id = record.envelope.eventId;
+        // A copy shares its original's table, source, id and event time; an id reused with
+        // another event time (a device sequence reset) is another event.
+        const { envelope } = record;
+        const id = `${record.spec.name}\u0000${envelope.sourceSystem}\u0000${envelope.eventId}\u0000${record.row[EVENT_TIMESTAMP_CELL]}`;
         if (seen.has(id)) {
           duplicates++;
           return;
