@@ -97,6 +97,33 @@ describe("push ingest (real nats-server)", () => {
     assert.ok(stored[0]?.envelope.receivedTimestamp);
   });
 
+  it("scopes JetStream's duplicate check by source: one source's id cannot suppress another's event", async () => {
+    const before = (await readStream(nc, config.stream.name)).length;
+    const id = uuidv7();
+    const mine = valid(id);
+    const theirs = valid(id);
+    theirs.sourceSystem = "payroll";
+    const request = create(IngestRequestSchema, { events: [mine, theirs, mine] });
+    const response = await app.service.fastify.inject({
+      method: "POST",
+      url: "/langtian.collector.v1.CollectorService/Ingest",
+      headers: { "content-type": "application/json" },
+      payload: JSON.stringify(toJson(IngestRequestSchema, request)),
+    });
+    assert.equal(response.statusCode, 200, response.body);
+    assert.deepEqual(
+      response.json().accepted.map((a: { outcome: string }) => a.outcome),
+      ["INGEST_OUTCOME_PUBLISHED", "INGEST_OUTCOME_PUBLISHED", "INGEST_OUTCOME_DUPLICATE"],
+      "the same source's resend is still a duplicate",
+    );
+    await waitForStreamCount(nc, config.stream.name, before + 2);
+    const stored = (await readStream(nc, config.stream.name)).slice(before);
+    assert.deepEqual(
+      stored.map((m) => m.envelope.sourceSystem),
+      ["erp", "payroll"],
+    );
+  });
+
   it("the HTTP JSON endpoint reports unparseable entries per event and accepts the rest", async () => {
     const good = toJson(EnvelopeSchema, valid());
     const telemetry = {

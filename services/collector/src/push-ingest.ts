@@ -84,7 +84,10 @@ export async function ingestBatch(
         const headerLines = eventHeaderLines(event, opts.maxEventBytes - data.length);
         const outcome = await delivery.submit({
           subject: `${opts.subjectPrefix}.${event.eventType}`,
-          msgId: event.eventId,
+          // Scoped by source: a pushing system chooses its own ids, and with the bare id it
+          // could make JetStream drop another source's events (device ids are derivable) as
+          // "duplicates". Its own resends still share one id and are dropped.
+          msgId: `${event.sourceSystem}/${event.eventId}`,
           data,
           receivedAtMs,
           ...(headerLines === undefined ? {} : { eventHeaderLines: headerLines }),
