@@ -38,12 +38,16 @@ function testMetrics() {
 
 const METADATA_NAMES = new Set<string>(Object.values(EventHeader));
 
-/** Checks one stream message: `Nats-Msg-Id` and exactly the metadata headers of its envelope. */
-function assertCarriesMetadata(m: JsMsg): void {
+/**
+ * Checks one stream message: `Nats-Msg-Id` (the event id; a pushed event's is scoped by its
+ * source system) and exactly the metadata headers of its envelope.
+ */
+function assertCarriesMetadata(m: JsMsg, pushed = false): void {
   const envelope = readEnvelope(m.data);
   const expected = eventHeaderEntries(envelope) ?? assert.fail("the envelope's values fit in headers");
   const h = m.headers ?? assert.fail(`no headers on ${envelope.eventId}`);
-  assert.equal(h.get("Nats-Msg-Id"), envelope.eventId);
+  const msgId = pushed ? `${envelope.sourceSystem}/${envelope.eventId}` : envelope.eventId;
+  assert.equal(h.get("Nats-Msg-Id"), msgId);
   const metadata = h.keys().filter((name) => METADATA_NAMES.has(name));
   assert.deepEqual(new Map(metadata.map((name) => [name, h.get(name)])), new Map(expected));
 }
@@ -124,7 +128,7 @@ describe("collector publishes the event metadata as NATS headers (real nats-serv
       eventId: uuidv7(),
       eventType: "device.telemetry",
       schemaVersion: "1.0",
-      sourceSystem: "plant-b",
+      sourceSystem: "plant b/línea 3",
       partitionKey: "dev-3",
       payloadType: "application/json",
       payload: utf8.encode("{}"),
@@ -155,7 +159,7 @@ describe("collector publishes the event metadata as NATS headers (real nats-serv
     try {
       await sendEvents(handle, push);
       const messages = await streamMessages(stream, 4);
-      for (const m of messages) assertCarriesMetadata(m);
+      for (const [i, m] of messages.entries()) assertCarriesMetadata(m, i === 3);
       const keys = messages.map((m) => m.headers?.get(EventHeader.partitionKey));
       assert.deepEqual(keys, ["dev-1", "", "dev 2: north", "dev-3"], "no key header for a keyless event");
       assert.equal(messages[3]?.headers?.get(EventHeader.traceparent), traceparent);
@@ -180,7 +184,7 @@ describe("collector publishes the event metadata as NATS headers (real nats-serv
     // A record an older collector spooled (no header lines) replays as it did: Nats-Msg-Id only.
     const oldId = uuidv7();
     const oldData = utf8.encode("an older collector's envelope");
-    await waitFor(() => (spool.depth >= 4 ? true : undefined), {
+    await waitFor(async () => (spool.depth >= 4 ? true : undefined), {
       what: "4 events spooled",
       timeoutMs: 10_000,
     });
@@ -197,11 +201,11 @@ describe("collector publishes the event metadata as NATS headers (real nats-serv
     const second = pipeline(target, reopened, subjectPrefix);
     try {
       const messages = await streamMessages(stream, 5);
-      for (const m of messages.slice(0, 4)) assertCarriesMetadata(m);
+      for (const [i, m] of messages.slice(0, 4).entries()) assertCarriesMetadata(m, i === 3);
       const old = messages[4] ?? assert.fail();
       assert.deepEqual(old.headers?.keys(), ["Nats-Msg-Id"]);
       assert.equal(old.headers?.get("Nats-Msg-Id"), oldId);
-      await waitFor(() => (reopened.depth === 0 ? true : undefined), {
+      await waitFor(async () => (reopened.depth === 0 ? true : undefined), {
         what: "spool empty",
         timeoutMs: 10_000,
       });

@@ -50,18 +50,19 @@ interface Waiting {
 }
 
 const HEADER_PREFIX = "NATS/1.0\r\nNats-Msg-Id: ";
-const PRINTABLE_ASCII = /^[\x21-\x7e]+$/;
+/** What a header value cannot hold unchanged: a line break, or whitespace readers trim. */
+const UNSAFE_IN_HEADER = /[\r\n]|^\s|\s$/;
 
 /**
  * The header block of a publish: `Nats-Msg-Id` (the stream's dedupe) and the event's
  * metadata lines (the bridge reads them instead of decoding the envelope). nats.js only calls
  * `encode()` on the headers of a publish; its `headers()` object builds a Map, a string and a
- * fresh TextEncoder buffer per event, while this is one pooled Buffer. Ids that are not plain
- * printable ASCII (never the collector's UUIDs) take nats.js' own headers, without the
- * metadata: the bridge then decodes the envelope.
+ * fresh TextEncoder buffer per event, while this is one pooled Buffer. An id a header cannot
+ * carry unchanged takes nats.js' own headers (which refuse line breaks, so the publish fails
+ * clearly), without the metadata: the bridge then decodes the envelope.
  */
 function publishHeaders(event: OutboundEvent): MsgHdrs {
-  if (!PRINTABLE_ASCII.test(event.msgId)) {
+  if (event.msgId === "" || UNSAFE_IN_HEADER.test(event.msgId)) {
     const h = headers();
     h.set("Nats-Msg-Id", event.msgId);
     return h;
