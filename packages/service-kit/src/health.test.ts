@@ -89,6 +89,13 @@ describe("health checks", () => {
     assert.equal((await checks.run())[0]?.withinGrace, true);
   });
 
+  it("gives no grace to a dependency never seen healthy (a service still starting is not ready)", async () => {
+    const checks = createHealthChecks([
+      { name: "source", graceMs: 60_000, check: () => ({ healthy: false, detail: "not running" }) },
+    ]);
+    assert.equal(requiredHealthy(await checks.run()), false);
+  });
+
   it("counts the grace from when the check says the dependency went bad", async () => {
     const checks = createHealthChecks([
       {

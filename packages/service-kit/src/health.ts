@@ -68,6 +68,8 @@ interface Entry {
   readonly check: DependencyCheck;
   /** Since when it has been unhealthy (epoch ms); undefined while healthy. */
   unhealthySinceMs: number | undefined;
+  /** Whether it was ever healthy: the grace covers a dependency lost, not one never reached. */
+  wasHealthy: boolean;
   running: Promise<DependencyState> | undefined;
 }
 
@@ -75,7 +77,7 @@ interface Entry {
 export function createHealthChecks(initial: readonly DependencyCheck[] = []): HealthChecks {
   const entries = new Map<string, Entry>();
   const add = (c: DependencyCheck) => {
-    entries.set(c.name, { check: c, unhealthySinceMs: undefined, running: undefined });
+    entries.set(c.name, { check: c, unhealthySinceMs: undefined, wasHealthy: false, running: undefined });
   };
   for (const c of initial) add(c);
   const runEntry = (e: Entry): Promise<DependencyState> => {
@@ -99,12 +101,15 @@ export function createHealthChecks(initial: readonly DependencyCheck[] = []): He
 function withGrace(e: Entry, state: DependencyState): DependencyState {
   if (state.healthy) {
     e.unhealthySinceMs = undefined;
+    e.wasHealthy = true;
     return state;
   }
   const now = Date.now();
   e.unhealthySinceMs = Math.min(state.unhealthySinceMs ?? now, e.unhealthySinceMs ?? now);
   const graceMs = e.check.graceMs ?? 0;
-  if (graceMs <= 0) return state;
+  // Never seen healthy (still starting) and the check names no time it went bad: not
+  // ready, whatever the grace.
+  if (graceMs <= 0 || (!e.wasHealthy && state.unhealthySinceMs === undefined)) return state;
   return { ...state, unhealthySinceMs: e.unhealthySinceMs, withinGrace: now - e.unhealthySinceMs < graceMs };
 }
 

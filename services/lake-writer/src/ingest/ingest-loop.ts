@@ -274,16 +274,23 @@ export function createIngestLoop(options: IngestLoopOptions): IngestLoop {
   }
 
   async function run(): Promise<void> {
-    await source.start({
-      onAssignment(partitions) {
-        pendingAssignment = partitions;
-        notify();
-      },
-      onError(err) {
-        fatal = err;
-        notify();
-      },
-    });
+    try {
+      await source.start({
+        onAssignment(partitions) {
+          pendingAssignment = partitions;
+          notify();
+        },
+        onError(err) {
+          fatal = err;
+          notify();
+        },
+      });
+    } catch (err) {
+      // A drain or abort while the source was still starting closes it under its feet:
+      // a requested stop, not a failure.
+      if (draining || aborted) return;
+      throw err;
+    }
     running = true;
     /** Ledger keys by partition id: built once, not once per record (and shared by its rows). */
     const keys = new Map<string, PartitionKey>();
