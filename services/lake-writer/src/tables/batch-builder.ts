@@ -27,11 +27,27 @@ export interface BatchBuilderOptions {
   dedupe?: boolean;
 }
 
+/** A routed event row (not a dead letter). */
+type RoutedRow = Extract<RoutedRecord, { kind: "row" }>;
+
+/**
+ * A copy shares its original's table, source and event time besides the id; an id reused
+ * with another event time (a device sequence reset) or by another source is another event.
+ */
+function isCopy(first: RoutedRow, next: RoutedRow): boolean {
+  return (
+    first.spec.name === next.spec.name &&
+    first.envelope.sourceSystem === next.envelope.sourceSystem &&
+    first.row[EVENT_TIMESTAMP_CELL] === next.row[EVENT_TIMESTAMP_CELL]
+  );
+}
+
 /** Builds an empty {@link BatchBuilder}. */
 export function createBatchBuilder(options: BatchBuilderOptions = {}): BatchBuilder {
   const byTable = new Map<string, { spec: TableSpec; row: CellValue[] }[]>();
   const deadRows: CellValue[][] = [];
-  const seen = options.dedupe ? new Set<string>() : undefined;
+  /** First record of each event id in the batch (keyed by the id string the record already has). */
+  const seen = options.dedupe ? new Map<string, RoutedRow>() : undefined;
   let rows = 0;
   let duplicates = 0;
   return {
@@ -42,15 +58,12 @@ export function createBatchBuilder(options: BatchBuilderOptions = {}): BatchBuil
         return;
       }
       if (seen) {
-        // A copy shares its original's table, source, id and event time; an id reused with
-        // another event time (a device sequence reset) is another event.
-        const { envelope } = record;
-        const id = `${record.spec.name}\u0000${envelope.sourceSystem}\u0000${envelope.eventId}\u0000${record.row[EVENT_TIMESTAMP_CELL]}`;
-        if (seen.has(id)) {
+        const first = seen.get(record.envelope.eventId);
+        if (first === undefined) seen.set(record.envelope.eventId, record);
+        else if (isCopy(first, record)) {
           duplicates++;
           return;
         }
-        seen.add(id);
       }
       let list = byTable.get(record.spec.name);
       if (!list) {
