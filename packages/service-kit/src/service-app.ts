@@ -164,7 +164,7 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
     },
   });
 
-  // Abort in-flight RPCs ourselves when the close grace runs out (connect-fastify's own
+  // Abort in-flight RPCs ourselves when the close grace runs out (the Connect plugin's own
   // shutdownTimeoutMs leaves a timer that keeps the process alive after close).
   const shutdown = new AbortController();
   const shutdownError = new ConnectError("server is shutting down", Code.Unavailable);
