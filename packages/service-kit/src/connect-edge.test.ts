@@ -1,7 +1,10 @@
 import assert from "node:assert/strict";
 import { Writable } from "node:stream";
 import { after, before, describe, it } from "node:test";
-import { Code } from "@connectrpc/connect";
+import { create, createFileRegistry } from "@bufbuild/protobuf";
+import { FileDescriptorProtoSchema, file_google_protobuf_empty } from "@bufbuild/protobuf/wkt";
+import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { createConnectTransport } from "@connectrpc/connect-node";
 import { CollectorService, LifecycleService } from "@langtian/proto";
 import { loadConfig } from "./config.ts";
 import { defineConfigSchema } from "./config-schema.ts";
@@ -204,10 +207,89 @@ describe("the Connect edge with a failing handler (in memory)", () => {
       payload: "{}",
     });
     assert.equal(response.statusCode, 500);
-    assert.deepEqual(response.json(), { code: "unknown", message: "boom" });
+    // The client learns the code, not the server's own message (it can name paths or hosts).
+    assert.deepEqual(response.json(), { code: "internal", message: "internal error" });
     assert.equal(await refused(app, {}), 0);
     assert.ok(
-      lines.some((l) => l.includes('"msg":"RPC failed"') && l.includes("CollectorService/Ingest")),
+      lines.some(
+        (l) =>
+          l.includes('"msg":"RPC failed"') && l.includes("CollectorService/Ingest") && l.includes("boom"),
+      ),
+      lines.join(""),
+    );
+  });
+
+  it("maps, logs and counts an error a server stream raises after its first message", async (t) => {
+    // A server-streaming service made for the test (no contract streams yet).
+    const file = create(FileDescriptorProtoSchema, {
+      name: "test/ticks.proto",
+      package: "test.v1",
+      dependency: ["google/protobuf/empty.proto"],
+      syntax: "proto3",
+      service: [
+        {
+          name: "TickService",
+          method: [
+            {
+              name: "Ticks",
+              inputType: ".google.protobuf.Empty",
+              outputType: ".google.protobuf.Empty",
+              serverStreaming: true,
+            },
+          ],
+        },
+      ],
+    });
+    const registry = createFileRegistry(file, (name) =>
+      name === "google/protobuf/empty.proto" ? file_google_protobuf_empty : undefined,
+    );
+    const TickService = registry.getService("test.v1.TickService");
+    assert.ok(TickService);
+    const lines: string[] = [];
+    const app = createServiceApp({
+      schema,
+      config: loadConfig(schema, { LANGTIAN_EDGE_LOG_LEVEL: "error" }),
+      version: "1",
+      logDestination: new Writable({
+        write(chunk, _encoding, done) {
+          lines.push(String(chunk));
+          done();
+        },
+      }),
+      routes: (router) =>
+        // A service built at run time has no generated handler types.
+        router.service(TickService, {
+          async *ticks() {
+            yield {};
+            throw new Error("stream boom");
+          },
+        } as never),
+    });
+    t.after(() => app.close());
+    const address = await app.listen();
+    const client = createClient(
+      TickService,
+      createConnectTransport({ baseUrl: address.url, httpVersion: "1.1" }),
+    ) as unknown as { ticks(request: object): AsyncIterable<unknown> };
+    let received = 0;
+    const failure = await (async () => {
+      try {
+        for await (const _ of client.ticks({})) received++;
+      } catch (err) {
+        return err;
+      }
+      return undefined;
+    })();
+    assert.equal(received, 1);
+    assert.ok(failure instanceof ConnectError, String(failure));
+    assert.equal(failure.code, Code.Internal);
+    assert.equal(failure.rawMessage, "internal error");
+    const requests = app.metrics.registry.getSingleMetric("langtian_edge_rpc_requests_total");
+    assert.ok(requests);
+    const codes = (await requests.get()).values.map((v) => `${v.labels.code}=${v.value}`);
+    assert.deepEqual(codes, ["internal=1"]);
+    assert.ok(
+      lines.some((l) => l.includes('"msg":"RPC failed"') && l.includes("stream boom")),
       lines.join(""),
     );
   });

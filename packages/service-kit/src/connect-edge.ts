@@ -148,14 +148,28 @@ export const connectEdgePlugin: FastifyPluginCallback<ConnectEdgeOptions> = (ins
   done();
 };
 
-/** Interceptor turning anything a handler throws into a ConnectError with a standard code. */
+/**
+ * Interceptor turning anything a handler throws into a ConnectError with a standard code,
+ * also while a server-streaming response is being produced (those errors surface from the
+ * response's iterator, after the handler returned).
+ */
 const errorMappingInterceptor: Interceptor = (next) => async (request) => {
   try {
-    return await next(request);
+    const response = await next(request);
+    if (!response.stream) return response;
+    return { ...response, message: mapStreamErrors(response.message) };
   } catch (err) {
     throw toConnectError(err);
   }
 };
+
+async function* mapStreamErrors<T>(messages: AsyncIterable<T>): AsyncIterable<T> {
+  try {
+    yield* messages;
+  } catch (err) {
+    throw toConnectError(err);
+  }
+}
 
 /**
  * Connect answers a content type or method no protocol handles with a bare 415/405/505; give

@@ -35,7 +35,10 @@ describe("errors", () => {
       Code.PermissionDenied,
     );
     assert.equal(toConnectError(new CheckTimeoutError("c", 1)).code, Code.DeadlineExceeded);
-    assert.equal(toConnectError(new Error("other")).code, Code.Unknown);
+    const other = toConnectError(new Error("other /etc/secret-path"));
+    assert.equal(other.code, Code.Internal);
+    assert.equal(other.rawMessage, "internal error", "a server fault's own message stays in the log");
+    assert.equal((other.cause as Error).message, "other /etc/secret-path");
     const existing = new ConnectError("x", Code.NotFound);
     assert.equal(toConnectError(existing), existing);
   });

@@ -133,5 +133,8 @@ export function toConnectError(err: unknown): ConnectError {
   if (err instanceof CheckTimeoutError) {
     return new ConnectError(err.message, Code.DeadlineExceeded, undefined, undefined, err);
   }
-  return ConnectError.from(err);
+  if (err instanceof Error && err.name === "AbortError") return ConnectError.from(err);
+  // Anything else is a fault of the server: the client gets the code and no detail (an
+  // internal message can name paths, hosts or SQL); the edge logs the cause.
+  return new ConnectError("internal error", Code.Internal, undefined, undefined, err);
 }

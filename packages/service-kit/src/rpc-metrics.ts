@@ -1,11 +1,11 @@
 /**
  * A Connect interceptor counting RPCs and timing them on the app's registry:
  * `langtian_<service>_rpc_requests_total{method,code}` and
- * `langtian_<service>_rpc_duration_seconds{method}`.
+ * `langtian_<service>_rpc_duration_seconds{method}` (a server stream: until its last message).
  */
 import type { Interceptor } from "@connectrpc/connect";
-import { ConnectError } from "@connectrpc/connect";
 import { methodKey } from "./auth.ts";
+import { toConnectError } from "./errors.ts";
 import type { ServiceMetrics } from "./metrics.ts";
 import { codeName } from "./rpc-refusals.ts";
 
@@ -25,15 +25,32 @@ export function rpcMetricsInterceptor(metrics: ServiceMetrics): Interceptor {
   return (next) => async (req) => {
     const method = methodKey(req.method);
     const end = duration.startTimer({ method });
+    let res: Awaited<ReturnType<typeof next>>;
     try {
-      const res = await next(req);
-      requests.inc({ method, code: "ok" });
-      return res;
+      res = await next(req);
     } catch (err) {
-      requests.inc({ method, code: codeName(ConnectError.from(err).code) });
-      throw err;
-    } finally {
+      requests.inc({ method, code: codeName(toConnectError(err).code) });
       end();
+      throw err;
     }
+    if (!res.stream) {
+      requests.inc({ method, code: "ok" });
+      end();
+      return res;
+    }
+    // A server stream is done (and has its code) only once its last message was sent.
+    const messages = res.message;
+    async function* observed() {
+      try {
+        yield* messages;
+        requests.inc({ method, code: "ok" });
+      } catch (err) {
+        requests.inc({ method, code: codeName(toConnectError(err).code) });
+        throw err;
+      } finally {
+        end();
+      }
+    }
+    return { ...res, message: observed() };
   };
 }
