@@ -51,6 +51,7 @@ export class DeliveryRejectedError extends Error {
 /** A direct publish waiting for its PubAck, with what its sender waits for. */
 interface DirectPublish {
   readonly event: OutboundEvent;
+  /** Monotonic (performance.now()): a wall-clock step must not fake or hide a stall. */
   readonly sentAtMs: number;
   readonly resolve: (outcome: DeliveryOutcome) => void;
   readonly reject: (err: unknown) => void;
@@ -217,7 +218,7 @@ export class Delivery {
   #oldestOverdue(): boolean {
     if (this.#inFlight.size === 0) return false;
     const oldest = this.#inFlight.values().next().value as DirectPublish;
-    return Date.now() - oldest.sentAtMs > this.#opts.stallMs;
+    return performance.now() - oldest.sentAtMs > this.#opts.stallMs;
   }
 
   #direct(
@@ -225,7 +226,7 @@ export class Delivery {
     resolve: (outcome: DeliveryOutcome) => void,
     reject: (err: unknown) => void,
   ): void {
-    const entry: DirectPublish = { event, sentAtMs: Date.now(), resolve, reject, diverted: false };
+    const entry: DirectPublish = { event, sentAtMs: performance.now(), resolve, reject, diverted: false };
     this.#inFlight.add(entry);
     sendVia(this.#target, event, (err, duplicate) => {
       // Already diverted (spooled or queued for replay): a late PubAck only makes its replay a duplicate.

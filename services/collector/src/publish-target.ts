@@ -46,6 +46,7 @@ export function sendVia(target: PublishTarget, event: OutboundEvent, done: Publi
 
 interface Waiting {
   readonly done: PublishDone;
+  /** Monotonic (performance.now()): a wall-clock step must not delay or fire every timeout. */
   readonly deadlineMs: number;
 }
 
@@ -126,7 +127,7 @@ export function createJetStreamTarget(nc: NatsConnection, ackTimeoutMs: number):
   // Map iteration follows insertion, which follows deadlines: stop at the first live one.
   const sweeper = setInterval(
     () => {
-      const now = Date.now();
+      const now = performance.now();
       for (const [token, w] of waiting) {
         if (w.deadlineMs > now) break;
         waiting.delete(token);
@@ -162,7 +163,7 @@ export function createJetStreamTarget(nc: NatsConnection, ackTimeoutMs: number):
       return;
     }
     const token = (next++).toString(36);
-    waiting.set(token, { done, deadlineMs: Date.now() + ackTimeoutMs });
+    waiting.set(token, { done, deadlineMs: performance.now() + ackTimeoutMs });
     try {
       nc.publish(event.subject, event.data, { reply: prefix + token, headers: publishHeaders(event) });
     } catch (err) {
