@@ -155,8 +155,12 @@ export function createIngestLoop(options: IngestLoopOptions): IngestLoop {
     cancelReclaim();
     latestAssignment = partitions;
     const wanted = new Set(partitions);
-    for (const partition of [...leases.keys()]) {
-      if (!wanted.has(partition)) {
+    for (const [partition, lease] of [...leases]) {
+      // A partition kept across the assignment may have been owned by another writer in
+      // between (two rebalances seen as one): if the lake names a newer claim, claim again
+      // instead of committing on a stale epoch and waiting for the reclaim.
+      const stored = wanted.has(partition) ? await readLedger(connection, lease.key) : undefined;
+      if (!wanted.has(partition) || !stored || stored.epoch !== lease.epoch || stored.owner !== lease.owner) {
         leases.delete(partition);
         readPositions.delete(partition);
       }
