@@ -327,6 +327,8 @@ export function createPipeline(options: PipelineOptions): Pipeline {
         () => reject(new ProduceTimeoutError(`produce did not settle in ${options.produceTimeoutMs} ms`)),
         options.produceTimeoutMs,
       );
+      // A guard, not work: a produce still out when the pipeline closes must not hold the process open.
+      timer.unref();
     });
     Promise.race([sink.send(batch.map((i) => i.record)), timeout])
       .finally(() => clearTimeout(timer))
