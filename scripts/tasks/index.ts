@@ -13,6 +13,8 @@ export const tasks: Record<string, () => Promise<void>> = {
   "proto:baseline": async () => (await import("./proto.ts")).baseline(),
   "proto:artifacts": async () => (await import("./proto.ts")).artifacts(),
   "test:node": async () => (await import("./node-tests.ts")).nodeTests(),
+  "test:unit": async () => (await import("./unit-tests.ts")).unitTests(),
+  "test:workspace": async () => (await import("./node-tests.ts")).workspaceTests(),
 };
 
 /** The order `npm test` runs tasks in: cheap static checks first, servers last. */

@@ -5,6 +5,7 @@ import { cacheRoot } from "./cache-root.mjs";
 import { installDir } from "./install-dir.ts";
 import { ProvisionError } from "./provision-error.ts";
 import { runTool } from "./run-tool.ts";
+import { refuseInUnitTier } from "./test-tier.ts";
 
 /** DuckDB version the shipped extension files are built for; `@duckdb/node-api` is pinned to it. */
 export const DUCKDB_VERSION = "1.5.5";
@@ -71,6 +72,7 @@ function pythonCommand(): string {
  * and `npm run stack` and by test helpers, never by a service.
  */
 export async function provisionDuckdbExtensions(): Promise<DuckdbExtensions> {
+  refuseInUnitTier("provisioning DuckDB extensions");
   const extensions = duckdbExtensionFiles(defaultDuckdbExtensionDir());
   await installDir({
     label: `duckdb extensions v${DUCKDB_VERSION}`,

@@ -33,3 +33,4 @@ export { ProvisionError } from "./provision-error.ts";
 export { type PythonEnv, provisionPython } from "./python.ts";
 export { type RunToolOptions, runTool } from "./run-tool.ts";
 export { provisionSeaweedfs, SEAWEEDFS_MODULE, SEAWEEDFS_VERSION } from "./seaweedfs.ts";
+export { inUnitTier, refuseInUnitTier, testTierEnv } from "./test-tier.ts";

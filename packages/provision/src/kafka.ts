@@ -5,6 +5,7 @@ import { cacheRoot } from "./cache-root.mjs";
 import { installDir } from "./install-dir.ts";
 import { ProvisionError } from "./provision-error.ts";
 import { runTool } from "./run-tool.ts";
+import { refuseInUnitTier } from "./test-tier.ts";
 
 /** The Apache Kafka release we run (KRaft only); bump deliberately. */
 export const kafkaVersion = "4.4.0";
@@ -32,6 +33,7 @@ let pending: Promise<KafkaInstall> | undefined;
  * or PATH); the broker is started by class name, so no distribution archive is needed.
  */
 export function provisionKafka(): Promise<KafkaInstall> {
+  refuseInUnitTier("provisioning Kafka");
   pending ??= provisionOnce().catch((err: unknown) => {
     pending = undefined;
     throw err;

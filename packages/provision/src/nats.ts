@@ -5,6 +5,7 @@ import { goBinary } from "./go-binary.ts";
 import { installDir, progress } from "./install-dir.ts";
 import { ProvisionError } from "./provision-error.ts";
 import { runTool } from "./run-tool.ts";
+import { refuseInUnitTier } from "./test-tier.ts";
 
 /** The nats-server release we build; bump deliberately, tests run against exactly this. */
 export const natsServerModule = "github.com/nats-io/nats-server/v2";
@@ -25,6 +26,7 @@ let cliPending: Promise<string> | undefined;
  * back to Debian's `nats-server` package (an older release; a warning says so).
  */
 export function provisionNatsServer(): Promise<string> {
+  refuseInUnitTier("provisioning nats-server");
   serverPending ??= provisionNatsServerOnce().catch((err: unknown) => {
     serverPending = undefined;
     throw err;
@@ -37,6 +39,7 @@ export function provisionNatsServer(): Promise<string> {
  * `<cacheRoot()>/natscli/<version>/`. Only benchmarks need it, so `npm test` never calls it.
  */
 export function provisionNatsCli(): Promise<string> {
+  refuseInUnitTier("provisioning the nats CLI");
   cliPending ??= goInstall("natscli", natsCliModule, natsCliVersion, "nats").catch((err: unknown) => {
     cliPending = undefined;
     throw err;

@@ -5,6 +5,7 @@ import { fileURLToPath } from "node:url";
 import { cacheRoot } from "./cache-root.mjs";
 import { installDir } from "./install-dir.ts";
 import { runTool } from "./run-tool.ts";
+import { refuseInUnitTier } from "./test-tier.ts";
 
 /** A provisioned Python environment. */
 export interface PythonEnv {
@@ -30,6 +31,7 @@ let pending: Promise<PythonEnv> | undefined;
  * `LANGTIAN_PYTHON`, else `python3` (`python` on Windows), Python 3.10 or newer.
  */
 export function provisionPython(): Promise<PythonEnv> {
+  refuseInUnitTier("provisioning the Python venv");
   pending ??= provisionPythonOnce().catch((err: unknown) => {
     pending = undefined;
     throw err;

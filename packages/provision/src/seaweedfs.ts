@@ -6,6 +6,7 @@ import { goBinary } from "./go-binary.ts";
 import { installDir } from "./install-dir.ts";
 import { ProvisionError } from "./provision-error.ts";
 import { runTool } from "./run-tool.ts";
+import { refuseInUnitTier } from "./test-tier.ts";
 
 const execFileAsync = promisify(execFile);
 
@@ -24,6 +25,7 @@ const exe = process.platform === "win32" ? ".exe" : "";
  * build is long (tens of minutes on two cores); afterwards it is instant.
  */
 export async function provisionSeaweedfs(): Promise<string> {
+  refuseInUnitTier("provisioning SeaweedFS");
   const dir = join(cacheRoot(), "seaweedfs", SEAWEEDFS_VERSION);
   await installDir({
     label: `seaweedfs ${SEAWEEDFS_VERSION}`,

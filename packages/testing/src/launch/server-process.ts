@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { appendFileSync, closeSync, openSync, readFileSync } from "node:fs";
 import type { Readable } from "node:stream";
+import { refuseInUnitTier } from "@langtian/provision";
 
 /** How a server process ended. */
 export interface ProcessExit {
@@ -44,6 +45,7 @@ const live = new Set<number>();
  * Child handles are unref'd, so a forgotten server never keeps a test process alive.
  */
 export function spawnServer(spec: ServerProcessSpec): ServerProcess {
+  refuseInUnitTier(`starting ${spec.command}`);
   installExitHooks();
   const log = openSync(spec.logFile, "a");
   let child: ChildProcess;

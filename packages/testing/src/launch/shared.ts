@@ -1,3 +1,4 @@
+import { refuseInUnitTier } from "@langtian/provision";
 import { startKafka } from "./kafka.ts";
 import { startNats } from "./nats.ts";
 
@@ -21,6 +22,7 @@ export interface SharedServers {
  * that stop or reconfigure a server start their own.
  */
 export async function startSharedServers(): Promise<SharedServers> {
+  refuseInUnitTier("starting the shared servers");
   const [nats, kafka] = await Promise.all([startNats(), startKafka()]);
   return {
     env: { LANGTIAN_TEST_NATS_URL: nats.url, LANGTIAN_TEST_KAFKA_BOOTSTRAP: kafka.bootstrap },
@@ -38,6 +40,7 @@ let ownKafka: Promise<string> | undefined;
  * when a test file runs on its own, one started for this process and stopped when it exits.
  */
 export function testNatsUrl(): Promise<string> {
+  refuseInUnitTier("the shared nats-server");
   const fromEnv = process.env[sharedServerEnv.natsUrl];
   if (fromEnv) return Promise.resolve(fromEnv);
   ownNats ??= startNats().then((s) => s.url);
@@ -50,6 +53,7 @@ export function testNatsUrl(): Promise<string> {
  * this process and stopped when it exits.
  */
 export function testKafkaBootstrap(): Promise<string> {
+  refuseInUnitTier("the shared Kafka broker");
   const fromEnv = process.env[sharedServerEnv.kafkaBootstrap];
   if (fromEnv) return Promise.resolve(fromEnv);
   ownKafka ??= startKafka().then((k) => k.bootstrap);
