@@ -17,6 +17,7 @@ export const unitTestFiles: readonly string[] = [
   "packages/envelope/src/uuid.test.ts",
   "packages/envelope/src/validate-envelope.test.ts",
   "packages/provision/src/install-dir.test.ts",
+  "packages/provision/src/test-tier.test.ts",
   "packages/service-kit/src/auth.test.ts",
   "packages/service-kit/src/config-schema.test.ts",
   "packages/service-kit/src/config.test.ts",
