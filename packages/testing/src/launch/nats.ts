@@ -148,7 +148,7 @@ function createNode(spec: NodeSpec): NatsServer {
       `server_name: ${JSON.stringify(spec.serverName)}`,
       `listen: "127.0.0.1:${spec.port}"`,
       // Limits sized for tests: a runaway test fills memory or disk slower than it fails.
-      `jetstream {\n  store_dir: ${JSON.stringify(storeDir)}\n  max_memory_store: 256MB\n  max_file_store: 4GB\n}`,
+      `jetstream {\n  store_dir: ${JSON.stringify(storeDir)}\n  max_memory_store: 256MB\n  max_file_store: 16GB\n}`,
       spec.extraConfig,
     ].join("\n"),
   );

@@ -27,7 +27,8 @@ export function isolatedConfig(natsUrl: string, overrides: Record<string, unknow
     stream: {
       name: name.toUpperCase(),
       subjectPrefix: `${name}.events`,
-      maxBytes: 256 * 1024 * 1024,
+      // Small: JetStream reserves each stream's max_bytes on the shared test server.
+      maxBytes: 64 * 1024 * 1024,
       maxAgeMs: 3_600_000,
     },
     udp: { listeners },
