@@ -3,7 +3,7 @@ import { Writable } from "node:stream";
 import { after, before, describe, it } from "node:test";
 import { create, createFileRegistry } from "@bufbuild/protobuf";
 import { FileDescriptorProtoSchema, file_google_protobuf_empty } from "@bufbuild/protobuf/wkt";
-import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { Code, ConnectError, type ConnectRouter, createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { CollectorService, LifecycleService } from "@langtian/proto";
 import { loadConfig } from "./config.ts";
@@ -179,26 +179,33 @@ describe("the Connect/HTTP edge (real port)", () => {
   });
 });
 
+/** An app serving `routes` whose error log lines the test reads. */
+function appLoggingErrors(routes: (router: ConnectRouter) => void): { app: ServiceApp; lines: string[] } {
+  const lines: string[] = [];
+  const app = createServiceApp({
+    schema,
+    config: loadConfig(schema, { LANGTIAN_EDGE_LOG_LEVEL: "error" }),
+    version: "1",
+    logDestination: new Writable({
+      write(chunk, _encoding, done) {
+        lines.push(String(chunk));
+        done();
+      },
+    }),
+    routes,
+  });
+  return { app, lines };
+}
+
 describe("the Connect edge with a failing handler (in memory)", () => {
   it("answers a handler's own failure with a Connect code, logs it and does not count it as a refusal", async (t) => {
-    const lines: string[] = [];
-    const app = createServiceApp({
-      schema,
-      config: loadConfig(schema, { LANGTIAN_EDGE_LOG_LEVEL: "error" }),
-      version: "1",
-      logDestination: new Writable({
-        write(chunk, _encoding, done) {
-          lines.push(String(chunk));
-          done();
+    const { app, lines } = appLoggingErrors((router) =>
+      router.service(CollectorService, {
+        ingest() {
+          throw new Error("boom");
         },
       }),
-      routes: (router) =>
-        router.service(CollectorService, {
-          ingest() {
-            throw new Error("boom");
-          },
-        }),
-    });
+    );
     t.after(() => app.close());
     const response = await app.fastify.inject({
       method: "POST",
@@ -245,26 +252,15 @@ describe("the Connect edge with a failing handler (in memory)", () => {
     );
     const TickService = registry.getService("test.v1.TickService");
     assert.ok(TickService);
-    const lines: string[] = [];
-    const app = createServiceApp({
-      schema,
-      config: loadConfig(schema, { LANGTIAN_EDGE_LOG_LEVEL: "error" }),
-      version: "1",
-      logDestination: new Writable({
-        write(chunk, _encoding, done) {
-          lines.push(String(chunk));
-          done();
+    const { app, lines } = appLoggingErrors((router) =>
+      // A service built at run time has no generated handler types.
+      router.service(TickService, {
+        async *ticks() {
+          yield {};
+          throw new Error("stream boom");
         },
-      }),
-      routes: (router) =>
-        // A service built at run time has no generated handler types.
-        router.service(TickService, {
-          async *ticks() {
-            yield {};
-            throw new Error("stream boom");
-          },
-        } as never),
-    });
+      } as never),
+    );
     t.after(() => app.close());
     const address = await app.listen();
     const client = createClient(
