@@ -9,6 +9,7 @@
  * Add a new test file here when it needs nothing but Node (in-memory DuckDB counts).
  */
 export const unitTestFiles: readonly string[] = [
+  "packages/errors/src/langtian-error.test.ts",
   "packages/envelope/src/codec.test.ts",
   "packages/envelope/src/create-envelope.test.ts",
   "packages/envelope/src/event-headers.test.ts",

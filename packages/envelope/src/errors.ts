@@ -1,7 +1,9 @@
+import { ErrorCode, LangtianError } from "@langtian/errors";
 import type { Violation } from "./violation.ts";
 
 /** Thrown by {@link assertValidEnvelope} and `createEnvelope`: lists every violation found. */
-export class EnvelopeValidationError extends Error {
+export class EnvelopeValidationError extends LangtianError {
+  override readonly code = ErrorCode.invalidArgument;
   override name = "EnvelopeValidationError";
   /** Every rule the envelope broke, in field order. */
   readonly violations: readonly Violation[];
@@ -13,12 +15,14 @@ export class EnvelopeValidationError extends Error {
 }
 
 /** Thrown when bytes are not a decodable Envelope (truncated, corrupt, not protobuf). */
-export class EnvelopeDecodeError extends Error {
+export class EnvelopeDecodeError extends LangtianError {
+  override readonly code = ErrorCode.invalidArgument;
   override name = "EnvelopeDecodeError";
 }
 
 /** Thrown when an envelope's payload_type is not in the payload registry used to decode it. */
-export class UnknownPayloadTypeError extends Error {
+export class UnknownPayloadTypeError extends LangtianError {
+  override readonly code = ErrorCode.invalidArgument;
   override name = "UnknownPayloadTypeError";
   /** The payload_type that was looked up. */
   readonly payloadType: string;
@@ -32,16 +36,19 @@ export class UnknownPayloadTypeError extends Error {
 }
 
 /** Thrown when the payload's payload_type is not the message type the caller expected. */
-export class PayloadTypeMismatchError extends Error {
+export class PayloadTypeMismatchError extends LangtianError {
+  override readonly code = ErrorCode.invalidArgument;
   override name = "PayloadTypeMismatchError";
 }
 
 /** Thrown when payload bytes (or payload JSON) cannot be decoded as their payload_type. */
-export class PayloadDecodeError extends Error {
+export class PayloadDecodeError extends LangtianError {
+  override readonly code = ErrorCode.invalidArgument;
   override name = "PayloadDecodeError";
 }
 
 /** Thrown when the inputs of a deterministic event id are unusable (empty, NUL characters, ...). */
-export class EventIdInputError extends Error {
+export class EventIdInputError extends LangtianError {
+  override readonly code = ErrorCode.invalidArgument;
   override name = "EventIdInputError";
 }

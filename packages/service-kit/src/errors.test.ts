@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { Code, ConnectError } from "@connectrpc/connect";
+import { ErrorCode, LangtianError } from "@langtian/errors";
 import {
   CheckTimeoutError,
   ConfigError,
@@ -41,6 +42,22 @@ describe("errors", () => {
     assert.equal((other.cause as Error).message, "other /etc/secret-path");
     const existing = new ConnectError("x", Code.NotFound);
     assert.equal(toConnectError(existing), existing);
+  });
+
+  it("maps every LangtianError by its code, hiding the message of internal and data_loss", () => {
+    class NoSuchTable extends LangtianError {
+      override readonly code = ErrorCode.notFound;
+    }
+    class CorruptFile extends LangtianError {
+      override readonly code = ErrorCode.dataLoss;
+    }
+    const notFound = toConnectError(new NoSuchTable("no table t"));
+    assert.equal(notFound.code, Code.NotFound);
+    assert.equal(notFound.rawMessage, "no table t");
+    const corrupt = toConnectError(new CorruptFile("bad footer in /lake/x.parquet"));
+    assert.equal(corrupt.code, Code.DataLoss);
+    assert.equal(corrupt.rawMessage, "internal error");
+    assert.equal(toConnectError(new ConfigError("s", [])).code, Code.InvalidArgument);
   });
 
   it("ConfigError lists every issue in its message", () => {

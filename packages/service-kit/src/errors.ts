@@ -3,6 +3,7 @@
  * edge only `ConnectError` leaves the process (see `toConnectError`).
  */
 import { Code, ConnectError } from "@connectrpc/connect";
+import { ErrorCode, LangtianError } from "@langtian/errors";
 
 /** One configuration problem: where, what was expected, what was found (secrets redacted). */
 export interface ConfigIssue {
@@ -17,7 +18,8 @@ export interface ConfigIssue {
 }
 
 /** Thrown by `loadConfig` with EVERY problem found, so one restart fixes them all. */
-export class ConfigError extends Error {
+export class ConfigError extends LangtianError {
+  override readonly code = ErrorCode.invalidArgument;
   override readonly name = "ConfigError";
   /** All problems found, in schema order. */
   readonly issues: readonly ConfigIssue[];
@@ -31,7 +33,8 @@ export class ConfigError extends Error {
 }
 
 /** A dependency health check did not answer within its timeout. */
-export class CheckTimeoutError extends Error {
+export class CheckTimeoutError extends LangtianError {
+  override readonly code = ErrorCode.deadlineExceeded;
   override readonly name = "CheckTimeoutError";
   constructor(check: string, timeoutMs: number, options?: ErrorOptions) {
     super(`health check "${check}" did not answer within ${timeoutMs} ms`, options);
@@ -39,7 +42,8 @@ export class CheckTimeoutError extends Error {
 }
 
 /** A drain hook threw; the drain carries on with the next hook and reports it. */
-export class DrainHookError extends Error {
+export class DrainHookError extends LangtianError {
+  override readonly code = ErrorCode.internal;
   override readonly name = "DrainHookError";
   constructor(hook: string, options?: ErrorOptions) {
     super(`drain hook "${hook}" failed`, options);
@@ -59,12 +63,15 @@ export const OperatorAuthFailure = {
 export type OperatorAuthFailure = (typeof OperatorAuthFailure)[keyof typeof OperatorAuthFailure];
 
 /** An operator-only action was refused. */
-export class OperatorAuthError extends Error {
+export class OperatorAuthError extends LangtianError {
   override readonly name = "OperatorAuthError";
   readonly failure: OperatorAuthFailure;
+  readonly code: ErrorCode;
   constructor(failure: OperatorAuthFailure, message: string, options?: ErrorOptions) {
     super(message, options);
     this.failure = failure;
+    this.code =
+      failure === OperatorAuthFailure.missing ? ErrorCode.unauthenticated : ErrorCode.permissionDenied;
   }
 }
 
@@ -110,8 +117,7 @@ export class RefusedError extends ConnectError {
 
 /**
  * Converts anything thrown inside a handler into a `ConnectError` with a standard code.
- * Our own errors map to precise codes; everything else goes through `ConnectError.from`
- * (which yields `Unknown` for other errors and keeps existing ConnectErrors as they are).
+ * Our own errors (`LangtianError`) carry their code; anything else is `internal` with no detail.
  */
 export function toConnectError(err: unknown): ConnectError {
   if (err instanceof ConnectError) return err;
@@ -128,13 +134,32 @@ export function toConnectError(err: unknown): ConnectError {
       },
     );
   }
-  if (err instanceof ConfigError)
-    return new ConnectError(err.message, Code.InvalidArgument, undefined, undefined, err);
-  if (err instanceof CheckTimeoutError) {
-    return new ConnectError(err.message, Code.DeadlineExceeded, undefined, undefined, err);
-  }
   if (err instanceof Error && err.name === "AbortError") return ConnectError.from(err);
+  if (err instanceof LangtianError) {
+    const message = hiddenCodes.has(err.code) ? "internal error" : err.message;
+    return new ConnectError(message, connectCodes[err.code], undefined, undefined, err);
+  }
   // Anything else is a fault of the server: the client gets the code and no detail (an
   // internal message can name paths, hosts or SQL); the edge logs the cause.
   return new ConnectError("internal error", Code.Internal, undefined, undefined, err);
 }
+
+/** Our error codes as Connect codes (same names). */
+const connectCodes: Readonly<Record<ErrorCode, Code>> = {
+  invalid_argument: Code.InvalidArgument,
+  not_found: Code.NotFound,
+  already_exists: Code.AlreadyExists,
+  permission_denied: Code.PermissionDenied,
+  unauthenticated: Code.Unauthenticated,
+  resource_exhausted: Code.ResourceExhausted,
+  failed_precondition: Code.FailedPrecondition,
+  aborted: Code.Aborted,
+  deadline_exceeded: Code.DeadlineExceeded,
+  unavailable: Code.Unavailable,
+  data_loss: Code.DataLoss,
+  internal: Code.Internal,
+  canceled: Code.Canceled,
+};
+
+/** Codes whose message the client does not see (the edge logs it): it may name paths, hosts or SQL. */
+const hiddenCodes: ReadonlySet<ErrorCode> = new Set([ErrorCode.internal, ErrorCode.dataLoss]);

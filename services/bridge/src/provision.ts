@@ -1,3 +1,4 @@
+import { ErrorCode, LangtianError } from "@langtian/errors";
 import {
   AckPolicy,
   type ConsumerConfig,
@@ -57,7 +58,8 @@ export interface ProvisionReport {
  * a correct state; the message says what to change. Named apart from the tool installer's
  * `ProvisionError` of `@langtian/provision`, which is another thing.
  */
-export class BridgeProvisionError extends Error {
+export class BridgeProvisionError extends LangtianError {
+  override readonly code = ErrorCode.failedPrecondition;
   override readonly name = "BridgeProvisionError";
 }
 

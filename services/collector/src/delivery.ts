@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
+import { ErrorCode, LangtianError } from "@langtian/errors";
 import type { CollectorMetrics, Tally } from "./metrics.ts";
 import { decodeOutboundEvent, encodeOutboundEvent, type OutboundEvent } from "./outbound-event.ts";
 import { type PublishTarget, sendVia } from "./publish-target.ts";
@@ -39,12 +40,15 @@ const REJECT_MESSAGES: Record<RejectReason, string> = {
 function ignore(): void {}
 
 /** Raised when an event cannot be accepted; the caller reports it (never silent). */
-export class DeliveryRejectedError extends Error {
+export class DeliveryRejectedError extends LangtianError {
   override readonly name = "DeliveryRejectedError";
   readonly reason: RejectReason;
+  readonly code: ErrorCode;
   constructor(reason: RejectReason, options?: ErrorOptions) {
     super(REJECT_MESSAGES[reason], options);
     this.reason = reason;
+    // A full spool is a limit the sender must respect; the others pass with time.
+    this.code = reason === "spool_full" ? ErrorCode.resourceExhausted : ErrorCode.unavailable;
   }
 }
 

@@ -1,4 +1,5 @@
 import { crc32 } from "node:zlib";
+import { ErrorCode, LangtianError } from "@langtian/errors";
 
 /**
  * The compact binary frame sent by small devices (documented in the service README).
@@ -65,7 +66,8 @@ export const FrameErrorReason = {
 export type FrameErrorReason = (typeof FrameErrorReason)[keyof typeof FrameErrorReason];
 
 /** Raised by {@link decodeDeviceFrame} with a machine-readable reason. */
-export class DeviceFrameError extends Error {
+export class DeviceFrameError extends LangtianError {
+  override readonly code = ErrorCode.invalidArgument;
   override readonly name = "DeviceFrameError";
   readonly reason: FrameErrorReason;
   constructor(reason: FrameErrorReason, message: string) {

@@ -1,4 +1,5 @@
 import { eventHeaderEntries } from "@langtian/envelope";
+import { ErrorCode, LangtianError } from "@langtian/errors";
 import type { Envelope } from "@langtian/proto";
 
 /** One encoded envelope on its way to JetStream (or into the spool). */
@@ -60,7 +61,8 @@ export function encodeOutboundEvent(e: OutboundEvent): Uint8Array {
 }
 
 /** A spool record this collector cannot read (written by a newer one). */
-export class SpoolRecordFormatError extends Error {
+export class SpoolRecordFormatError extends LangtianError {
+  override readonly code = ErrorCode.dataLoss;
   override readonly name = "SpoolRecordFormatError";
 }
 

@@ -1,3 +1,4 @@
+import { ErrorCode, LangtianError } from "@langtian/errors";
 import { createInbox, headers, type MsgHdrs, type NatsConnection } from "@nats-io/transport-node";
 import type { OutboundEvent } from "./outbound-event.ts";
 
@@ -20,17 +21,20 @@ export interface PublishTarget {
 }
 
 /** JetStream answered a publish with an error (stream full, wrong subject, no stream, ...). */
-export class PublishRejectedError extends Error {
+export class PublishRejectedError extends LangtianError {
+  override readonly code = ErrorCode.failedPrecondition;
   override readonly name = "PublishRejectedError";
 }
 
 /** No PubAck within the timeout (NATS slow or gone; the event may or may not be stored). */
-export class PubAckTimeoutError extends Error {
+export class PubAckTimeoutError extends LangtianError {
+  override readonly code = ErrorCode.deadlineExceeded;
   override readonly name = "PubAckTimeoutError";
 }
 
 /** The connection dropped while the publish waited (it may or may not be stored). */
-export class ConnectionLostError extends Error {
+export class ConnectionLostError extends LangtianError {
+  override readonly code = ErrorCode.unavailable;
   override readonly name = "ConnectionLostError";
 }
 

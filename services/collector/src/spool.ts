@@ -15,6 +15,7 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import { crc32 } from "node:zlib";
+import { ErrorCode, LangtianError } from "@langtian/errors";
 
 /**
  * Append-only on-disk spool: the collector's safety net while NATS is unreachable or slow.
@@ -84,7 +85,8 @@ const CURSOR_FILE = "cursor.json";
 const SEGMENT = /^seg-(\d{12})\.spool$/;
 
 /** Raised when the spool directory cannot be used. */
-export class SpoolError extends Error {
+export class SpoolError extends LangtianError {
+  override readonly code = ErrorCode.failedPrecondition;
   override readonly name = "SpoolError";
 }
 

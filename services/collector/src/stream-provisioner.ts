@@ -1,3 +1,4 @@
+import { ErrorCode, LangtianError } from "@langtian/errors";
 import {
   DiscardPolicy,
   JetStreamApiCodes,
@@ -30,7 +31,8 @@ export interface StreamDifference {
 }
 
 /** The stream could not be created (e.g. limits beyond the server's JetStream resources). */
-export class StreamProvisionError extends Error {
+export class StreamProvisionError extends LangtianError {
+  override readonly code = ErrorCode.failedPrecondition;
   override readonly name = "StreamProvisionError";
 }
 

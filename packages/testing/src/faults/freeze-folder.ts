@@ -1,6 +1,7 @@
 import { spawnSync } from "node:child_process";
 import { chmodSync, mkdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { ErrorCode, LangtianError } from "@langtian/errors";
 import { addExitCleanup } from "../launch/server-process.ts";
 import { tempDir } from "../launch/temp.ts";
 
@@ -52,7 +53,8 @@ export interface FrozenFolder {
 }
 
 /** Error thrown when a folder cannot be frozen or thawed. */
-export class FreezeError extends Error {
+export class FreezeError extends LangtianError {
+  override readonly code = ErrorCode.failedPrecondition;
   override name = "FreezeError";
 }
 

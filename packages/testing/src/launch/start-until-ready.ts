@@ -1,8 +1,10 @@
+import { ErrorCode, LangtianError } from "@langtian/errors";
 import { type ServerProcess, type ServerProcessSpec, spawnServer } from "./server-process.ts";
 import { waitFor } from "./wait.ts";
 
 /** Error thrown when a server does not come up; carries its log's tail. */
-export class ServerStartError extends Error {
+export class ServerStartError extends LangtianError {
+  override readonly code = ErrorCode.unavailable;
   override name = "ServerStartError";
   /** Whether the log says a port was taken, so a retry on fresh ports may succeed. */
   readonly portInUse: boolean;

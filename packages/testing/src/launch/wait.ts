@@ -1,5 +1,8 @@
+import { ErrorCode, LangtianError } from "@langtian/errors";
+
 /** Error thrown when a condition is not met in time, or cannot be met any more. */
-export class WaitError extends Error {
+export class WaitError extends LangtianError {
+  override readonly code = ErrorCode.deadlineExceeded;
   override name = "WaitError";
 }
 

@@ -1,3 +1,5 @@
+import { ErrorCode, LangtianError } from "@langtian/errors";
+
 /**
  * The decoder interface: a site adds its own device format by implementing {@link Decoder}
  * and registering it in a {@link DecoderRegistry} before the collector starts.
@@ -36,7 +38,8 @@ export interface Decoder {
 }
 
 /** A datagram a decoder rejected; `reason` is a short metric label such as "bad_crc". */
-export class DecodeError extends Error {
+export class DecodeError extends LangtianError {
+  override readonly code = ErrorCode.invalidArgument;
   override readonly name = "DecodeError";
   readonly reason: string;
   constructor(reason: string, message: string, options?: ErrorOptions) {

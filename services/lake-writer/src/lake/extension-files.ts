@@ -1,8 +1,10 @@
 import { access } from "node:fs/promises";
+import { ErrorCode, LangtianError } from "@langtian/errors";
 import { type DuckdbExtensions, duckdbExtensionFiles } from "@langtian/provision";
 
 /** Error raised at start when the configured extension folder lacks extension files. */
-export class MissingExtensionsError extends Error {
+export class MissingExtensionsError extends LangtianError {
+  override readonly code = ErrorCode.failedPrecondition;
   override name = "MissingExtensionsError";
 }
 

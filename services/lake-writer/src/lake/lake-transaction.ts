@@ -1,7 +1,9 @@
 import type { DuckDBConnection } from "@duckdb/node-api";
+import { ErrorCode, LangtianError } from "@langtian/errors";
 
 /** Thrown when a writer no longer owns a partition it tries to commit (a zombie after a rebalance). */
-export class PartitionFencedError extends Error {
+export class PartitionFencedError extends LangtianError {
+  override readonly code = ErrorCode.aborted;
   override name = "PartitionFencedError";
   /** Source and partition the writer lost. */
   readonly partitions: readonly string[];
@@ -12,7 +14,8 @@ export class PartitionFencedError extends Error {
 }
 
 /** Thrown when a commit kept conflicting after every retry. */
-export class CommitConflictError extends Error {
+export class CommitConflictError extends LangtianError {
+  override readonly code = ErrorCode.aborted;
   override name = "CommitConflictError";
 }
 

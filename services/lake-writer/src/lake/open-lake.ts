@@ -1,6 +1,7 @@
 import { mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
 import { DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
+import { ErrorCode, LangtianError } from "@langtian/errors";
 import type { DuckdbExtensions } from "@langtian/provision";
 import type { CatalogConfig, LakeConfig } from "./lake-config.ts";
 import { quoteString } from "./sql.ts";
@@ -18,7 +19,8 @@ export interface OpenLake {
 }
 
 /** Error raised when the lake cannot be attached (bad path, catalog unreachable, ...). */
-export class LakeAttachError extends Error {
+export class LakeAttachError extends LangtianError {
+  override readonly code = ErrorCode.unavailable;
   override name = "LakeAttachError";
 }
 

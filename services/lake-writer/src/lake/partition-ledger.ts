@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import type { DuckDBConnection } from "@duckdb/node-api";
+import { ErrorCode, LangtianError } from "@langtian/errors";
 import { PartitionFencedError, runInTransaction } from "./lake-transaction.ts";
 import { LAKE } from "./open-lake.ts";
 import { quoteIdent, quoteString } from "./sql.ts";
@@ -130,7 +131,8 @@ export async function advancePartition(
 }
 
 /** The ledger holds another position than the commit was built on (still this writer's lease). */
-export class PositionMovedError extends Error {
+export class PositionMovedError extends LangtianError {
+  override readonly code = ErrorCode.aborted;
   override name = "PositionMovedError";
   constructor(partition: string, expected: bigint | null, found: bigint | null) {
     super(`partition ${partition}: the lake holds position ${found}, the batch was read from ${expected}`);

@@ -1,3 +1,4 @@
+import { ErrorCode, LangtianError } from "@langtian/errors";
 import { parse } from "yaml";
 import type { WindowSpec } from "./windows.ts";
 
@@ -18,7 +19,8 @@ export interface Pipeline {
 }
 
 /** Thrown when a pipeline file is invalid; lists every problem. */
-export class PipelineError extends Error {
+export class PipelineError extends LangtianError {
+  override readonly code = ErrorCode.invalidArgument;
   override name = "PipelineError";
 }
 
