@@ -6,7 +6,8 @@ import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import { DecodeCause, metadataFromEnvelope, metadataFromHeaders } from "./event-metadata.ts";
 import { BridgeHeaders, createTopicRouter } from "./mapping.ts";
 import { createBridgeMetrics } from "./metrics.ts";
-import { createPipeline, type OutboundRecord } from "./pipeline.ts";
+import { createPipeline } from "./pipeline.ts";
+import type { OutboundRecord } from "./pipeline-ports.ts";
 import { controlledSink, type FakeMessage, fakeMessage, settle } from "./testing/fakes.ts";
 
 const traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";

@@ -16,6 +16,6 @@ export {
   subjectMatches,
   type TopicRule,
 } from "./mapping.ts";
-export type { OutboundRecord } from "./pipeline.ts";
+export type { OutboundRecord } from "./pipeline-ports.ts";
 export { BridgeProvisionError, type ProvisionReport } from "./provision.ts";
 export { runProvision } from "./provision-command.ts";

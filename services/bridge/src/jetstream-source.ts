@@ -2,7 +2,8 @@ import type { ConsumerMessages, JetStreamClient, JsMsg } from "@nats-io/jetstrea
 import type { NatsConnection } from "@nats-io/transport-node";
 import { deliveryFromAckSubject } from "./ack-subject.ts";
 import { parseHeaderBlock } from "./nats-header-block.ts";
-import type { InboundMessage, Pipeline } from "./pipeline.ts";
+import type { Pipeline } from "./pipeline.ts";
+import type { InboundMessage } from "./pipeline-ports.ts";
 import { ORDERED_PRIORITY_GROUP } from "./provision.ts";
 
 /** Binding and fetch settings of one bridge instance. */

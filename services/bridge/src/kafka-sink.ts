@@ -1,5 +1,6 @@
 import { type CompressionAlgorithmValue, Producer, stringSerializer } from "@platformatic/kafka";
-import { type OutboundRecord, type RecordSink, RecordTooLargeError } from "./pipeline.ts";
+import { RecordTooLargeError } from "./pipeline-errors.ts";
+import type { OutboundRecord, RecordSink } from "./pipeline-ports.ts";
 
 /** Kafka producer settings of the bridge. */
 export interface KafkaSinkOptions {

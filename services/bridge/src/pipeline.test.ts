@@ -4,7 +4,8 @@ import { uuidv7 } from "@langtian/envelope";
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import { BridgeHeaders, createTopicRouter, HeaderSet } from "./mapping.ts";
 import { createBridgeMetrics } from "./metrics.ts";
-import { createPipeline, type PipelineOptions, RecordTooLargeError } from "./pipeline.ts";
+import { createPipeline, type PipelineOptions } from "./pipeline.ts";
+import { RecordTooLargeError } from "./pipeline-errors.ts";
 import { controlledSink, envelopeBytes, fakeMessage, settle } from "./testing/fakes.ts";
 
 function setup(overrides: Partial<PipelineOptions> = {}) {

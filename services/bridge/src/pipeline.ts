@@ -1,59 +1,12 @@
-import { ErrorCode, LangtianError } from "@langtian/errors";
-import { type BackoffPolicy, backoffMs } from "./backoff.ts";
-import { decodeEnvelope, PoisonReason } from "./decode.ts";
-import {
-  DecodeCause,
-  type EventMetadata,
-  metadataFromEnvelope,
-  metadataFromHeaders,
-} from "./event-metadata.ts";
-import { BridgeHeaders, type HeaderSet, recordHeaders, recordKey, type TopicRouter } from "./mapping.ts";
+import type { BackoffPolicy } from "./backoff.ts";
+import type { HeaderSet, TopicRouter } from "./mapping.ts";
 import type { BridgeMetrics } from "./metrics.ts";
-
-/** The part of a JetStream message the pipeline uses (nats.js `JsMsg` adapted; fakes in unit tests). */
-export interface InboundMessage {
-  readonly data: Uint8Array;
-  readonly subject: string;
-  readonly streamSequence: number;
-  /** 1 on first delivery. */
-  readonly deliveryCount: number;
-  header(name: string): string | undefined;
-  ack(): void;
-  nak(delayMs?: number): void;
-  working(): void;
-  term(reason?: string): void;
-}
-
-/** One Kafka record to write. */
-export interface OutboundRecord {
-  readonly topic: string;
-  readonly key: string | undefined;
-  readonly value: Uint8Array | undefined;
-  readonly headers: Map<string, string>;
-}
-
-/** Writes a batch of records; resolves only once Kafka confirmed every one of them (acks=all). */
-export interface RecordSink {
-  send(records: readonly OutboundRecord[]): Promise<void>;
-}
-
-/** Raised by a sink when a single record exceeds what the broker accepts: retrying cannot help. */
-export class RecordTooLargeError extends LangtianError {
-  override readonly code = ErrorCode.resourceExhausted;
-  override readonly name = "RecordTooLargeError";
-}
-
-/** A produce request did not settle in time; its records are treated as not written. */
-export class ProduceTimeoutError extends LangtianError {
-  override readonly code = ErrorCode.deadlineExceeded;
-  override readonly name = "ProduceTimeoutError";
-}
-
-/** Minimal logger shape (pino-compatible). */
-export interface PipelineLogger {
-  warn(obj: object, msg: string): void;
-  error(obj: object, msg: string): void;
-}
+import { createAdmission } from "./pipeline-admission.ts";
+import { produceBatch, takeBatch } from "./pipeline-batching.ts";
+import { startWorkingHeartbeat } from "./pipeline-heartbeat.ts";
+import type { Item } from "./pipeline-item.ts";
+import type { InboundMessage, PipelineLogger, RecordSink } from "./pipeline-ports.ts";
+import { createSettlement } from "./pipeline-settlement.ts";
 
 /** Tuning and policy of the in-flight pipeline. */
 export interface PipelineOptions {
@@ -94,18 +47,6 @@ export interface PipelineOptions {
   readonly now?: () => number;
 }
 
-/** What to do with the JetStream message once its record is confirmed. */
-type Settle =
-  | { readonly kind: "ack"; readonly eventMs: number | undefined }
-  | { readonly kind: "term"; readonly reason: string };
-
-interface Item {
-  readonly msg: InboundMessage;
-  readonly record: OutboundRecord;
-  readonly bytes: number;
-  readonly settle: Settle;
-}
-
 /** The consume → produce → ack stage. */
 export interface Pipeline {
   /**
@@ -129,24 +70,20 @@ export interface Pipeline {
  * Creates the pipeline. Records are written in batches, one produce request at a time: while a
  * request is out the next batch accumulates, so batching grows with load and latency stays low
  * when idle. A JetStream message is acked (or, for poison, terminated) only after Kafka confirmed.
+ *
+ * The stages, one file each: admission and backpressure (`pipeline-admission.ts`), batching into
+ * produce requests (`pipeline-batching.ts`), settling acks, naks and dead letters
+ * (`pipeline-settlement.ts`), and in-progress acks of held messages (`pipeline-heartbeat.ts`).
  */
 export function createPipeline(options: PipelineOptions): Pipeline {
-  const { sink, metrics, logger } = options;
+  const { sink, metrics } = options;
   const now = options.now ?? Date.now;
   const queue: Item[] = [];
   let sending: Item[] = [];
   let draining = false;
   let paused = false;
-  let consecutiveFailures = 0;
-  let pausedUntil = 0;
   let pauseTimer: NodeJS.Timeout | undefined;
   const idleWaiters: (() => void)[] = [];
-
-  const workingTimer = setInterval(() => {
-    for (const item of sending) item.msg.working();
-    for (const item of queue) item.msg.working();
-  }, options.workingIntervalMs);
-  workingTimer.unref();
 
   const held = (): number => queue.length + sending.length;
 
@@ -160,158 +97,14 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     if (held() === 0) while (idleWaiters.length > 0) idleWaiters.shift()?.();
   }
 
-  function deadLetter(msg: InboundMessage, reason: PoisonReason, detail: string, keepValue: boolean): Item {
-    const headers = new Map<string, string>([
-      [BridgeHeaders.deadLetterReason, `${reason}: ${detail}`],
-      [BridgeHeaders.deadLetterDeliveries, String(msg.deliveryCount)],
-      [BridgeHeaders.natsSubject, msg.subject],
-      [BridgeHeaders.natsStreamSequence, String(msg.streamSequence)],
-    ]);
-    const msgId = msg.header(BridgeHeaders.natsMsgId);
-    if (msgId !== undefined) headers.set(BridgeHeaders.natsMsgId, msgId);
-    const value = keepValue ? msg.data : undefined;
-    return {
-      msg,
-      record: { topic: options.deadLetterTopic, key: msg.subject, value, headers },
-      bytes: (value?.length ?? 0) + 512,
-      settle: { kind: "term", reason },
-    };
-  }
+  const admission = createAdmission({ ...options, now, nak });
+  const settlement = createSettlement({ ...options, now, queue, nak });
+  const stopWorking = startWorkingHeartbeat(options.workingIntervalMs, () => [sending, queue]);
 
-  // Label lookups once, not per message.
-  const decodedFor = {
-    [DecodeCause.noHeaders]: metrics.decoded.labels({ reason: DecodeCause.noHeaders }),
-    [DecodeCause.malformedHeaders]: metrics.decoded.labels({ reason: DecodeCause.malformedHeaders }),
-  };
-  let malformedWarnedAtMs = Number.NEGATIVE_INFINITY;
-
-  /**
-   * The event's metadata: from the NATS headers when the publisher set them (the bytes stay
-   * untouched, nothing is decoded), else from the decoded and validated envelope.
-   */
-  function metadataOf(
-    msg: InboundMessage,
-  ): { ok: true; event: EventMetadata } | { ok: false; reason: PoisonReason; detail: string } {
-    const fromHeaders = metadataFromHeaders(msg);
-    if (fromHeaders.ok) return { ok: true, event: fromHeaders.metadata };
-    decodedFor[fromHeaders.cause].inc();
-    if (fromHeaders.cause === DecodeCause.malformedHeaders && now() - malformedWarnedAtMs >= 10_000) {
-      // At most one line per 10 s: a misbehaving publisher would otherwise log every message.
-      malformedWarnedAtMs = now();
-      logger?.warn(
-        { subject: msg.subject, seq: msg.streamSequence, detail: fromHeaders.detail },
-        "event headers malformed: decoding the envelope instead",
-      );
-    }
-    const decoded = decodeEnvelope(msg.data);
-    return decoded.ok ? { ok: true, event: metadataFromEnvelope(decoded.envelope) } : decoded;
-  }
-
-  /** Turns a message into the item to write, or naks it (poison not yet at its last delivery). */
-  function toItem(msg: InboundMessage): Item | undefined {
-    const found = metadataOf(msg);
-    let poison: { reason: PoisonReason; detail: string } | undefined;
-    let item: Item | undefined;
-    if (found.ok) {
-      const { event } = found;
-      const headers = recordHeaders(
-        event,
-        {
-          subject: msg.subject,
-          streamSequence: msg.streamSequence,
-          natsMsgId: msg.header(BridgeHeaders.natsMsgId),
-          traceparent: msg.header(BridgeHeaders.traceparent),
-          tracestate: msg.header(BridgeHeaders.tracestate),
-        },
-        options.headerSet,
-      );
-      const key = recordKey(event);
-      let bytes = msg.data.length + key.length;
-      for (const [k, v] of headers) bytes += k.length + v.length;
-      if (bytes > options.maxRecordBytes) {
-        poison = { reason: PoisonReason.tooLarge, detail: `${bytes} bytes > ${options.maxRecordBytes}` };
-      } else {
-        item = {
-          msg,
-          record: { topic: options.router.topicFor(msg.subject), key, value: msg.data, headers },
-          bytes,
-          settle: { kind: "ack", eventMs: event.eventMs },
-        };
-      }
-    } else {
-      poison = { reason: found.reason, detail: found.detail };
-    }
-    if (poison === undefined) return item;
-    if (options.ordered || msg.deliveryCount >= options.poisonMaxDeliveries) {
-      logger?.warn(
-        { subject: msg.subject, seq: msg.streamSequence, ...poison },
-        "dead-lettering poison message",
-      );
-      return deadLetter(msg, poison.reason, poison.detail, poison.reason !== PoisonReason.tooLarge);
-    }
-    nak(msg, "poison", backoffMs(options.backoff, msg.deliveryCount));
-    return undefined;
-  }
-
-  function takeBatch(): Item[] {
-    let bytes = 0;
-    let n = 0;
-    while (n < queue.length && n < options.maxBatchRecords) {
-      const next = queue[n] as Item;
-      if (n > 0 && bytes + next.bytes > options.maxBatchBytes) break;
-      bytes += next.bytes;
-      n++;
-    }
-    return queue.splice(0, n);
-  }
-
-  function confirmed(batch: Item[]): void {
-    const t = now();
-    let acked = 0;
-    for (const { msg, settle } of batch) {
-      if (settle.kind === "ack") {
-        msg.ack();
-        acked++;
-        if (settle.eventMs !== undefined)
-          metrics.endToEndLagSeconds.observe(Math.max(0, (t - settle.eventMs) / 1000));
-      } else {
-        msg.term(`dead-lettered to ${options.deadLetterTopic}: ${settle.reason}`);
-        metrics.deadLettered.inc({ reason: settle.reason });
-      }
-    }
-    metrics.acked.inc(acked);
-    metrics.produced.inc(batch.length);
-  }
-
-  function failed(batch: Item[], err: unknown): void {
-    consecutiveFailures++;
-    const pauseMs = backoffMs(options.backoff, consecutiveFailures);
-    pausedUntil = now() + pauseMs;
-    metrics.kafkaErrors.inc();
-    logger?.error({ err, records: batch.length, pauseMs }, "Kafka produce failed");
-    if (err instanceof RecordTooLargeError && batch.length === 1) {
-      const [only] = batch as [Item];
-      if (only.settle.kind === "ack") {
-        queue.unshift(deadLetter(only.msg, PoisonReason.tooLarge, err.message, false));
-        return;
-      }
-    }
-    if (options.ordered && !draining) {
-      // Keep the batch at the head: retried in place after the pause, so per-key order holds.
-      queue.unshift(...batch);
-      return;
-    }
-    for (const item of batch)
-      nak(item.msg, "kafka-error", backoffMs(options.backoff, item.msg.deliveryCount));
-    if (draining) {
-      // Kafka is failing while we shut down: hand everything back now rather than hold it.
-      for (const item of queue.splice(0)) nak(item.msg, "draining", 0);
-    }
-  }
-
+  /** Starts the next produce request unless one is out, writing is paused, or nothing waits. */
   function pump(): void {
     if (paused || sending.length > 0 || queue.length === 0) return;
-    const wait = pausedUntil - now();
+    const wait = settlement.pausedUntil() - now();
     if (wait > 0) {
       if (pauseTimer === undefined) {
         pauseTimer = setTimeout(() => {
@@ -321,52 +114,29 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       }
       return;
     }
-    const batch = takeBatch();
+    const batch = takeBatch(queue, options.maxBatchRecords, options.maxBatchBytes);
     sending = batch;
     const started = performance.now();
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new ProduceTimeoutError(`produce did not settle in ${options.produceTimeoutMs} ms`)),
-        options.produceTimeoutMs,
-      );
-      // A guard, not work: a produce still out when the pipeline closes must not hold the process open.
-      timer.unref();
-    });
-    Promise.race([sink.send(batch.map((i) => i.record)), timeout])
-      .finally(() => clearTimeout(timer))
-      .then(
-        () => {
-          metrics.produceSeconds.observe((performance.now() - started) / 1000);
-          consecutiveFailures = 0;
-          sending = [];
-          confirmed(batch);
-          notify();
-          pump();
-        },
-        (err: unknown) => {
-          sending = [];
-          failed(batch, err);
-          notify();
-          pump();
-        },
-      );
+    produceBatch(sink, batch, options.produceTimeoutMs).then(
+      () => {
+        metrics.produceSeconds.observe((performance.now() - started) / 1000);
+        sending = [];
+        settlement.confirmed(batch);
+        notify();
+        pump();
+      },
+      (err: unknown) => {
+        sending = [];
+        settlement.failed(batch, err, draining);
+        notify();
+        pump();
+      },
+    );
   }
 
   return {
     push(msg) {
-      metrics.consumed.inc();
-      if (msg.deliveryCount > 1) metrics.redeliveries.inc();
-      if (draining) {
-        nak(msg, "draining", 0);
-        return;
-      }
-      if (held() >= options.maxInFlight) {
-        // The longest delay: a short one would bring it straight back into the same full pipeline.
-        nak(msg, "overloaded", options.backoff.maxMs);
-        return;
-      }
-      const item = toItem(msg);
+      const item = admission.admit(msg, held(), draining);
       if (item !== undefined) {
         queue.push(item);
         metrics.inFlight.set(held());
@@ -387,7 +157,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     drain() {
       draining = true;
       paused = false;
-      if (pausedUntil > now()) {
+      if (settlement.pausedUntil() > now()) {
         // A produce failed moments ago: nak what waits instead of holding it through a long outage.
         for (const item of queue.splice(0)) nak(item.msg, "draining", 0);
         notify();
@@ -396,7 +166,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       return new Promise((resolve) => idleWaiters.push(resolve));
     },
     close() {
-      clearInterval(workingTimer);
+      stopWorking();
       if (pauseTimer !== undefined) clearTimeout(pauseTimer);
     },
   };

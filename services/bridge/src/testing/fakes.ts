@@ -1,5 +1,5 @@
 import { createEnvelope, encodeEnvelope, uuidv7 } from "@langtian/envelope";
-import type { InboundMessage, OutboundRecord, RecordSink } from "../pipeline.ts";
+import type { InboundMessage, OutboundRecord, RecordSink } from "../pipeline-ports.ts";
 
 /** What happened to a fake JetStream message. */
 export type Outcome =
