@@ -15,9 +15,9 @@
 import { parseArgs } from "node:util";
 import {
   createKafkaSink,
-  decodeEnvelope,
   loadBridgeConfig,
   type OutboundRecord,
+  readEventForBridge,
   recordHeaders,
   recordKey,
   runProvision,
@@ -97,7 +97,7 @@ try {
       partitionKey: `dev-${i % 16}`,
       payloadBytes: 100,
     });
-    const decoded = decodeEnvelope(data);
+    const decoded = readEventForBridge(data);
     if (!decoded.ok) throw new Error(decoded.detail);
     const headers = recordHeaders(decoded.envelope, {
       subject: `floor.${base}.telemetry`,

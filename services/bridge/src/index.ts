@@ -4,7 +4,6 @@
  */
 export { type BridgeApp, type BridgeDeps, createApp } from "./app.ts";
 export { type BridgeConfig, bridgeConfigSchema, bridgeTopics, loadBridgeConfig } from "./config.ts";
-export { type DecodeResult, decodeEnvelope } from "./decode.ts";
 export { createKafkaSink, type KafkaSink, type KafkaSinkOptions } from "./kafka-sink.ts";
 export {
   BridgeHeaders,
@@ -19,3 +18,4 @@ export {
 export type { OutboundRecord } from "./pipeline-ports.ts";
 export { BridgeProvisionError, type ProvisionReport } from "./provision.ts";
 export { runProvision } from "./provision-command.ts";
+export { type EventReadResult, readEventForBridge } from "./read-event-for-bridge.ts";

@@ -1,5 +1,4 @@
 import { type BackoffPolicy, backoffMs } from "./backoff.ts";
-import { decodeEnvelope, PoisonReason } from "./decode.ts";
 import {
   DecodeCause,
   type EventMetadata,
@@ -10,6 +9,7 @@ import { BridgeHeaders, type HeaderSet, recordHeaders, recordKey, type TopicRout
 import type { BridgeMetrics } from "./metrics.ts";
 import { deadLetterItem, type Item } from "./pipeline-item.ts";
 import type { InboundMessage, PipelineLogger } from "./pipeline-ports.ts";
+import { PoisonReason, readEventForBridge } from "./read-event-for-bridge.ts";
 
 /** What admission needs of the pipeline's options. */
 export interface AdmissionOptions {
@@ -66,7 +66,7 @@ export function createAdmission(options: AdmissionOptions): Admission {
         "event headers malformed: decoding the envelope instead",
       );
     }
-    const decoded = decodeEnvelope(msg.data);
+    const decoded = readEventForBridge(msg.data);
     return decoded.ok ? { ok: true, event: metadataFromEnvelope(decoded.envelope) } : decoded;
   }
 

@@ -1,6 +1,6 @@
-import type { PoisonReason } from "./decode.ts";
 import { BridgeHeaders } from "./mapping.ts";
 import type { InboundMessage, OutboundRecord } from "./pipeline-ports.ts";
+import type { PoisonReason } from "./read-event-for-bridge.ts";
 
 /** What to do with the JetStream message once its record is confirmed. */
 export type Settle =

@@ -1,9 +1,9 @@
 import { type BackoffPolicy, backoffMs } from "./backoff.ts";
-import { PoisonReason } from "./decode.ts";
 import type { BridgeMetrics } from "./metrics.ts";
 import { RecordTooLargeError } from "./pipeline-errors.ts";
 import { deadLetterItem, type Item } from "./pipeline-item.ts";
 import type { InboundMessage, PipelineLogger } from "./pipeline-ports.ts";
+import { PoisonReason } from "./read-event-for-bridge.ts";
 
 /** What settlement needs of the pipeline's options, plus the queue it puts retries back on. */
 export interface SettlementOptions {

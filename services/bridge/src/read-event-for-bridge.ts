@@ -10,8 +10,8 @@ export const PoisonReason = {
 /** One of {@link PoisonReason}'s values. */
 export type PoisonReason = (typeof PoisonReason)[keyof typeof PoisonReason];
 
-/** Result of decoding one JetStream payload. */
-export type DecodeResult =
+/** What {@link readEventForBridge} made of one JetStream payload: its envelope, or why it is poison. */
+export type EventReadResult =
   | { readonly ok: true; readonly envelope: Envelope }
   | { readonly ok: false; readonly reason: PoisonReason; readonly detail: string };
 
@@ -23,8 +23,9 @@ export type DecodeResult =
  * bridge's call (a replay or a long outage legitimately carries old timestamps), so
  * `timestamp_range` violations are ignored here. Decoding uses the shared wire reader
  * (`readEnvelope`: same result as the generic decoder, a fraction of its cost per message).
+ * Never throws: a payload that cannot be bridged is a result (poison), not an error.
  */
-export function decodeEnvelope(data: Uint8Array): DecodeResult {
+export function readEventForBridge(data: Uint8Array): EventReadResult {
   let envelope: Envelope;
   try {
     envelope = readEnvelope(data);
