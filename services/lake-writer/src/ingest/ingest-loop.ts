@@ -1,15 +1,11 @@
 import type { Registry } from "@bufbuild/protobuf";
 import type { DuckDBConnection } from "@duckdb/node-api";
-import type { BatchWriter, LakeBatch } from "../lake/batch-writer.ts";
-import { PartitionFencedError } from "../lake/lake-transaction.ts";
-import {
-  claimPartition,
-  type PartitionKey,
-  type PartitionLease,
-  readLedger,
-} from "../lake/partition-ledger.ts";
-import { createBatchBuilder } from "../tables/batch-builder.ts";
-import { routeRecord } from "../tables/event-tables.ts";
+import type { BatchWriter } from "../lake/batch-writer.ts";
+import { abortableSleep } from "./abortable-sleep.ts";
+import { createBatchCommitter } from "./batch-committer.ts";
+import { createOpenBatch } from "./open-batch.ts";
+import { createPartitionOwnership } from "./partition-ownership.ts";
+import { createProgressMonitor } from "./progress-monitor.ts";
 import type { Source } from "./source.ts";
 
 /** When a batch is committed: whichever limit is reached first. */
@@ -111,20 +107,7 @@ export interface IngestLoop {
  */
 export function createIngestLoop(options: IngestLoopOptions): IngestLoop {
   const { source, writer, connection, owner, registry, limits, observer } = options;
-  /**
-   * Owned partitions: the lease, the position reading resumes from (`committed`) and the
-   * position the ledger row holds (`stored`, null before the first commit), which every
-   * commit checks so a batch is never built on a position the lake no longer holds.
-   */
-  const leases = new Map<string, PartitionLease & { committed: bigint; stored: bigint | null }>();
-  /** Read positions: ahead of `committed` while a batch is open. */
-  const readPositions = new Map<string, bigint>();
   let pendingAssignment: readonly string[] | undefined;
-  /** The group's latest assignment to this writer, as last applied. */
-  let latestAssignment: readonly string[] = [];
-  /** When to claim back fenced partitions the group still assigns to us; 0: none pending. */
-  let reclaimAt = 0;
-  let reclaimTimer: NodeJS.Timeout | undefined;
   let wake: (() => void) | undefined;
   let draining = false;
   let aborted = false;
@@ -137,145 +120,42 @@ export function createIngestLoop(options: IngestLoopOptions): IngestLoop {
     wake = undefined;
   };
 
-  /** After a fence: claim back, later, what the group still assigns to this writer. */
-  function scheduleReclaim(): void {
-    if (!source.groupAssigned || reclaimAt !== 0 || !latestAssignment.some((p) => !leases.has(p))) return;
-    const delay = options.reclaimFencedAfterMs ?? 30_000;
-    reclaimAt = Date.now() + delay;
-    reclaimTimer = setTimeout(notify, delay);
-    reclaimTimer.unref();
-  }
-
-  function cancelReclaim(): void {
-    reclaimAt = 0;
-    clearTimeout(reclaimTimer);
-  }
-
-  async function applyAssignment(partitions: readonly string[]): Promise<void> {
-    cancelReclaim();
-    latestAssignment = partitions;
-    const wanted = new Set(partitions);
-    for (const [partition, lease] of [...leases]) {
-      // A partition kept across the assignment may have been owned by another writer in
-      // between (two rebalances seen as one): if the lake names a newer claim, claim again
-      // instead of committing on a stale epoch and waiting for the reclaim.
-      const stored = wanted.has(partition) ? await readLedger(connection, lease.key) : undefined;
-      if (!wanted.has(partition) || !stored || stored.epoch !== lease.epoch || stored.owner !== lease.owner) {
-        leases.delete(partition);
-        readPositions.delete(partition);
-      }
-    }
-    for (const partition of partitions) {
-      if (leases.has(partition)) continue;
-      const lease = await claimPartition(connection, source.keyOf(partition), owner);
-      const committed = lease.nextPosition ?? (await source.initialPosition(partition));
-      leases.set(partition, { ...lease, committed, stored: lease.nextPosition });
-      readPositions.set(partition, committed);
-    }
-    observer?.assigned?.(partitions);
-  }
-
-  /** Consecutive failed commits (or claims); 0 once one succeeds. */
-  let commitFailures = 0;
-  let lastCommitError = "";
-  /** When reads from the source started failing (or were last served); 0 while none failed. */
-  let pollFailingSince = 0;
-  let lastPollError = "";
-  /** When the poll under way started; 0 while none is. */
-  let pollStartedAt = 0;
-  /** When the commit in flight started; 0 while none is. */
-  let commitStartedAt = 0;
-
-  function describe(err: unknown): string {
-    return err instanceof Error ? err.message : String(err);
-  }
-
-  /**
-   * Puts every owned partition back at the position the lake holds, re-read from its ledger
-   * row: after a failed commit nothing read since the last commit may be kept, and a commit
-   * whose COMMIT reached the catalog before its connection failed may have landed after all.
-   * A partition whose ledger names a newer owner is dropped (fenced). Retries until the
-   * catalog answers (or the loop stops).
-   */
-  async function resyncFromLake(): Promise<void> {
-    // While draining, one try: nothing is committed after a drain, so waiting for the
-    // catalog would only hold the shutdown until its deadline.
-    for (let attempt = 0; !aborted && !(draining && attempt > 0); attempt++) {
-      try {
-        const fenced: string[] = [];
-        for (const [partition, lease] of [...leases]) {
-          const stored = await readLedger(connection, lease.key);
-          if (!stored || stored.epoch !== lease.epoch || stored.owner !== lease.owner) {
-            fenced.push(`${lease.key.source}/${lease.key.partition}`);
-            leases.delete(partition);
-            readPositions.delete(partition);
-            continue;
-          }
-          lease.stored = stored.nextPosition;
-          if (stored.nextPosition !== null) lease.committed = stored.nextPosition;
-          readPositions.set(partition, lease.committed);
-        }
-        if (fenced.length > 0) {
-          observer?.fenced?.(fenced);
-          scheduleReclaim();
-        }
-        return;
-      } catch (err) {
-        noteCommitFailure(err);
-        await sleep(retryDelay(attempt + 1), abortController.signal);
-      }
-    }
-  }
-
-  function noteCommitFailure(err: unknown): void {
-    commitFailures++;
-    lastCommitError = describe(err);
-    observer?.commitFailed?.(err);
-  }
-
-  /** Backoff after the n-th consecutive failure: the base delay doubled, at most 15×. */
-  function retryDelay(failures: number): number {
-    const base = options.retryDelayMs ?? 1000;
-    return Math.min(base * 2 ** Math.max(0, failures - 1), base * 15);
-  }
-
-  async function commit(
-    batchBuilder: ReturnType<typeof createBatchBuilder>,
-    reached: Map<string, bigint>,
-  ): Promise<void> {
-    if (reached.size === 0) return;
-    const started = performance.now();
-    const entries = [...reached].flatMap(([partition, nextPosition]) => {
-      const lease = leases.get(partition);
-      return lease ? [{ partition, lease, nextPosition }] : [];
-    });
-    const batch: LakeBatch = {
-      tables: batchBuilder.build(),
-      positions: entries.map(({ lease, nextPosition }) => ({ lease, nextPosition, expected: lease.stored })),
-    };
-    const result = await writer.write(batch);
-    for (const { partition, lease, nextPosition } of entries) {
-      const current = leases.get(partition);
-      if (current && current.epoch === lease.epoch) {
-        current.committed = nextPosition;
-        current.stored = nextPosition;
-      }
-    }
-    commitFailures = 0;
-    const duplicatesDropped = batchBuilder.duplicates + result.duplicates;
-    observer?.batchCommitted?.({
-      rows: batchBuilder.rows - batchBuilder.deadLetters - duplicatesDropped,
-      deadLetters: batchBuilder.deadLetters,
-      tables: batch.tables.length,
-      latencyMs: performance.now() - started,
-      conflicts: result.conflicts,
-      lateEvents: result.lateEvents,
-      duplicatesDropped,
-    });
-    await source
-      .afterCommit(new Map(entries.map((e) => [e.partition, e.nextPosition])))
-      .catch(() => undefined);
-  }
+  // The parts, each with one job: who owns which partition (and from where it reads), the
+  // batch being collected, whether progress is made, and committing (with recovery).
+  const ownership = createPartitionOwnership({
+    source,
+    connection,
+    owner,
+    ...(observer && { observer }),
+    ...(options.reclaimFencedAfterMs !== undefined && { reclaimFencedAfterMs: options.reclaimFencedAfterMs }),
+    onReclaimDue: notify,
+  });
+  const { leases, readPositions } = ownership;
+  const monitor = createProgressMonitor({
+    ...(observer && { observer }),
+    ...(options.retryDelayMs !== undefined && { retryDelayMs: options.retryDelayMs }),
+    ...(options.pollStallMs !== undefined && { pollStallMs: options.pollStallMs }),
+    ...(options.commitStallMs !== undefined && { commitStallMs: options.commitStallMs }),
+    reading: () => readPositions.size > 0,
+  });
+  const batch = createOpenBatch({ source, registry, limits, dedupe: options.dedupe ?? true, readPositions });
+  const committer = createBatchCommitter({
+    source,
+    writer,
+    ownership,
+    batch,
+    monitor,
+    ...(observer && { observer }),
+    stop: {
+      get draining() {
+        return draining;
+      },
+      get aborted() {
+        return aborted;
+      },
+      signal: abortController.signal,
+    },
+  });
 
   async function run(): Promise<void> {
     try {
@@ -296,128 +176,38 @@ export function createIngestLoop(options: IngestLoopOptions): IngestLoop {
       throw err;
     }
     running = true;
-    /** Ledger keys by partition id: built once, not once per record (and shared by its rows). */
-    const keys = new Map<string, PartitionKey>();
-    const keyOf = (partition: string): PartitionKey => {
-      let key = keys.get(partition);
-      if (!key) {
-        key = source.keyOf(partition);
-        keys.set(partition, key);
-      }
-      return key;
-    };
-    const newBuilder = () => createBatchBuilder({ dedupe: options.dedupe ?? true });
-    let builder = newBuilder();
-    let reached = new Map<string, bigint>();
-    let bytes = 0;
-    let openedAt = 0;
-    /** The commit in flight, if any: the loop reads and routes the next batch meanwhile. */
-    let inFlight: Promise<void> | undefined;
-    /**
-     * Set (synchronously, by the commit's own catch) when the commit in flight did not land.
-     * The open batch was read on top of it, so both are dropped and reading restarts from
-     * the lake's positions: {@link recover}. Nothing read after the last commit survives.
-     */
-    let dropped: "fenced" | "failed" | undefined;
-    const resetOpenBatch = () => {
-      builder = newBuilder();
-      reached = new Map();
-      bytes = 0;
-      openedAt = 0;
-    };
-    const commitDetached = async (batchBuilder: typeof builder, batchReached: typeof reached) => {
-      commitStartedAt = Date.now();
-      try {
-        await commit(batchBuilder, batchReached);
-      } catch (err) {
-        if (err instanceof PartitionFencedError) {
-          observer?.fenced?.(err.partitions);
-          // Another writer owns these now; forget them and let the group tell us again (or,
-          // if it still gives them to us and says nothing new, claim them back: scheduleReclaim).
-          for (const partition of [...leases.keys()]) {
-            const key = source.keyOf(partition);
-            if (err.partitions.includes(`${key.source}/${key.partition}`)) {
-              leases.delete(partition);
-              readPositions.delete(partition);
-            }
-          }
-          scheduleReclaim();
-          dropped ??= "fenced";
-        } else {
-          noteCommitFailure(err);
-          dropped = "failed";
-        }
-      } finally {
-        commitStartedAt = 0;
-      }
-    };
-    /**
-     * After a dropped commit: drop the open batch too, put every partition back at the
-     * lake's position, and pause (growing with each failure in a row) unless it was a fence.
-     */
-    const recover = async (): Promise<void> => {
-      await inFlight;
-      inFlight = undefined;
-      const kind = dropped;
-      dropped = undefined;
-      resetOpenBatch();
-      await resyncFromLake();
-      if (kind === "failed" && !draining) await sleep(retryDelay(commitFailures), abortController.signal);
-    };
-    /** Waits for the commit in flight; false when it was dropped (and recovered from). */
-    const settle = async (): Promise<boolean> => {
-      await inFlight;
-      inFlight = undefined;
-      if (dropped === undefined) return true;
-      await recover();
-      return false;
-    };
-    /**
-     * Hands the open batch to a new commit once the previous one landed. Returns false when
-     * the previous commit was dropped: the open batch, built on top of it, is dropped too.
-     */
-    const flush = async (): Promise<boolean> => {
-      if (!(await settle())) return false;
-      if (reached.size > 0) inFlight = commitDetached(builder, reached);
-      resetOpenBatch();
-      return true;
-    };
-    const flushAndSettle = async (): Promise<void> => {
-      await flush();
-      await settle();
-    };
     try {
       while (!aborted) {
         if (fatal) throw fatal;
-        if (!pendingAssignment && reclaimAt !== 0 && Date.now() >= reclaimAt) {
+        if (!pendingAssignment && ownership.reclaimDue()) {
           // No newer assignment came: the fence was a stale claim; claim back what is ours.
-          pendingAssignment = latestAssignment;
+          pendingAssignment = ownership.latestAssignment;
         }
         if (pendingAssignment) {
           // Commit what we have while we may still own it; a fenced commit is simply dropped.
-          await flushAndSettle();
+          await committer.flushAndSettle();
           // A writer that is stopping claims nothing: a claim would fence the next owner.
           if (aborted) break;
           const partitions = pendingAssignment;
           pendingAssignment = undefined;
           try {
-            await applyAssignment(partitions);
-            commitFailures = 0;
+            await ownership.apply(partitions);
+            monitor.commitSucceeded();
           } catch (err) {
-            noteCommitFailure(err);
+            monitor.commitFailed(err);
             pendingAssignment ??= partitions;
-            await sleep(retryDelay(commitFailures), abortController.signal);
+            await abortableSleep(monitor.retryDelay(monitor.commitFailures), abortController.signal);
             continue;
           }
-          resetOpenBatch();
+          batch.reset();
         }
         if (draining) {
-          await flushAndSettle();
+          await committer.flushAndSettle();
           break;
         }
         if (readPositions.size === 0) {
-          await settle();
-          const reclaimDue = reclaimAt !== 0 && Date.now() >= reclaimAt;
+          await committer.settle();
+          const reclaimDue = ownership.reclaimDue();
           if (readPositions.size > 0 || pendingAssignment || reclaimDue || draining || aborted) continue;
           await new Promise<void>((resolve) => {
             wake = resolve;
@@ -425,49 +215,28 @@ export function createIngestLoop(options: IngestLoopOptions): IngestLoop {
           continue;
         }
         let polled: Awaited<ReturnType<Source["poll"]>>;
-        pollStartedAt = Date.now();
+        monitor.pollStarted();
         try {
           polled = await source.poll(readPositions, abortController.signal);
-          pollFailingSince = 0;
+          monitor.pollSucceeded();
         } catch (err) {
           // Broker or server unreachable for a moment: read again from the same positions.
-          if (pollFailingSince === 0) pollFailingSince = Date.now();
-          lastPollError = describe(err);
-          observer?.pollFailed?.(err);
-          await sleep(options.retryDelayMs ?? 1000, abortController.signal);
+          monitor.pollFailed(err);
+          await abortableSleep(monitor.pollRetryDelay, abortController.signal);
           continue;
         } finally {
-          pollStartedAt = 0;
+          monitor.pollEnded();
         }
         if (aborted) break;
-        if (dropped !== undefined) {
+        if (committer.dropped !== undefined) {
           // The commit in flight was dropped while we polled: this poll sits on top of it.
-          await settle();
+          await committer.settle();
           continue;
         }
-        const advance = (partition: string, position: bigint) => {
-          if (position > (readPositions.get(partition) ?? 0n)) {
-            readPositions.set(partition, position);
-            reached.set(partition, position);
-          }
-        };
-        const full = () => builder.rows >= limits.maxBatchRows || bytes >= limits.maxBatchBytes;
         let rejected = false;
         for (const record of polled.records) {
-          const expected = readPositions.get(record.partition);
-          if (expected === undefined || record.position < expected) continue;
-          const key = keyOf(record.partition);
-          builder.add(
-            routeRecord(
-              record.value,
-              { source: key.source, partition: key.partition, position: record.position },
-              registry,
-            ),
-          );
-          bytes += record.value.byteLength;
-          advance(record.partition, record.position + 1n);
-          if (openedAt === 0) openedAt = performance.now();
-          if (full() && !(await flush())) {
+          if (!batch.add(record)) continue;
+          if (batch.full() && !(await committer.flush())) {
             // Positions were put back to the lake's: the rest of this poll is read again.
             rejected = true;
             break;
@@ -476,17 +245,16 @@ export function createIngestLoop(options: IngestLoopOptions): IngestLoop {
         if (!rejected && !aborted) {
           // Past the last record: Kafka transaction markers also take offsets.
           for (const [partition, position] of polled.reached) {
-            if (leases.has(partition)) advance(partition, position);
+            if (leases.has(partition)) batch.advance(partition, position);
           }
-          if (reached.size > 0 && openedAt === 0) openedAt = performance.now();
+          batch.markOpened();
         }
-        const due = full() || (openedAt > 0 && performance.now() - openedAt >= limits.flushIntervalMs);
-        if (due && reached.size > 0) await flush();
+        if (batch.due() && batch.reached.size > 0) await committer.flush();
       }
     } finally {
-      cancelReclaim();
+      ownership.cancelReclaim();
       // Never leave a commit running behind the caller's back (abort included).
-      await inFlight;
+      await committer.idle();
     }
   }
 
@@ -522,35 +290,7 @@ export function createIngestLoop(options: IngestLoopOptions): IngestLoop {
       return source.lag(new Map([...leases].map(([p, l]) => [p, l.committed])));
     },
     stalled() {
-      if (commitFailures > 0) return `lake commits failing (${commitFailures} in a row): ${lastCommitError}`;
-      // A commit that never settles (a storage write that hangs) stalls just as surely.
-      if (commitStartedAt !== 0 && Date.now() - commitStartedAt > (options.commitStallMs ?? 120_000)) {
-        return `a lake commit has been running for ${Math.round((Date.now() - commitStartedAt) / 1000)} s`;
-      }
-      if (readPositions.size === 0) return undefined;
-      const now = Date.now();
-      if (pollFailingSince !== 0) {
-        return `source unreadable for ${Math.round((now - pollFailingSince) / 1000)} s: ${lastPollError}`;
-      }
-      // A read that hangs (no answer, no error) stalls progress just as surely.
-      if (pollStartedAt !== 0 && now - pollStartedAt > (options.pollStallMs ?? 5000)) {
-        return `a read from the source has been waiting for ${Math.round((now - pollStartedAt) / 1000)} s`;
-      }
-      return undefined;
+      return monitor.stalled();
     },
   };
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener(
-      "abort",
-      () => {
-        clearTimeout(timer);
-        resolve();
-      },
-      { once: true },
-    );
-  });
 }
