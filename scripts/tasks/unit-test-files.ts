@@ -10,11 +10,11 @@
  */
 export const unitTestFiles: readonly string[] = [
   "packages/errors/src/langtian-error.test.ts",
-  "packages/envelope/src/codec.test.ts",
   "packages/envelope/src/create-envelope.test.ts",
+  "packages/envelope/src/decode-envelope.test.ts",
+  "packages/envelope/src/encode-envelope.test.ts",
   "packages/envelope/src/event-headers.test.ts",
   "packages/envelope/src/payload-registry.test.ts",
-  "packages/envelope/src/read-envelope.test.ts",
   "packages/envelope/src/uuid.test.ts",
   "packages/envelope/src/validate-envelope.test.ts",
   "packages/provision/src/install-dir.test.ts",

@@ -1,7 +1,6 @@
-import { fromBinary, toBinary } from "@bufbuild/protobuf";
+import { toBinary } from "@bufbuild/protobuf";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { type Envelope, EnvelopeSchema, type TraceContext } from "@langtian/proto";
-import { EnvelopeDecodeError } from "./errors.ts";
 import { WireType, WireWriter } from "./wire-writer.ts";
 
 const writer = new WireWriter();
@@ -13,6 +12,7 @@ const LEN = WireType.LengthDelimited;
  * here (see `wire-writer.ts`). Envelopes it does not handle (unknown fields, negative or
  * out-of-range timestamps) take `toBinary` itself. Like Node's pooled Buffers, the result may
  * be a view into a shared ArrayBuffer: copy it before transferring its `.buffer` to a worker.
+ * Unknown fields kept by `decodeEnvelope` are written back (through `toBinary`).
  */
 export function encodeEnvelope(envelope: Envelope): Uint8Array {
   if (!fastPathFits(envelope)) return toBinary(EnvelopeSchema, envelope);
@@ -94,21 +94,4 @@ function timestampFits(t: Timestamp): boolean {
     t.nanos >= 0 &&
     t.nanos <= 0x7fff_ffff
   );
-}
-
-/**
- * Decodes protobuf binary into an envelope, or throws {@link EnvelopeDecodeError} (with the
- * parser's error as `cause`) so callers can count and dead-letter bad input by error name.
- * Unknown fields (from a newer MINOR schema) are kept and written back by `encodeEnvelope`.
- * Decoding does not validate: call `validateEnvelope` for the platform's rules.
- */
-export function decodeEnvelope(bytes: Uint8Array): Envelope {
-  try {
-    return fromBinary(EnvelopeSchema, bytes);
-  } catch (err) {
-    const reason = err instanceof Error ? err.message : String(err);
-    throw new EnvelopeDecodeError(`cannot decode an Envelope from ${bytes.byteLength} bytes: ${reason}`, {
-      cause: err,
-    });
-  }
 }

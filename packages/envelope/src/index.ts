@@ -3,13 +3,13 @@
  * validation with every violation listed, event ids (UUIDv7, deterministic UUIDv5), building,
  * binary and JSON codecs, and a payload registry to decode payloads generically.
  */
-export { decodeEnvelope, encodeEnvelope } from "./codec.ts";
 export {
   type BytesPayload,
   createEnvelope,
   type EnvelopeFields,
   type MessagePayload,
 } from "./create-envelope.ts";
+export { decodeEnvelope } from "./decode-envelope.ts";
 export {
   createDeviceEnvelope,
   type DeviceEnvelopeInit,
@@ -17,6 +17,7 @@ export {
   type DevicePayload,
   deviceSchemaVersion,
 } from "./device-events.ts";
+export { encodeEnvelope } from "./encode-envelope.ts";
 export {
   EnvelopeDecodeError,
   EnvelopeValidationError,
@@ -45,7 +46,6 @@ export {
   envelopeToJson,
   payloadSchemaOf,
 } from "./payload-registry.ts";
-export { readEnvelope } from "./read-envelope.ts";
 export {
   createUuidV7Generator,
   deterministicEventId,

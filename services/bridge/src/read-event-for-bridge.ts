@@ -1,4 +1,4 @@
-import { readEnvelope, ViolationRule, validateEnvelope } from "@langtian/envelope";
+import { decodeEnvelope, ViolationRule, validateEnvelope } from "@langtian/envelope";
 import type { Envelope } from "@langtian/proto";
 
 /** Why a message cannot be bridged, written into the dead-letter record. `as const`, not an enum. */
@@ -22,13 +22,13 @@ export type EventReadResult =
  * label the record. Lateness is not the
  * bridge's call (a replay or a long outage legitimately carries old timestamps), so
  * `timestamp_range` violations are ignored here. Decoding uses the shared wire reader
- * (`readEnvelope`: same result as the generic decoder, a fraction of its cost per message).
+ * (`decodeEnvelope`: same result as the generic decoder, a fraction of its cost per message).
  * Never throws: a payload that cannot be bridged is a result (poison), not an error.
  */
 export function readEventForBridge(data: Uint8Array): EventReadResult {
   let envelope: Envelope;
   try {
-    envelope = readEnvelope(data);
+    envelope = decodeEnvelope(data);
   } catch (err) {
     return { ok: false, reason: PoisonReason.undecodable, detail: (err as Error).message };
   }

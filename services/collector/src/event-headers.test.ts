@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { createEnvelope, EventHeader, eventHeaderEntries, readEnvelope, uuidv7 } from "@langtian/envelope";
+import { createEnvelope, decodeEnvelope, EventHeader, eventHeaderEntries, uuidv7 } from "@langtian/envelope";
 import { testNatsUrl, uniqueName, waitFor } from "@langtian/testing";
 import {
   type JetStreamClient,
@@ -43,7 +43,7 @@ const METADATA_NAMES = new Set<string>(Object.values(EventHeader));
  * source system) and exactly the metadata headers of its envelope.
  */
 function assertCarriesMetadata(m: JsMsg, pushed = false): void {
-  const envelope = readEnvelope(m.data);
+  const envelope = decodeEnvelope(m.data);
   const expected = eventHeaderEntries(envelope) ?? assert.fail("the envelope's values fit in headers");
   const h = m.headers ?? assert.fail(`no headers on ${envelope.eventId}`);
   const msgId = pushed ? `${envelope.sourceSystem}/${envelope.eventId}` : envelope.eventId;

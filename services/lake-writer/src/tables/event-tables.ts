@@ -1,5 +1,5 @@
 import type { Message, Registry } from "@bufbuild/protobuf";
-import { decodePayload, readEnvelope, validateEnvelope } from "@langtian/envelope";
+import { decodeEnvelope, decodePayload, validateEnvelope } from "@langtian/envelope";
 import type { Envelope } from "@langtian/proto";
 import type { CellValue, ColumnSpec } from "../lake/columns.ts";
 import { type PayloadColumns, payloadColumns, timestampMicros } from "./payload-columns.ts";
@@ -138,7 +138,7 @@ export type RoutedRecord =
 export function routeRecord(bytes: Uint8Array, origin: RecordOrigin, registry: Registry): RoutedRecord {
   let envelope: Envelope | undefined;
   try {
-    envelope = readEnvelope(bytes);
+    envelope = decodeEnvelope(bytes);
     const violations = validateEnvelope(envelope, REPLAYABLE);
     if (violations.length > 0) {
       const message = violations.map((v) => `${v.path}: ${v.message}`).join("; ");

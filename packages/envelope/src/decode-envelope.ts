@@ -1,20 +1,25 @@
-import { BinaryReader } from "@bufbuild/protobuf/wire";
+import type { UnknownField } from "@bufbuild/protobuf";
+import { BinaryReader, type WireType } from "@bufbuild/protobuf/wire";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import type { Envelope, TraceContext } from "@langtian/proto";
 import { EnvelopeDecodeError } from "./errors.ts";
 
 /**
- * Decodes an Envelope straight off the wire with protobuf-es's `BinaryReader`: the same
- * result as `decodeEnvelope` (`fromBinary`), field for field — last value wins, repeated
- * message fields merge, map entries default missing keys and values, strict UTF-8 — but
- * about 4× cheaper, because the writer decodes every record and the generic reflective
- * decoder dominated its per-event cost. Unknown fields are skipped (the writer never
- * re-encodes an envelope). Throws {@link EnvelopeDecodeError} like `decodeEnvelope`, so
- * dead letters keep the same `error_kind`.
+ * Decodes protobuf binary into an envelope: the platform's one envelope decoder, used by every
+ * reader (the bridge's fallback, the lake writer's routing, tests). It gives exactly what
+ * protobuf-es' `fromBinary(EnvelopeSchema, bytes)` gives, field for field — last value wins,
+ * repeated message fields merge, map entries default missing keys and values, strict UTF-8,
+ * unknown fields (from a newer MINOR schema) kept in `$unknown` so `encodeEnvelope` writes them
+ * back — but reads the wire directly with protobuf-es' `BinaryReader`, about 4× cheaper than
+ * the generic reflective decoder, because the bridge and the lake writer decode every record.
+ * Throws {@link EnvelopeDecodeError} (the parser's error as `cause`) so callers can count and
+ * dead-letter bad input by error name. Decoding does not validate: call `validateEnvelope` for
+ * the platform's rules. Strings repeated from one envelope to the next (event type, schema
+ * version, source system, payload type) are shared between results, not decoded again.
  */
-export function readEnvelope(bytes: Uint8Array): Envelope {
+export function decodeEnvelope(bytes: Uint8Array): Envelope {
   try {
-    return readEnvelopeFields(new BinaryReader(bytes), bytes);
+    return decodeEnvelopeFields(new BinaryReader(bytes), bytes);
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
     throw new EnvelopeDecodeError(`cannot decode an Envelope from ${bytes.byteLength} bytes: ${reason}`, {
@@ -23,7 +28,27 @@ export function readEnvelope(bytes: Uint8Array): Envelope {
   }
 }
 
-function readEnvelopeFields(reader: BinaryReader, bytes: Uint8Array): Envelope {
+// Group nesting budgets of `fromBinary` (recursion limit 100 minus the depth of the message
+// being read: 1 for the envelope and its map entries, 2 for its nested messages), so an
+// unknown, deeply nested group is refused exactly where it refuses it.
+const TOP_LEVEL_SKIP_DEPTH = 99;
+const NESTED_SKIP_DEPTH = 98;
+
+/** Skips an unknown field and keeps its bytes on `message`, as `fromBinary` does. */
+function keepUnknown(
+  message: { $unknown?: UnknownField[] | undefined },
+  reader: BinaryReader,
+  wireType: WireType,
+  fieldNo: number,
+  depth: number,
+): void {
+  const data = reader.skip(wireType, fieldNo, depth);
+  const unknown = message.$unknown ?? [];
+  unknown.push({ no: fieldNo, wireType, data });
+  message.$unknown = unknown;
+}
+
+function decodeEnvelopeFields(reader: BinaryReader, bytes: Uint8Array): Envelope {
   const envelope: Envelope = {
     $typeName: "langtian.envelope.v1.Envelope",
     eventId: "",
@@ -71,7 +96,7 @@ function readEnvelopeFields(reader: BinaryReader, bytes: Uint8Array): Envelope {
         envelope.receivedTimestamp = readTimestamp(reader, envelope.receivedTimestamp);
         break;
       default:
-        reader.skip(wireType, fieldNo);
+        keepUnknown(envelope, reader, wireType, fieldNo, TOP_LEVEL_SKIP_DEPTH);
     }
   }
   return envelope;
@@ -120,7 +145,7 @@ function readRepeatedString(reader: BinaryReader, bytes: Uint8Array, memo: Strin
 }
 
 /** Reads a length-delimited message body, field by field, until its end. */
-function readBody(reader: BinaryReader, field: (fieldNo: number, wireType: number) => void): void {
+function readBody(reader: BinaryReader, field: (fieldNo: number, wireType: WireType) => void): void {
   const length = reader.uint32();
   // After the length: the body starts where its varint ends.
   const end = reader.pos + length;
@@ -136,7 +161,7 @@ function readTimestamp(reader: BinaryReader, into: Timestamp | undefined): Times
     // A bigint wherever BigInt exists (Node always); the string form is for old browsers.
     if (fieldNo === 1) ts.seconds = reader.int64() as bigint;
     else if (fieldNo === 2) ts.nanos = reader.int32();
-    else reader.skip(wireType, fieldNo);
+    else keepUnknown(ts, reader, wireType, fieldNo, NESTED_SKIP_DEPTH);
   });
   return ts;
 }
@@ -150,7 +175,7 @@ function readTraceContext(reader: BinaryReader, into: TraceContext | undefined):
   readBody(reader, (fieldNo, wireType) => {
     if (fieldNo === 1) trace.traceparent = reader.string(true);
     else if (fieldNo === 2) trace.tracestate = reader.string(true);
-    else reader.skip(wireType, fieldNo);
+    else keepUnknown(trace, reader, wireType, fieldNo, NESTED_SKIP_DEPTH);
   });
   return trace;
 }
@@ -161,7 +186,8 @@ function readAttribute(reader: BinaryReader, attributes: Record<string, string>)
   readBody(reader, (fieldNo, wireType) => {
     if (fieldNo === 1) key = reader.string(true);
     else if (fieldNo === 2) value = reader.string(true);
-    else reader.skip(wireType, fieldNo);
+    // fromBinary drops unknown fields of a map entry, within the envelope's budget.
+    else reader.skip(wireType, fieldNo, TOP_LEVEL_SKIP_DEPTH);
   });
   // An own property even for "__proto__", as fromBinary does.
   Object.defineProperty(attributes, key, { value, enumerable: true, writable: true, configurable: true });
