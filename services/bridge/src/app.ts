@@ -9,6 +9,7 @@ import { createKafkaSink, type KafkaSink } from "./kafka-sink.ts";
 import { createTopicRouter } from "./mapping.ts";
 import { type BridgeMetrics, createBridgeMetrics } from "./metrics.ts";
 import { createPipeline, type Pipeline } from "./pipeline.ts";
+import { bridgeRoutes } from "./routes.ts";
 
 /** Optional collaborators, for tests. */
 export interface BridgeDeps {
@@ -42,6 +43,16 @@ export function createApp(config: BridgeConfig, deps: BridgeDeps = {}): BridgeAp
     schema: bridgeConfigSchema,
     version: pkg.version,
     config,
+    // Runs when the server starts; reads pipeline and source as they are at each request.
+    routes: (router) =>
+      bridgeRoutes({
+        config,
+        state: () => ({
+          ordered: source?.ordered ?? false,
+          active: source?.pinned() ?? false,
+          inFlight: pipeline?.inFlight() ?? 0,
+        }),
+      })(router),
     ...(deps.logDestination === undefined ? {} : { logDestination: deps.logDestination }),
   });
   const { logger } = service;

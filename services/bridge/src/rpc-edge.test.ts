@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { Writable } from "node:stream";
 import { describe, it } from "node:test";
-import { LifecycleService } from "@langtian/proto";
+import { BridgeService, LifecycleService } from "@langtian/proto";
 import { probeEdgeWithGarbage } from "@langtian/service-kit/testing";
 import { createApp } from "./app.ts";
 import { loadBridgeConfig } from "./config.ts";
@@ -13,7 +13,7 @@ describe("bridge RPC edge", () => {
     // createApp connects to nothing until start(): the edge is tested without NATS or Kafka.
     const app = createApp(loadBridgeConfig({ LANGTIAN_BRIDGE_PORT: "0" }), { logDestination: quiet });
     t.after(() => app.service.close());
-    const probes = await probeEdgeWithGarbage(app.service, [LifecycleService]);
-    assert.equal(probes.length, LifecycleService.methods.length * 7);
+    const probes = await probeEdgeWithGarbage(app.service, [LifecycleService, BridgeService]);
+    assert.equal(probes.length, (LifecycleService.methods.length + BridgeService.methods.length) * 7);
   });
 });
