@@ -15,6 +15,7 @@ import { DEFAULT_TIERS, runMaintenance } from "./lake/maintenance.ts";
 import { type OpenLake, openLake } from "./lake/open-lake.ts";
 import { ensureStateSchema } from "./lake/partition-ledger.ts";
 import { createLakeWriterMetrics, type LakeWriterMetrics } from "./metrics.ts";
+import { lakeWriterRoutes } from "./routes.ts";
 import { createTableManager } from "./tables/table-manager.ts";
 import { parsePipeline } from "./transforms/pipeline.ts";
 
@@ -49,6 +50,8 @@ export function createApp(config: LakeWriterConfig, deps: LakeWriterDeps = {}): 
     schema: lakeWriterConfigSchema,
     version: pkg.version,
     config,
+    // Runs only when the server starts; `loop` is read per request.
+    routes: (router) => lakeWriterRoutes({ owner: service.instanceId, loop: () => loop })(router),
     ...(deps.logDestination === undefined ? {} : { logDestination: deps.logDestination }),
   });
   const { logger } = service;

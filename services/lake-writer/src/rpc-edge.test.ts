@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { Writable } from "node:stream";
 import { describe, it } from "node:test";
-import { LifecycleService } from "@langtian/proto";
+import { LakeWriterService, LifecycleService } from "@langtian/proto";
 import { probeEdgeWithGarbage } from "@langtian/service-kit/testing";
 import { createApp } from "./app.ts";
 import { loadLakeWriterConfig } from "./config.ts";
@@ -15,7 +15,7 @@ describe("lake writer RPC edge", () => {
       logDestination: quiet,
     });
     t.after(() => app.service.close());
-    const probes = await probeEdgeWithGarbage(app.service, [LifecycleService]);
-    assert.equal(probes.length, LifecycleService.methods.length * 7);
+    const probes = await probeEdgeWithGarbage(app.service, [LifecycleService, LakeWriterService]);
+    assert.equal(probes.length, (LifecycleService.methods.length + LakeWriterService.methods.length) * 7);
   });
 });

@@ -72,6 +72,7 @@ export function createBatchCommitter(options: BatchCommitterOptions): BatchCommi
       positions: entries.map(({ lease, nextPosition }) => ({ lease, nextPosition, expected: lease.stored })),
     };
     const result = await writer.write(lakeBatch);
+    const committedAt = Date.now();
     for (const { partition, lease, nextPosition } of entries) {
       // Only the lease the batch was built under moves: a partition claimed again meanwhile
       // already holds the lake's position.
@@ -79,6 +80,7 @@ export function createBatchCommitter(options: BatchCommitterOptions): BatchCommi
       if (current && current.epoch === lease.epoch) {
         current.committed = nextPosition;
         current.stored = nextPosition;
+        current.lastCommitAt = committedAt;
       }
     }
     monitor.commitSucceeded();

@@ -1,6 +1,7 @@
 import type { Registry } from "@bufbuild/protobuf";
 import type { DuckDBConnection } from "@duckdb/node-api";
 import type { BatchWriter } from "../lake/batch-writer.ts";
+import type { PartitionKey } from "../lake/partition-ledger.ts";
 import { abortableSleep } from "./abortable-sleep.ts";
 import { createBatchCommitter } from "./batch-committer.ts";
 import { createOpenBatch } from "./open-batch.ts";
@@ -76,6 +77,24 @@ export interface IngestLoopOptions {
   reclaimFencedAfterMs?: number;
 }
 
+/** One partition the loop owns, as {@link IngestLoop.partitions} reports it. */
+export interface OwnedPartitionState {
+  /** Partition id inside the source (`"events:3"`). */
+  partition: string;
+  /** The partition's key in the lake ledger. */
+  key: PartitionKey;
+  /** Fencing epoch of this writer's claim. */
+  epoch: bigint;
+  /** Next position as the lake's ledger holds it; null before the first commit. */
+  lakePosition: bigint | null;
+  /** Position reading resumes from after a failure (the lake's, or the source's start). */
+  committed: bigint;
+  /** Records between `committed` and the source's end, as of the last read; undefined when not known. */
+  lag: bigint | undefined;
+  /** When this writer last committed a batch advancing the partition (ms since the epoch). */
+  lastCommitAt: number | undefined;
+}
+
 /** A running ingest loop. */
 export interface IngestLoop {
   /** Resolves when the loop has stopped (after {@link IngestLoop.drain} or a fatal error). */
@@ -88,6 +107,8 @@ export interface IngestLoop {
   positions(): ReadonlyMap<string, bigint>;
   /** Records behind the end of each owned partition. */
   lag(): Map<string, bigint>;
+  /** Partitions owned right now with their claim and lake state, by source then partition. */
+  partitions(): OwnedPartitionState[];
   /** True between the first successful assignment handling and stop. */
   readonly running: boolean;
   /**
@@ -289,8 +310,36 @@ export function createIngestLoop(options: IngestLoopOptions): IngestLoop {
     lag() {
       return source.lag(new Map([...leases].map(([p, l]) => [p, l.committed])));
     },
+    partitions() {
+      const lag = source.lag(new Map([...leases].map(([p, l]) => [p, l.committed])));
+      return [...leases]
+        .map(([partition, lease]) => ({
+          partition,
+          key: lease.key,
+          epoch: lease.epoch,
+          lakePosition: lease.stored,
+          committed: lease.committed,
+          lag: lag.get(partition),
+          lastCommitAt: lease.lastCommitAt,
+        }))
+        .sort(
+          (a, b) =>
+            compareText(a.key.source, b.key.source) || comparePartition(a.key.partition, b.key.partition),
+        );
+    },
     stalled() {
       return monitor.stalled();
     },
   };
+}
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Kafka partitions are numbers written as text: "10" comes after "9". */
+function comparePartition(a: string, b: string): number {
+  const numeric = /^\d+$/;
+  if (numeric.test(a) && numeric.test(b)) return Number(a) - Number(b);
+  return compareText(a, b);
 }

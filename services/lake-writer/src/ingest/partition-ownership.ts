@@ -12,6 +12,8 @@ import type { Source } from "./source.ts";
 export interface OwnedPartition extends PartitionLease {
   committed: bigint;
   stored: bigint | null;
+  /** When this writer last committed a batch advancing the partition (ms since the epoch). */
+  lastCommitAt?: number;
 }
 
 /** Options of {@link createPartitionOwnership}. */
