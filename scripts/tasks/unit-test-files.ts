@@ -29,7 +29,6 @@ export const unitTestFiles: readonly string[] = [
   "packages/service-kit/src/metrics.test.ts",
   "packages/service-kit/src/rate-limited-log.test.ts",
   "packages/service-kit/src/service-app.test.ts",
-  "packages/service-kit/src/trace-context.test.ts",
   "packages/testing/src/faults/freeze-folder.test.ts",
   "packages/testing/src/launch/node-service.test.ts",
   "scripts/tasks/import-boundaries.test.ts",

@@ -1,7 +1,7 @@
 /**
  * @langtian/service-kit: what every Langtian EDA service shares — config, logger, metrics,
  * health, drain lifecycle, the LifecycleService, operator auth, the one-port Connect/gRPC
- * server, graceful shutdown and W3C trace context for message headers.
+ * server and graceful shutdown.
  */
 export type { OperatorAuth } from "./auth.ts";
 export { createOperatorAuth, methodKey, operatorAuthInterceptor, requireOperator } from "./auth.ts";
@@ -82,18 +82,3 @@ export type { ServiceConfig } from "./service-config.ts";
 export { LOG_LEVELS, serviceFields } from "./service-config.ts";
 export type { ProcessLike, ShutdownHandle, ShutdownOptions, ShutdownTarget } from "./shutdown.ts";
 export { installShutdown, SHUTDOWN_SIGNALS, ShutdownExitCode } from "./shutdown.ts";
-export type { KafkaHeaderBytes, KafkaHeadersLike, NatsHeadersLike } from "./trace-context.ts";
-export {
-  contextFromEnvelope,
-  extractKafkaTraceHeaders,
-  extractNatsTraceHeaders,
-  formatTraceparent,
-  injectKafkaTraceHeaders,
-  injectNatsTraceHeaders,
-  kafkaTraceHeaderEntries,
-  parseTraceparent,
-  TRACEPARENT,
-  TRACESTATE,
-  traceContextToEnvelope,
-  w3cTraceContextPropagator,
-} from "./trace-context.ts";
