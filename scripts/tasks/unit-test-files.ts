@@ -34,6 +34,7 @@ export const unitTestFiles: readonly string[] = [
   "scripts/tasks/import-boundaries.test.ts",
   "scripts/tasks/proto.test.ts",
   "services/bridge/src/ack-subject.test.ts",
+  "services/bridge/src/config.test.ts",
   "services/bridge/src/event-metadata.test.ts",
   "services/bridge/src/mapping.test.ts",
   "services/bridge/src/nats-header-block.test.ts",
