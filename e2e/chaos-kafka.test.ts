@@ -1,11 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { setTimeout as sleep } from "node:timers/promises";
 import { assertExactlyOnce } from "./support/assert-exactly-once.ts";
-import { runChaos } from "./support/chaos-run.ts";
-import type { FaultStep } from "./support/fault-schedule.ts";
-import { lakeCommitFailure } from "./support/lake-faults.ts";
-import { TELEMETRY_TABLE } from "./support/pipeline.ts";
+import { CHAOS_TEST_TIMEOUT_MS, runChaos, STANDARD_FEED } from "./support/chaos-run.ts";
+import { createFaultSteps } from "./support/fault-steps.ts";
 
 // The whole pipeline under faults: devices --UDP--> collector --> JetStream --> 2 bridges -->
 // Kafka (6 partitions) --> 2 lake writers (one SQLite-catalog DuckLake). While 140,000 device
@@ -18,32 +15,17 @@ const PARTITIONS = 6;
 
 describe("chaos: collector → bridges → Kafka → lake writers", () => {
   it("holds every accepted event exactly once after SIGKILLs of bridges and lake writers, a Kafka restart and failed lake commits", {
-    timeout: 540_000,
+    timeout: CHAOS_TEST_TIMEOUT_MS,
   }, async () => {
     const result = await runChaos({
       name: "chaos-kafka",
       source: { kind: "kafka", bridges: 2, lakeWriters: 2, partitions: PARTITIONS },
-      events: 140_000,
-      ratePerSec: 2_000,
-      devices: 50,
-      catchUpTimeoutMs: 240_000,
+      ...STANDARD_FEED,
       faults: (pipeline, timeline) => {
         const [bridge0, bridge1] = pipeline.bridges;
         const [writer0, writer1] = pipeline.lakeWriters;
-        const kafka = pipeline.kafka;
-        assert.ok(bridge0 && bridge1 && writer0 && writer1 && kafka);
-        const kill = (atMs: number, service: typeof bridge0): FaultStep => ({
-          atMs,
-          what: `SIGKILL ${service.name}, start again after 2 s`,
-          run: () => service.crash(2_000),
-        });
-        const commitFailure = (atMs: number) =>
-          lakeCommitFailure(
-            atMs,
-            6_000,
-            { dataPath: pipeline.lake.dataPath, table: TELEMETRY_TABLE, writers: pipeline.lakeWriters },
-            timeline,
-          );
+        assert.ok(bridge0 && bridge1 && writer0 && writer1);
+        const { kill, commitFailure, restartKafka } = createFaultSteps(pipeline, timeline);
         // No lake writer is killed for 15 s after a commit failure ends: a skip would become
         // permanent with the next commit, and a restart before it would hide it.
         return [
@@ -52,18 +34,7 @@ describe("chaos: collector → bridges → Kafka → lake writers", () => {
           kill(11_000, bridge1),
           ...commitFailure(16_000),
           kill(19_000, bridge0),
-          {
-            atMs: 24_000,
-            what: "restart Kafka (graceful stop, 3 s down, start on the same port and data)",
-            run: async () => {
-              timeline.record("kafka-stop", "kafka broker 1");
-              await kafka.stopBroker(0);
-              timeline.record("kafka-stopped", "kafka broker 1");
-              await sleep(3_000);
-              await kafka.startBroker(0);
-              timeline.record("kafka-started", "kafka broker 1");
-            },
-          },
+          restartKafka(24_000),
           kill(40_000, writer1),
           kill(42_000, bridge1),
           kill(45_000, writer0),

@@ -25,6 +25,20 @@ export interface ChaosPlan {
   readonly catchUpTimeoutMs: number;
 }
 
+/**
+ * The feed both chaos tests run: 140,000 device frames at 2,000/s from 50 devices (70 s of
+ * faults), then up to 4 minutes to catch up.
+ */
+export const STANDARD_FEED = {
+  events: 140_000,
+  ratePerSec: 2_000,
+  devices: 50,
+  catchUpTimeoutMs: 240_000,
+} as const satisfies Pick<ChaosPlan, "events" | "ratePerSec" | "devices" | "catchUpTimeoutMs">;
+
+/** A chaos test's timeout: pipeline start, the feed, the catch-up and reading the results. */
+export const CHAOS_TEST_TIMEOUT_MS = 540_000;
+
 /** Everything a chaos run saw, for assertions and the printed report. */
 export interface ChaosResult {
   readonly timeline: Timeline;
