@@ -12,7 +12,7 @@
 import { Writable } from "node:stream";
 import { createApp as createBridge, loadBridgeConfig, runProvision } from "@langtian/bridge";
 import { testBridgeEnv, testNames } from "@langtian/bridge/testing";
-import { configSchema as collectorSchema, createApp as createCollector } from "@langtian/collector";
+import { collectorConfigSchema as collectorSchema, createApp as createCollector } from "@langtian/collector";
 import { loadConfig } from "@langtian/service-kit";
 import { startKafka, startNats, tempDir, uniqueName, waitFor } from "@langtian/testing";
 
@@ -73,7 +73,7 @@ const bridge = createBridge(bridgeConfig, { logDestination: quiet() });
 await bridge.start();
 const bridgeUrl = (await bridge.service.listen()).url;
 const collectorName = uniqueName("readiness");
-const collector = await createCollector(
+const collector = createCollector(
   loadConfig(
     collectorSchema,
     {},
@@ -88,7 +88,8 @@ const collector = await createCollector(
   ),
   { logDestination: quiet() },
 );
-const collectorUrl = (await collector.listen()).url;
+await collector.start();
+const collectorUrl = (await collector.service.listen()).url;
 const watchers = { collector: watch(collectorUrl), bridge: watch(bridgeUrl) };
 
 async function allReady(): Promise<void> {
@@ -147,7 +148,7 @@ try {
   );
 } finally {
   for (const w of Object.values(watchers)) w.stop();
-  await collector.close();
+  await collector.stop();
   await bridge.stop();
   await kafka.stop();
   await nats.stop();

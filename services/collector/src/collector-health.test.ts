@@ -26,7 +26,12 @@ function setup(maxBytes: number, maxRecordBytes: number) {
     fsyncIntervalMs: 100,
     overflow: "reject-new",
   });
-  const state = { connected: true, spooling: false, spoolFailure: undefined as string | undefined };
+  const state = {
+    started: true,
+    connected: true,
+    spooling: false,
+    spoolFailure: undefined as string | undefined,
+  };
   const target: PublishTarget = {
     publish: () => Promise.reject(new Error("unused")),
     isConnected: () => state.connected,
@@ -41,8 +46,7 @@ function setup(maxBytes: number, maxRecordBytes: number) {
   } as unknown as Delivery;
   const deps: CollectorHealthDeps = {
     target,
-    delivery,
-    spool,
+    running: () => (state.started ? { delivery, spool } : undefined),
     spoolDir: dir,
     spoolMaxBytes: maxBytes,
     overflow: "reject-new",
@@ -56,6 +60,15 @@ function setup(maxBytes: number, maxRecordBytes: number) {
 }
 
 describe("collector readiness", () => {
+  it("is not ready before the collector started (no spool open yet)", async () => {
+    const { spool, state, checks } = setup(1 << 20, 100);
+    state.started = false;
+    const states = await checks.run();
+    assert.equal(requiredHealthy(states), false);
+    assert.equal(states.find((s) => s.name === "spool")?.detail, "not started");
+    spool.close();
+  });
+
   it("stays ready while NATS is away, reporting it degraded", async () => {
     const { spool, state, checks } = setup(1 << 20, 100);
     state.connected = false;

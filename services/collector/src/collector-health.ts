@@ -7,8 +7,8 @@ import type { Spool } from "./spool.ts";
 /** What the collector's readiness looks at. */
 export interface CollectorHealthDeps {
   readonly target: PublishTarget;
-  readonly delivery: Delivery;
-  readonly spool: Spool;
+  /** Delivery and its spool once the collector started; undefined before. */
+  running(): { readonly delivery: Delivery; readonly spool: Spool } | undefined;
   readonly spoolDir: string;
   readonly spoolMaxBytes: number;
   readonly overflow: "reject-new" | "drop-oldest";
@@ -44,7 +44,7 @@ export function addCollectorHealthChecks(health: HealthChecks, deps: CollectorHe
       const what = problem === undefined ? "not connected" : `stream not ready (${problem})`;
       return {
         healthy: false,
-        detail: `degraded since ${new Date(natsDownSinceMs).toISOString()}: ${what}; events go to the spool (${deps.spool.depth} waiting)`,
+        detail: `degraded since ${new Date(natsDownSinceMs).toISOString()}: ${what}; events go to the spool (${deps.running()?.spool.depth ?? 0} waiting)`,
         unhealthySinceMs: natsDownSinceMs,
       };
     },
@@ -52,8 +52,11 @@ export function addCollectorHealthChecks(health: HealthChecks, deps: CollectorHe
   health.add({
     name: "spool",
     check: () => {
-      const usage = `${deps.spool.depth} events, ${deps.spool.bytes} of ${deps.spoolMaxBytes} bytes`;
-      const problem = spoolProblem(deps);
+      const running = deps.running();
+      if (running === undefined) return { healthy: false, detail: "not started" };
+      const { spool } = running;
+      const usage = `${spool.depth} events, ${spool.bytes} of ${deps.spoolMaxBytes} bytes`;
+      const problem = spoolProblem(deps, running);
       return problem === undefined
         ? { healthy: true, detail: usage }
         : { healthy: false, detail: `${problem} (${usage})` };
@@ -62,15 +65,18 @@ export function addCollectorHealthChecks(health: HealthChecks, deps: CollectorHe
 }
 
 /** Why the spool cannot take the next event, or undefined when it can. */
-function spoolProblem(deps: CollectorHealthDeps): string | undefined {
-  if (deps.spool.freeBytes < deps.maxRecordBytes) {
+function spoolProblem(
+  deps: CollectorHealthDeps,
+  { delivery, spool }: { readonly delivery: Delivery; readonly spool: Spool },
+): string | undefined {
+  if (spool.freeBytes < deps.maxRecordBytes) {
     return deps.overflow === "reject-new"
       ? "full: new events are refused"
       : "full: the oldest spooled events are being dropped";
   }
-  const failure = deps.delivery.spoolFailure;
+  const failure = delivery.spoolFailure;
   // A failure while publishing directly again is history; while spooling it is current.
-  if (failure !== undefined && deps.delivery.spooling) return `cannot be written: ${failure}`;
+  if (failure !== undefined && delivery.spooling) return `cannot be written: ${failure}`;
   try {
     accessSync(deps.spoolDir, constants.W_OK);
   } catch (err) {

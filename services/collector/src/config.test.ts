@@ -1,14 +1,49 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { ConfigError, loadConfig } from "@langtian/service-kit";
-import { configSchema, parseListeners } from "./config.ts";
+import { collectorConfigSchema, loadCollectorConfig, parseListeners } from "./config.ts";
 import { parseProcNetSnmp } from "./kernel-udp-stats.ts";
 
 const decoders = ["json", "device-frame"];
 
 describe("collector configuration", () => {
+  it("loadCollectorConfig lists every cross-field problem at once: listeners, push keys and source networks", () => {
+    assert.throws(
+      () =>
+        loadCollectorConfig(
+          {},
+          {
+            host: "0.0.0.0",
+            udp: {
+              listeners: ["udp://0.0.0.0:7401?decoder=nope&event_type=device.telemetry&source_system=a"],
+              allowedSources: ["10.0.0.0/99"],
+            },
+          },
+        ),
+      (err: unknown) => {
+        assert.ok(err instanceof ConfigError);
+        const paths = err.issues.map((i) => i.path);
+        for (const path of ["udp.listeners[0]", "ingest.apiKeys"])
+          assert.ok(paths.includes(path), `${path} in ${paths.join(", ")}`);
+        assert.ok(
+          paths.some((p) => p.startsWith("udp.allowedSources")),
+          paths.join(", "),
+        );
+        return true;
+      },
+    );
+  });
+
+  it("loadCollectorConfig accepts the defaults and site decoders by name", () => {
+    const spec = "udp://127.0.0.1:0?decoder=site-frame&event_type=device.telemetry&source_system=a";
+    assert.throws(() => loadCollectorConfig({ LANGTIAN_COLLECTOR_UDP_LISTENERS: spec }), ConfigError);
+    const config = loadCollectorConfig({ LANGTIAN_COLLECTOR_UDP_LISTENERS: spec }, undefined, ["site-frame"]);
+    assert.deepEqual(config.udp.listeners, [spec]);
+    assert.ok(Object.isFrozen(config));
+  });
+
   it("loads with defaults and reads listeners from a comma-separated env var", () => {
-    const config = loadConfig(configSchema, {
+    const config = loadConfig(collectorConfigSchema, {
       LANGTIAN_COLLECTOR_UDP_LISTENERS:
         "udp://0.0.0.0:7401?decoder=json&event_type=device.telemetry&source_system=a,udp://[::]:7402?decoder=device-frame&event_type=device.telemetry&source_system=b&schema_version=2.1&name=frames",
     });

@@ -1,23 +1,29 @@
 import {
   boolean,
   ConfigError,
+  type ConfigFile,
   type ConfigIssue,
   defineConfigSchema,
+  type Env,
   type InferConfig,
   integer,
+  loadConfig,
   number,
   oneOf,
   serviceFields,
   string,
   stringList,
 } from "@langtian/service-kit";
+import { createDefaultDecoders } from "./decoders/index.ts";
+import { parseIngestAccess } from "./ingest-access.ts";
+import { parseSourceNetworks } from "./source-networks.ts";
 import { FsyncPolicy, OverflowPolicy } from "./spool.ts";
 
 /**
  * The collector's configuration. Env vars: `LANGTIAN_COLLECTOR_<PATH>`, e.g.
  * `LANGTIAN_COLLECTOR_NATS_URL`, `LANGTIAN_COLLECTOR_UDP_LISTENERS` (comma-separated).
  */
-export const configSchema = defineConfigSchema("collector", {
+export const collectorConfigSchema = defineConfigSchema("collector", {
   ...serviceFields({ port: 4101 }),
   nats: {
     url: string({ default: "nats://127.0.0.1:4222", description: "NATS server URL(s), comma-separated." }),
@@ -190,7 +196,36 @@ export const configSchema = defineConfigSchema("collector", {
 });
 
 /** The loaded configuration. */
-export type CollectorConfig = InferConfig<typeof configSchema>;
+export type CollectorConfig = InferConfig<typeof collectorConfigSchema>;
+
+/**
+ * Loads and checks the collector configuration (pure: env and file are arguments), including
+ * what needs parsing: the `udp.listeners` URLs against the decoders (`decoderNames`, by default
+ * the built-ins), the push keys and their exposure, and `udp.allowedSources`.
+ * @throws ConfigError listing every problem at once.
+ */
+export function loadCollectorConfig(
+  env: Env,
+  file?: ConfigFile,
+  decoderNames: readonly string[] = createDefaultDecoders().names(),
+): CollectorConfig {
+  return loadConfig(collectorConfigSchema, env, file, (config) => [
+    ...issuesOf(() => parseListeners(config.udp.listeners, decoderNames)),
+    ...issuesOf(() => parseIngestAccess(config)),
+    ...issuesOf(() => parseSourceNetworks(config.udp.allowedSources)),
+  ]);
+}
+
+/** The issues a parser's ConfigError lists (none when it parses). */
+function issuesOf(parse: () => unknown): readonly ConfigIssue[] {
+  try {
+    parse();
+    return [];
+  } catch (err) {
+    if (err instanceof ConfigError) return err.issues;
+    throw err;
+  }
+}
 
 /** One UDP listener, parsed from its `udp://` URL. */
 export interface ListenerConfig {

@@ -4,7 +4,13 @@
  * alone (`bench/collector`).
  */
 export { type CollectorApp, type CollectorDeps, createApp } from "./app.ts";
-export { type CollectorConfig, configSchema, type ListenerConfig, parseListeners } from "./config.ts";
+export {
+  type CollectorConfig,
+  collectorConfigSchema,
+  type ListenerConfig,
+  loadCollectorConfig,
+  parseListeners,
+} from "./config.ts";
 export {
   createDefaultDecoders,
   type DecodedEvent,

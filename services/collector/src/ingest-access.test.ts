@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { ConfigError, loadConfig } from "@langtian/service-kit";
-import { configSchema } from "./config.ts";
+import { collectorConfigSchema } from "./config.ts";
 import { isLoopbackHost, parseIngestAccess, secretDigest } from "./ingest-access.ts";
 
 const SECRET = "erp-secret-0123456789abcdef";
 
 function configWith(file: Record<string, unknown>) {
-  return loadConfig(configSchema, {}, file);
+  return loadConfig(collectorConfigSchema, {}, file);
 }
 
 describe("ingest access (API keys)", () => {

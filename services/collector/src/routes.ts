@@ -9,12 +9,19 @@ import type { IngestGuard, IngestPrincipal } from "./ingest-guard.ts";
 import type { CollectorMetrics } from "./metrics.ts";
 import { ingestBatch, type PushIngestOptions, type UnparsedEvent } from "./push-ingest.ts";
 
+/** Where accepted pushes go: known once the collector started (spool open, NATS limits read). */
+export interface PushIntake {
+  readonly delivery: Delivery;
+  readonly options: PushIngestOptions;
+}
+
 /** What the push routes need. */
 export interface IngestRouteDeps {
-  readonly delivery: Delivery;
+  /** The running intake; throws `unavailable` before the collector started. */
+  readonly intake: () => PushIntake;
   readonly metrics: CollectorMetrics;
   readonly guard: IngestGuard;
-  readonly options: PushIngestOptions & {
+  readonly options: {
     readonly maxBatchEvents: number;
     /** Largest request body / Ingest message, in bytes; refused while reading beyond it. */
     readonly maxRequestBytes: number;
@@ -46,7 +53,8 @@ export function collectorRoutes(deps: IngestRouteDeps): (router: ConnectRouter) 
             request.events.map((e) => e.sourceSystem),
           );
           deps.guard.admit(principal, request.events.length);
-          return ingestBatch(request.events, deps.delivery, deps.metrics, deps.options);
+          const { delivery, options } = deps.intake();
+          return ingestBatch(request.events, delivery, deps.metrics, options);
         },
       },
       {
@@ -123,7 +131,8 @@ export function registerHttpIngest(fastify: ServiceFastify, deps: IngestRouteDep
         parsed.flatMap((e) => ("error" in e ? [] : [e.sourceSystem])),
       );
       deps.guard.admit(principal, parsed.length);
-      const response = await ingestBatch(parsed, deps.delivery, deps.metrics, deps.options);
+      const { delivery, options } = deps.intake();
+      const response = await ingestBatch(parsed, delivery, deps.metrics, options);
       return reply.send(toJson(IngestResponseSchema, response, { alwaysEmitImplicit: true }));
     },
   );

@@ -3,9 +3,9 @@ import { createSocket } from "node:dgram";
 import { after, before, describe, it } from "node:test";
 import { testNatsUrl, uniqueName, waitFor } from "@langtian/testing";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { type CollectorApp, createApp } from "./app.ts";
-import { DEVICE_FORMATS } from "./simulator/device-messages.ts";
-import { runSimulator } from "./simulator/device-simulator.ts";
+import { type CollectorApp, createApp } from "../src/app.ts";
+import { DEVICE_FORMATS } from "../src/simulator/device-messages.ts";
+import { runSimulator } from "../src/simulator/device-simulator.ts";
 import {
   connectTo,
   isolatedConfig,
@@ -13,7 +13,7 @@ import {
   quietLog,
   streamMessageCount,
   waitForStreamCount,
-} from "./testing/test-helpers.ts";
+} from "../src/testing/test-helpers.ts";
 
 const FUZZ_PER_FORMAT = 1_500;
 
@@ -30,13 +30,14 @@ describe("bad input (real nats-server)", () => {
       deadLetter: { subject: deadLetterSubject },
       udp: { maxDatagramBytes: 1_000 },
     });
-    app = await createApp(config, { logDestination: quietLog });
-    await app.listen();
+    app = createApp(config, { logDestination: quietLog });
+    await app.start();
+    await app.service.listen();
     nc = await connectTo(url);
   });
 
   after(async () => {
-    await app?.close();
+    await app?.stop();
     await nc?.close();
   });
 

@@ -3,10 +3,10 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { freePorts, type NatsServer, startNats, tempDir, uniqueName, waitFor } from "@langtian/testing";
-import { runSimulator } from "./simulator/device-simulator.ts";
-import { connectTo, readStream, waitForStreamCount } from "./testing/test-helpers.ts";
+import { runSimulator } from "../src/simulator/device-simulator.ts";
+import { connectTo, readStream, waitForStreamCount } from "../src/testing/test-helpers.ts";
 
-const MAIN = fileURLToPath(new URL("./main.ts", import.meta.url));
+const MAIN = fileURLToPath(new URL("../src/main.ts", import.meta.url));
 const COUNT = 500;
 
 /** Value of a metric in a Prometheus text exposition (first series), or undefined. */

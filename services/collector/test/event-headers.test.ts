@@ -14,14 +14,14 @@ import {
 } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
-import { createDatagramHandler } from "./datagram-handler.ts";
-import { createJsonDecoder } from "./decoders/json-decoder.ts";
-import { Delivery } from "./delivery.ts";
-import { createCollectorMetrics, type MetricFactory } from "./metrics.ts";
-import { encodeOutboundEvent } from "./outbound-event.ts";
-import { createJetStreamTarget, createSwitchableTarget, type PublishTarget } from "./publish-target.ts";
-import { ingestBatch } from "./push-ingest.ts";
-import { Spool } from "./spool.ts";
+import { createDatagramHandler } from "../src/datagram-handler.ts";
+import { createJsonDecoder } from "../src/decoders/json-decoder.ts";
+import { Delivery } from "../src/delivery.ts";
+import { createCollectorMetrics, type MetricFactory } from "../src/metrics.ts";
+import { encodeOutboundEvent } from "../src/outbound-event.ts";
+import { createJetStreamTarget, createSwitchableTarget, type PublishTarget } from "../src/publish-target.ts";
+import { ingestBatch } from "../src/push-ingest.ts";
+import { Spool } from "../src/spool.ts";
 
 const traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
 const utf8 = new TextEncoder();

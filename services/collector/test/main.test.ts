@@ -16,7 +16,7 @@ import {
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 
-const mainScript = fileURLToPath(new URL("./main.ts", import.meta.url));
+const mainScript = fileURLToPath(new URL("../src/main.ts", import.meta.url));
 
 /** Env of a collector on `httpPort`, one UDP listener on `udpPort`, NATS at `natsUrl`. */
 function collectorEnv(natsUrl: string, httpPort: number, udpPort: number): Record<string, string> {
@@ -68,7 +68,7 @@ describe("collector process (main.ts): exit status", () => {
     ]).finally(() => clearTimeout(timer));
     const log = child.logTail(60);
     assert.deepEqual(exit, { code: ShutdownExitCode.failed, signal: null }, log);
-    assert.match(log, /"level":60.*"reason":"cannot listen"/, "the fatal error is logged");
+    assert.match(log, /"level":60.*"reason":"start failed"/, "the fatal error is logged");
     assert.match(log, /EADDRINUSE/);
     assert.match(log, /shutdown complete/, "it drained and closed before exiting");
   });
@@ -115,6 +115,8 @@ describe("collector process (main.ts): exit status", () => {
       }),
     ]).finally(() => clearTimeout(timer));
     assert.deepEqual(exit, { code: ShutdownExitCode.failed, signal: null }, child.logTail(20));
-    assert.match(child.logTail(20), /collector cannot start: .*overlap/i);
+    const log = child.logTail(20);
+    assert.match(log, /fatal: start failed/);
+    assert.match(log, /StreamProvisionError.*overlap/i, "the log names why");
   });
 });

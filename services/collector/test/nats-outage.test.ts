@@ -2,9 +2,9 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { type NatsServer, startNats, waitFor } from "@langtian/testing";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { type CollectorApp, createApp } from "./app.ts";
-import { readKernelUdpStats } from "./kernel-udp-stats.ts";
-import { runSimulator } from "./simulator/device-simulator.ts";
+import { type CollectorApp, createApp } from "../src/app.ts";
+import { readKernelUdpStats } from "../src/kernel-udp-stats.ts";
+import { runSimulator } from "../src/simulator/device-simulator.ts";
 import {
   connectTo,
   isolatedConfig,
@@ -12,7 +12,7 @@ import {
   quietLog,
   readStream,
   waitForStreamCount,
-} from "./testing/test-helpers.ts";
+} from "../src/testing/test-helpers.ts";
 
 const COUNT = 3_000;
 
@@ -24,12 +24,13 @@ describe("NATS outage (dedicated nats-server)", () => {
   before(async () => {
     server = await startNats();
     config = isolatedConfig(server.url);
-    app = await createApp(config, { logDestination: quietLog });
-    await app.listen();
+    app = createApp(config, { logDestination: quietLog });
+    await app.start();
+    await app.service.listen();
   });
 
   after(async () => {
-    await app?.close();
+    await app?.stop();
     await server?.stop();
   });
 
@@ -107,7 +108,7 @@ describe("NATS down at startup (dedicated nats-server)", () => {
   });
 
   after(async () => {
-    await app?.close();
+    await app?.stop();
     await server?.stop();
   });
 
@@ -115,8 +116,9 @@ describe("NATS down at startup (dedicated nats-server)", () => {
     const config = isolatedConfig(server.url, {
       nats: { url: server.url, ackTimeoutMs: 2_000, startupWaitMs: 200 },
     });
-    app = await createApp(config, { logDestination: quietLog });
-    await app.listen();
+    app = createApp(config, { logDestination: quietLog });
+    await app.start();
+    await app.service.listen();
     // Ready at once: it accepts into the spool; NATS is reported degraded.
     const ready = await app.service.fastify.inject({ method: "GET", url: "/readyz" });
     assert.equal(ready.statusCode, 200);

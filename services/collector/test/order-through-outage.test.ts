@@ -4,9 +4,9 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { type NatsServer, startNats, startNatsCluster, waitFor } from "@langtian/testing";
 import { jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { type CollectorApp, createApp } from "./app.ts";
-import { readKernelUdpStats } from "./kernel-udp-stats.ts";
-import { runSimulator } from "./simulator/device-simulator.ts";
+import { type CollectorApp, createApp } from "../src/app.ts";
+import { readKernelUdpStats } from "../src/kernel-udp-stats.ts";
+import { runSimulator } from "../src/simulator/device-simulator.ts";
 import {
   connectTo,
   isolatedConfig,
@@ -14,7 +14,7 @@ import {
   quietLog,
   readStream,
   waitForStreamCount,
-} from "./testing/test-helpers.ts";
+} from "../src/testing/test-helpers.ts";
 
 /**
  * Per-device order through NATS outages, end to end: simulated devices send numbered
@@ -64,10 +64,11 @@ async function checkOrderThrough(
   t: { diagnostic(message: string): void },
 ): Promise<void> {
   const config = isolatedConfig(natsUrl, overrides);
-  const app = await createApp(config, { logDestination: quietLog });
+  const app = createApp(config, { logDestination: quietLog });
   let nc: NatsConnection | undefined;
   try {
-    await app.listen();
+    await app.start();
+    await app.service.listen();
     const registry = app.service.metrics.registry;
     const received = () => metricValue(registry, "langtian_collector_datagrams_received_total");
     const port = app.udp.get("json")?.port ?? assert.fail("no json listener");
@@ -137,7 +138,7 @@ async function checkOrderThrough(
     }
   } finally {
     await nc?.close();
-    await app.close();
+    await app.stop();
   }
 }
 

@@ -3,8 +3,8 @@ import { after, before, describe, it } from "node:test";
 import { testNatsUrl, uniqueName } from "@langtian/testing";
 import { jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { createJetStreamTarget, PublishRejectedError, type PublishTarget } from "./publish-target.ts";
-import { connectTo } from "./testing/test-helpers.ts";
+import { createJetStreamTarget, PublishRejectedError, type PublishTarget } from "../src/publish-target.ts";
+import { connectTo } from "../src/testing/test-helpers.ts";
 
 describe("JetStream publish target with async PubAcks (real nats-server)", () => {
   let nc: NatsConnection;

@@ -8,7 +8,7 @@ import { ConfigError, type ListenAddress } from "@langtian/service-kit";
 import { sendUnboundedBody } from "@langtian/service-kit/testing";
 import { testNatsUrl } from "@langtian/testing";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { type CollectorApp, createApp } from "./app.ts";
+import { type CollectorApp, createApp } from "../src/app.ts";
 import {
   connectTo,
   isolatedConfig,
@@ -16,7 +16,7 @@ import {
   quietLog,
   streamMessageCount,
   waitForStreamCount,
-} from "./testing/test-helpers.ts";
+} from "../src/testing/test-helpers.ts";
 
 const ERP_KEY = "erp-key-0123456789abcdef";
 const FLOOD_KEY = "flood-key-0123456789abcdef";
@@ -163,22 +163,24 @@ describe("push ingest guard: keys, source systems, body limits, rate limit (real
         rateLimit: { eventsPerSecond: 0.001, burstEvents: FLOOD_BURST },
       },
     });
-    app = await createApp(config, { logDestination: quietLog });
-    address = await app.listen();
+    app = createApp(config, { logDestination: quietLog });
+    await app.start();
+    address = await app.service.listen();
     nc = await connectTo(url);
   });
 
   after(async () => {
-    await app?.close();
+    await app?.stop();
     await nc?.close();
   });
 
   it("refuses to start beyond loopback without keys, before connecting to anything", async () => {
-    await assert.rejects(
-      createApp(
-        { ...config, host: "0.0.0.0", ingest: { ...config.ingest, apiKeys: [] } },
-        { logDestination: quietLog },
-      ),
+    assert.throws(
+      () =>
+        createApp(
+          { ...config, host: "0.0.0.0", ingest: { ...config.ingest, apiKeys: [] } },
+          { logDestination: quietLog },
+        ),
       (err: unknown) => err instanceof ConfigError && err.issues.some((i) => i.path === "ingest.apiKeys"),
     );
   });

@@ -6,14 +6,14 @@ import { uuidv7 } from "@langtian/envelope";
 import { EnvelopeSchema, IngestRequestSchema } from "@langtian/proto";
 import { testNatsUrl } from "@langtian/testing";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { type CollectorApp, createApp } from "./app.ts";
+import { type CollectorApp, createApp } from "../src/app.ts";
 import {
   connectTo,
   isolatedConfig,
   quietLog,
   readStream,
   waitForStreamCount,
-} from "./testing/test-helpers.ts";
+} from "../src/testing/test-helpers.ts";
 
 const utf8 = new TextEncoder();
 const valid = (eventId = uuidv7()) =>
@@ -36,12 +36,13 @@ describe("push ingest (real nats-server)", () => {
   before(async () => {
     const url = await testNatsUrl();
     config = isolatedConfig(url, { udp: { listeners: [] } });
-    app = await createApp(config, { logDestination: quietLog });
+    app = createApp(config, { logDestination: quietLog });
+    await app.start();
     nc = await connectTo(url);
   });
 
   after(async () => {
-    await app?.close();
+    await app?.stop();
     await nc?.close();
   });
 
@@ -166,10 +167,11 @@ describe("push ingest (real nats-server)", () => {
   });
 
   it("refuses events larger than the stream takes instead of letting them block the spool", async () => {
-    const small = await createApp(isolatedConfig(await testNatsUrl(), { stream: { maxMsgBytes: 1_024 } }), {
+    const small = createApp(isolatedConfig(await testNatsUrl(), { stream: { maxMsgBytes: 1_024 } }), {
       logDestination: quietLog,
     });
     try {
+      await small.start();
       const big = valid();
       big.payload = new Uint8Array(2_000);
       const request = create(IngestRequestSchema, { events: [big, valid()] });
@@ -186,7 +188,7 @@ describe("push ingest (real nats-server)", () => {
         [[0, "too_large"]],
       );
     } finally {
-      await small.close();
+      await small.stop();
     }
   });
 });

@@ -3,8 +3,8 @@ import { createSocket, type Socket } from "node:dgram";
 import { Writable } from "node:stream";
 import { describe, it } from "node:test";
 import { testNatsUrl, waitFor } from "@langtian/testing";
-import { createApp } from "./app.ts";
-import { isolatedConfig, metricValue } from "./testing/test-helpers.ts";
+import { createApp } from "../src/app.ts";
+import { isolatedConfig, metricValue } from "../src/testing/test-helpers.ts";
 
 /** A log destination that keeps every JSON line. */
 function captureLog() {
@@ -31,10 +31,10 @@ for (const receiveThread of [true, false]) {
     it("logs reason, sender and a sample a few times per reason, counts every one, and sums up the rest", async () => {
       const { lines, destination } = captureLog();
       const config = isolatedConfig(await testNatsUrl(), { udp: { receiveThread } });
-      const app = await createApp(config, { logDestination: destination });
+      const app = createApp(config, { logDestination: destination });
       const sender = createSocket("udp4");
       try {
-        await app.listenUdp();
+        await app.start();
         await new Promise<void>((resolve) => sender.bind(0, "127.0.0.1", resolve));
         const port = app.udp.get("json")?.port ?? assert.fail("no json listener");
         const bad = Array.from({ length: 40 }, (_, i) => new TextEncoder().encode(`{"broken": ${i}`));
@@ -63,7 +63,7 @@ for (const receiveThread of [true, false]) {
         assert.equal(first.sampleEncoding, "text");
       } finally {
         sender.close();
-        await app.close();
+        await app.stop();
       }
       const summary = lines.find((l) => typeof l.suppressed === "number");
       assert.ok(summary, "the drain writes the pending 'suppressed' line");

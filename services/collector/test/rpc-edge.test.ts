@@ -3,8 +3,8 @@ import { after, before, describe, it } from "node:test";
 import { CollectorService, LifecycleService } from "@langtian/proto";
 import { probeEdgeWithGarbage } from "@langtian/service-kit/testing";
 import { testNatsUrl } from "@langtian/testing";
-import { type CollectorApp, createApp } from "./app.ts";
-import { isolatedConfig, quietLog } from "./testing/test-helpers.ts";
+import { type CollectorApp, createApp } from "../src/app.ts";
+import { isolatedConfig, quietLog } from "../src/testing/test-helpers.ts";
 
 const KEY = "edge-test-key-0123456789";
 
@@ -16,10 +16,11 @@ describe("collector RPC edge (real nats-server)", () => {
       udp: { listeners: [] },
       ingest: { apiKeys: [`edge:${KEY}:*`] },
     });
-    app = await createApp(config, { logDestination: quietLog });
+    app = createApp(config, { logDestination: quietLog });
+    await app.start();
   });
 
-  after(() => app?.close());
+  after(() => app?.stop());
 
   it("refuses garbage to every RPC with a client-error Connect code, each counted once", async () => {
     // With the key, Ingest reads and parses the garbage: refused for what it is.

@@ -3,8 +3,8 @@ import { after, before, describe, it } from "node:test";
 import { testNatsUrl, uniqueName } from "@langtian/testing";
 import { jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { type EventStreamSettings, ensureStream, StreamProvisionError } from "./stream-provisioner.ts";
-import { connectTo } from "./testing/test-helpers.ts";
+import { type EventStreamSettings, ensureStream, StreamProvisionError } from "../src/stream-provisioner.ts";
+import { connectTo } from "../src/testing/test-helpers.ts";
 
 describe("stream provisioning (real nats-server)", () => {
   let nc: NatsConnection;

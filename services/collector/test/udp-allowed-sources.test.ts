@@ -2,9 +2,9 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { ConfigError } from "@langtian/service-kit";
 import { testNatsUrl, waitFor } from "@langtian/testing";
-import { createApp } from "./app.ts";
-import { runSimulator } from "./simulator/device-simulator.ts";
-import { parseSourceNetworks } from "./source-networks.ts";
+import { createApp } from "../src/app.ts";
+import { runSimulator } from "../src/simulator/device-simulator.ts";
+import { parseSourceNetworks } from "../src/source-networks.ts";
 import {
   connectTo,
   isolatedConfig,
@@ -12,7 +12,7 @@ import {
   quietLog,
   streamMessageCount,
   waitForStreamCount,
-} from "./testing/test-helpers.ts";
+} from "../src/testing/test-helpers.ts";
 
 const SENT = 50;
 
@@ -57,12 +57,12 @@ describe("udp.allowedSources", () => {
         udp: { listeners, receiveThread, allowedSources: ["10.0.0.0/8", "::1"] },
       });
       const apps = [
-        await createApp(allowed, { logDestination: quietLog }),
-        await createApp(denied, { logDestination: quietLog }),
+        createApp(allowed, { logDestination: quietLog }),
+        createApp(denied, { logDestination: quietLog }),
       ];
       try {
         for (const app of apps) {
-          await app.listenUdp();
+          await app.start();
           const port = app.udp.get("json")?.port ?? assert.fail("no json listener");
           await runSimulator({
             host: "127.0.0.1",
@@ -95,7 +95,7 @@ describe("udp.allowedSources", () => {
           0,
         );
       } finally {
-        for (const app of apps) await app.close();
+        for (const app of apps) await app.stop();
         await nc.close();
       }
     });

@@ -5,9 +5,9 @@ import { timestampMs } from "@bufbuild/protobuf/wkt";
 import { TelemetrySchema } from "@langtian/proto";
 import { testNatsUrl, waitFor } from "@langtian/testing";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { type CollectorApp, createApp } from "./app.ts";
-import { DEVICE_FORMATS } from "./simulator/device-messages.ts";
-import { runSimulator } from "./simulator/device-simulator.ts";
+import { type CollectorApp, createApp } from "../src/app.ts";
+import { DEVICE_FORMATS } from "../src/simulator/device-messages.ts";
+import { runSimulator } from "../src/simulator/device-simulator.ts";
 import {
   connectTo,
   isolatedConfig,
@@ -16,7 +16,7 @@ import {
   readStream,
   streamMessageCount,
   waitForStreamCount,
-} from "./testing/test-helpers.ts";
+} from "../src/testing/test-helpers.ts";
 
 const PER_FORMAT = 200;
 
@@ -28,13 +28,13 @@ describe("UDP datagrams into JetStream (real nats-server)", () => {
   before(async () => {
     const url = await testNatsUrl();
     config = isolatedConfig(url);
-    app = await createApp(config, { logDestination: quietLog });
-    await app.listenUdp();
+    app = createApp(config, { logDestination: quietLog });
+    await app.start();
     nc = await connectTo(url);
   });
 
   after(async () => {
-    await app?.close();
+    await app?.stop();
     await nc?.close();
   });
 

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { createSocket } from "node:dgram";
 import { networkInterfaces } from "node:os";
 import { describe, it } from "node:test";
-import { listenUdp } from "./udp-listener.ts";
+import { listenUdp } from "../src/udp-listener.ts";
 
 const hasIpv6Loopback = Object.values(networkInterfaces()).some((list) =>
   list?.some((a) => a.family === "IPv6" && a.internal),

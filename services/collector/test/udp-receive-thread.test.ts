@@ -4,16 +4,16 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { describe, it } from "node:test";
 import { Worker } from "node:worker_threads";
 import { testNatsUrl, waitFor } from "@langtian/testing";
-import { createApp } from "./app.ts";
-import { runSimulator } from "./simulator/device-simulator.ts";
+import { createApp } from "../src/app.ts";
+import { runSimulator } from "../src/simulator/device-simulator.ts";
 import {
   connectTo,
   isolatedConfig,
   metricValue,
   quietLog,
   waitForStreamCount,
-} from "./testing/test-helpers.ts";
-import { listenUdpThread } from "./udp-receive-thread.ts";
+} from "../src/testing/test-helpers.ts";
+import { listenUdpThread } from "../src/udp-receive-thread.ts";
 
 // OS threads of this process (Linux); a worker thread left running would show up here.
 const threadCount = () => readdirSync("/proc/self/task").length;
@@ -174,11 +174,11 @@ describe("UDP receive thread", () => {
   }, async () => {
     const url = await testNatsUrl();
     const config = isolatedConfig(url, { udp: { receiveThread: true } });
-    const app = await createApp(config, { logDestination: quietLog });
+    const app = createApp(config, { logDestination: quietLog });
     const nc = await connectTo(url);
     const threadsBefore = threadCount();
     try {
-      await app.listenUdp();
+      await app.start();
       assert.ok(threadCount() >= threadsBefore + app.udp.size);
       const port = app.udp.get("device-frame")?.port ?? assert.fail("no device-frame listener");
       const report = await runSimulator({
@@ -196,7 +196,7 @@ describe("UDP receive thread", () => {
       assert.equal(await metricValue(registry, "langtian_collector_datagrams_received_total"), 2_000);
       assert.equal(await metricValue(registry, "langtian_collector_events_decoded_total"), 2_000);
     } finally {
-      await app.close();
+      await app.stop();
       await nc.close();
     }
     const js = (await import("@nats-io/jetstream")).jetstreamManager;

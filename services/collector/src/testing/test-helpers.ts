@@ -6,7 +6,7 @@ import { tempDir, uniqueName, waitFor } from "@langtian/testing";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import type { Registry } from "prom-client";
-import { type CollectorConfig, configSchema } from "../config.ts";
+import { type CollectorConfig, collectorConfigSchema } from "../config.ts";
 import { DEVICE_FORMATS } from "../simulator/device-messages.ts";
 
 /**
@@ -38,7 +38,7 @@ export function isolatedConfig(natsUrl: string, overrides: Record<string, unknow
   for (const [key, value] of Object.entries(overrides)) {
     file[key] = typeof value === "object" && value !== null ? { ...(file[key] as object), ...value } : value;
   }
-  return loadConfig(configSchema, {}, file);
+  return loadConfig(collectorConfigSchema, {}, file);
 }
 
 /** A log destination that discards output (tests keep their output readable). */
