@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fromJson, type JsonValue } from "@bufbuild/protobuf";
 import { timestampMs } from "@bufbuild/protobuf/wkt";
@@ -8,6 +7,7 @@ import { provisionDuckdbExtensions } from "@langtian/provision";
 import { tempDir, testKafkaBootstrap, uniqueName, waitFor } from "@langtian/testing";
 import { createApp, type LakeWriterApp } from "../src/app.ts";
 import { loadLakeWriterConfig } from "../src/config.ts";
+import { lakeWriterEnv } from "../src/testing/lake-writer-env.ts";
 import { createTopic, produce, telemetryEvents } from "../src/testing/test-events.ts";
 
 const EVENTS = 300;
@@ -40,18 +40,11 @@ describe("lake writer ListPartitions", () => {
   it("reports each owned partition with the lake's position, epoch, lag and last commit", async () => {
     const topic = uniqueName("lw-list");
     await createTopic(bootstrap, topic, 2);
-    const dir = tempDir("lw-list");
     const writer = createApp(
       loadLakeWriterConfig({
-        LANGTIAN_LAKE_WRITER_PORT: "0",
+        ...lakeWriterEnv({ bootstrap, topic, dir: tempDir("lw-list"), groupId: uniqueName("lw-list") }),
         LANGTIAN_LAKE_WRITER_LOG_LEVEL: "warn",
-        LANGTIAN_LAKE_WRITER_LAKE_CATALOG_PATH: join(dir, "catalog.ducklake"),
-        LANGTIAN_LAKE_WRITER_LAKE_DATA_PATH: join(dir, "data"),
-        LANGTIAN_LAKE_WRITER_KAFKA_BOOTSTRAP: bootstrap,
-        LANGTIAN_LAKE_WRITER_KAFKA_TOPICS: topic,
-        LANGTIAN_LAKE_WRITER_KAFKA_GROUP_ID: uniqueName("lw-list"),
         LANGTIAN_LAKE_WRITER_BATCH_FLUSH_INTERVAL_MS: "100",
-        LANGTIAN_LAKE_WRITER_MAINTENANCE_INTERVAL_MS: "0",
       }),
     );
     app = writer;

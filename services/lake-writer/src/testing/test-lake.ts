@@ -6,6 +6,7 @@ import { provisionDuckdbExtensions } from "@langtian/provision";
 import { waitFor } from "@langtian/testing";
 import type { LakeConfig } from "../lake/lake-config.ts";
 import { type OpenLake, openLake } from "../lake/open-lake.ts";
+import { ensureStateSchema } from "../lake/partition-ledger.ts";
 
 /** A lake in a fresh temporary folder, for tests; `dispose()` closes and deletes it. */
 export interface TestLake {
@@ -33,6 +34,28 @@ export async function openTestLake(overrides: Partial<LakeConfig> = {}): Promise
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** A test lake the writer can commit to at once, with a connection to set it up and check it. */
+export interface WritableTestLake extends TestLake {
+  /** Its own connection (a loop under test gets another one). */
+  connection: DuckDBConnection;
+}
+
+/**
+ * {@link openTestLake} plus the writer's state schema: partitions can be claimed and batches
+ * committed right away, as every writer test needs.
+ */
+export async function openWritableTestLake(overrides: Partial<LakeConfig> = {}): Promise<WritableTestLake> {
+  const test = await openTestLake(overrides);
+  try {
+    const connection = await test.lake.connect();
+    await ensureStateSchema(connection);
+    return { ...test, connection };
+  } catch (err) {
+    await test.dispose();
+    throw err;
+  }
 }
 
 /** The first column of the first row of a query, as a number (test helper). */

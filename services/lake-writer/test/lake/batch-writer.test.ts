@@ -1,16 +1,16 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { DuckDBConnection } from "@duckdb/node-api";
-import { createTableManager, type TableSpec } from "../tables/table-manager.ts";
-import { openTestLake, type TestLake } from "../testing/test-lake.ts";
-import { createBatchWriter } from "./batch-writer.ts";
-import { PartitionFencedError } from "./lake-transaction.ts";
+import { createBatchWriter } from "../../src/lake/batch-writer.ts";
+import { PartitionFencedError } from "../../src/lake/lake-transaction.ts";
 import {
   claimPartition,
   ensureStateSchema,
   PositionMovedError,
   readPartitionPosition,
-} from "./partition-ledger.ts";
+} from "../../src/lake/partition-ledger.ts";
+import { createTableManager, type TableSpec } from "../../src/tables/table-manager.ts";
+import { openTestLake, type TestLake } from "../../src/testing/test-lake.ts";
 
 const spec: TableSpec = {
   name: "readings",

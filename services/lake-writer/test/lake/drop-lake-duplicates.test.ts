@@ -1,12 +1,17 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { DuckDBConnection } from "@duckdb/node-api";
-import { createTableManager } from "../tables/table-manager.ts";
-import { telemetryBatch } from "../testing/test-events.ts";
-import { openTestLake, queryNumber, type TestLake } from "../testing/test-lake.ts";
-import { createBatchWriter } from "./batch-writer.ts";
-import { mergeClosest, timestamptzLiteral } from "./drop-lake-duplicates.ts";
-import { claimPartition, ensureStateSchema } from "./partition-ledger.ts";
+import { createBatchWriter } from "../../src/lake/batch-writer.ts";
+import { mergeClosest, timestamptzLiteral } from "../../src/lake/drop-lake-duplicates.ts";
+import { claimPartition } from "../../src/lake/partition-ledger.ts";
+import { createTableManager } from "../../src/tables/table-manager.ts";
+import { telemetryBatch } from "../../src/testing/test-events.ts";
+import {
+  openTestLake,
+  openWritableTestLake,
+  queryNumber,
+  type WritableTestLake,
+} from "../../src/testing/test-lake.ts";
 
 describe("timestamptzLiteral", () => {
   it("names the same microsecond DuckDB reads back, before and after the epoch", async () => {
@@ -43,12 +48,11 @@ describe("mergeClosest", () => {
 });
 
 describe("dedupe against the lake on a real DuckLake", () => {
-  let test: TestLake;
+  let test: WritableTestLake;
   let connection: DuckDBConnection;
   before(async () => {
-    test = await openTestLake();
-    connection = await test.lake.connect();
-    await ensureStateSchema(connection);
+    test = await openWritableTestLake();
+    connection = test.connection;
   });
   after(() => test.dispose());
 
@@ -131,10 +135,9 @@ describe("dedupe against the lake on a real DuckLake", () => {
   });
 
   it("writes copies when dedupe is off (the lake then holds them twice)", async () => {
-    const scratch = await openTestLake();
+    const scratch = await openWritableTestLake();
     try {
-      const c = await scratch.lake.connect();
-      await ensureStateSchema(c);
+      const c = scratch.connection;
       const key = { source: "kafka:no-dedupe", partition: "0" };
       const writer = createBatchWriter({ connection: c, tables: createTableManager(c), maxCommitRetries: 3 });
       const lease = await claimPartition(c, key, "writer");

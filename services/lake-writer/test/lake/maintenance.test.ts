@@ -2,10 +2,10 @@ import assert from "node:assert/strict";
 import { readdirSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import type { DuckDBConnection } from "@duckdb/node-api";
-import { createTableManager, type TableSpec } from "../tables/table-manager.ts";
-import { openTestLake, queryNumber, type TestLake } from "../testing/test-lake.ts";
-import { createBatchWriter } from "./batch-writer.ts";
-import { DEFAULT_TIERS, runMaintenance } from "./maintenance.ts";
+import { createBatchWriter } from "../../src/lake/batch-writer.ts";
+import { DEFAULT_TIERS, runMaintenance } from "../../src/lake/maintenance.ts";
+import { createTableManager, type TableSpec } from "../../src/tables/table-manager.ts";
+import { openTestLake, queryNumber, type TestLake } from "../../src/testing/test-lake.ts";
 
 const spec: TableSpec = {
   name: "small_batches",

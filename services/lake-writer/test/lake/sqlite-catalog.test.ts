@@ -3,14 +3,14 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { provisionDuckdbExtensions } from "@langtian/provision";
 import { tempDir } from "@langtian/testing";
-import { createTableManager } from "../tables/table-manager.ts";
-import { telemetryBatch } from "../testing/test-events.ts";
-import { queryNumber } from "../testing/test-lake.ts";
-import { createBatchWriter } from "./batch-writer.ts";
-import type { LakeConfig } from "./lake-config.ts";
-import { PartitionFencedError } from "./lake-transaction.ts";
-import { openLake } from "./open-lake.ts";
-import { claimPartition, ensureStateSchema } from "./partition-ledger.ts";
+import { createBatchWriter } from "../../src/lake/batch-writer.ts";
+import type { LakeConfig } from "../../src/lake/lake-config.ts";
+import { PartitionFencedError } from "../../src/lake/lake-transaction.ts";
+import { openLake } from "../../src/lake/open-lake.ts";
+import { claimPartition, ensureStateSchema } from "../../src/lake/partition-ledger.ts";
+import { createTableManager } from "../../src/tables/table-manager.ts";
+import { telemetryBatch } from "../../src/testing/test-events.ts";
+import { queryNumber } from "../../src/testing/test-lake.ts";
 
 describe("SQLite catalog", () => {
   it("commits batches and fences across two DuckDB instances sharing one SQLite catalog file", async () => {

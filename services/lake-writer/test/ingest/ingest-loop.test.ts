@@ -3,23 +3,26 @@ import { after, before, describe, it } from "node:test";
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { devicePayloadRegistry } from "@langtian/envelope";
 import { testKafkaBootstrap, uniqueName } from "@langtian/testing";
-import { createKafkaSource } from "../kafka/kafka-source.ts";
-import { createBatchWriter } from "../lake/batch-writer.ts";
-import { ensureStateSchema } from "../lake/partition-ledger.ts";
-import { createTableManager } from "../tables/table-manager.ts";
-import { createTopic, produce, telemetryEvents } from "../testing/test-events.ts";
-import { openTestLake, queryNumber as scalar, type TestLake, waitForNumber } from "../testing/test-lake.ts";
-import { createIngestLoop, type IngestLoop } from "./ingest-loop.ts";
+import { createIngestLoop, type IngestLoop } from "../../src/ingest/ingest-loop.ts";
+import { createKafkaSource } from "../../src/kafka/kafka-source.ts";
+import { createBatchWriter } from "../../src/lake/batch-writer.ts";
+import { createTableManager } from "../../src/tables/table-manager.ts";
+import { createTopic, produce, telemetryEvents } from "../../src/testing/test-events.ts";
+import {
+  openWritableTestLake,
+  queryNumber as scalar,
+  type WritableTestLake,
+  waitForNumber,
+} from "../../src/testing/test-lake.ts";
 
 describe("ingest loop from a real Kafka into a real DuckLake", () => {
   let bootstrap: string;
-  let test: TestLake;
+  let test: WritableTestLake;
   let check: DuckDBConnection;
   before(async () => {
     bootstrap = await testKafkaBootstrap();
-    test = await openTestLake();
-    check = await test.lake.connect();
-    await ensureStateSchema(check);
+    test = await openWritableTestLake();
+    check = test.connection;
   });
   after(() => test.dispose());
 

@@ -1,21 +1,20 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { createBatchWriter } from "../lake/batch-writer.ts";
-import { claimPartition, ensureStateSchema } from "../lake/partition-ledger.ts";
-import { queryLakeWithPython } from "../testing/python-reader.ts";
-import { telemetryBatch } from "../testing/test-events.ts";
-import { openTestLake } from "../testing/test-lake.ts";
-import { createTableManager } from "./table-manager.ts";
+import { createBatchWriter } from "../../src/lake/batch-writer.ts";
+import { claimPartition } from "../../src/lake/partition-ledger.ts";
+import { createTableManager } from "../../src/tables/table-manager.ts";
+import { queryLakeWithPython } from "../../src/testing/python-reader.ts";
+import { telemetryBatch } from "../../src/testing/test-events.ts";
+import { openWritableTestLake } from "../../src/testing/test-lake.ts";
 
 const SELECTED =
   "SELECT event_id, device_id, sequence, epoch_us(event_timestamp), readings->>'$[0].metric' FROM lake.device_telemetry_v1 ORDER BY sequence";
 
 describe("a lake written by the lake writer", () => {
   it("reads back the same rows with the official DuckDB Python package", async () => {
-    const test = await openTestLake();
+    const test = await openWritableTestLake();
     try {
-      const connection = await test.lake.connect();
-      await ensureStateSchema(connection);
+      const connection = test.connection;
       const lease = await claimPartition(connection, { source: "kafka:python", partition: "0" }, "writer");
       const writer = createBatchWriter({
         connection,

@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
-import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { provisionDuckdbExtensions } from "@langtian/provision";
 import { freezeFolder, type KafkaCluster, startKafka, tempDir, uniqueName, waitFor } from "@langtian/testing";
-import { createApp, type LakeWriterApp } from "./app.ts";
-import { loadLakeWriterConfig } from "./config.ts";
-import { findFolder } from "./testing/faults.ts";
-import { createTopic, produce, telemetryEvents } from "./testing/test-events.ts";
-import { queryNumber } from "./testing/test-lake.ts";
+import { createApp, type LakeWriterApp } from "../src/app.ts";
+import { loadLakeWriterConfig } from "../src/config.ts";
+import { findFolder } from "../src/testing/faults.ts";
+import { lakeWriterEnv } from "../src/testing/lake-writer-env.ts";
+import { createTopic, produce, telemetryEvents } from "../src/testing/test-events.ts";
+import { queryNumber } from "../src/testing/test-lake.ts";
 
 /**
  * /readyz tells the truth: 503 while Kafka is down or lake commits fail (after the grace),
@@ -53,16 +53,10 @@ describe("lake writer readiness follows what it needs to make progress", () => {
     await createTopic(kafka.bootstrap, topic, 2);
     const dir = tempDir("lw-ready");
     const config = loadLakeWriterConfig({
-      LANGTIAN_LAKE_WRITER_PORT: "0",
+      ...lakeWriterEnv({ bootstrap: kafka.bootstrap, topic, dir, groupId: uniqueName("lw-ready") }),
       LANGTIAN_LAKE_WRITER_LOG_LEVEL: "warn",
       LANGTIAN_LAKE_WRITER_READINESS_GRACE_MS: "1000",
-      LANGTIAN_LAKE_WRITER_LAKE_CATALOG_PATH: join(dir, "catalog.ducklake"),
-      LANGTIAN_LAKE_WRITER_LAKE_DATA_PATH: join(dir, "data"),
-      LANGTIAN_LAKE_WRITER_KAFKA_BOOTSTRAP: kafka.bootstrap,
-      LANGTIAN_LAKE_WRITER_KAFKA_TOPICS: topic,
-      LANGTIAN_LAKE_WRITER_KAFKA_GROUP_ID: uniqueName("lw-ready"),
       LANGTIAN_LAKE_WRITER_BATCH_FLUSH_INTERVAL_MS: "100",
-      LANGTIAN_LAKE_WRITER_MAINTENANCE_INTERVAL_MS: "0",
     });
     app = createApp(config);
     await app.start();

@@ -5,28 +5,31 @@ import { devicePayloadRegistry } from "@langtian/envelope";
 import { testNatsUrl, uniqueName } from "@langtian/testing";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { createIngestLoop, type IngestLoop } from "../ingest/ingest-loop.ts";
-import { createBatchWriter } from "../lake/batch-writer.ts";
-import { ensureStateSchema } from "../lake/partition-ledger.ts";
-import { createTableManager } from "../tables/table-manager.ts";
-import { telemetryEvents } from "../testing/test-events.ts";
-import { openTestLake, queryNumber, type TestLake, waitForNumber } from "../testing/test-lake.ts";
-import { createJetStreamSource } from "./jetstream-source.ts";
+import { createIngestLoop, type IngestLoop } from "../../src/ingest/ingest-loop.ts";
+import { createJetStreamSource } from "../../src/jetstream/jetstream-source.ts";
+import { createBatchWriter } from "../../src/lake/batch-writer.ts";
+import { createTableManager } from "../../src/tables/table-manager.ts";
+import { telemetryEvents } from "../../src/testing/test-events.ts";
+import {
+  openWritableTestLake,
+  queryNumber,
+  type WritableTestLake,
+  waitForNumber,
+} from "../../src/testing/test-lake.ts";
 
 const COUNT = "SELECT count(*) FROM lake.device_telemetry_v1";
 
 describe("JetStream source into a real DuckLake", () => {
   let url: string;
   let nc: NatsConnection;
-  let test: TestLake;
+  let test: WritableTestLake;
   let check: DuckDBConnection;
   const loops: IngestLoop[] = [];
   before(async () => {
     url = await testNatsUrl();
     nc = await connect({ servers: url });
-    test = await openTestLake();
-    check = await test.lake.connect();
-    await ensureStateSchema(check);
+    test = await openWritableTestLake();
+    check = test.connection;
   });
   after(async () => {
     await Promise.all(loops.map((l) => l.abort()));

@@ -4,16 +4,16 @@ import { after, before, describe, it } from "node:test";
 import { devicePayloadRegistry } from "@langtian/envelope";
 import { provisionDuckdbExtensions } from "@langtian/provision";
 import { tempDir, testKafkaBootstrap, uniqueName } from "@langtian/testing";
-import { createIngestLoop, type IngestLoop } from "../ingest/ingest-loop.ts";
-import { createKafkaSource } from "../kafka/kafka-source.ts";
-import { createTableManager } from "../tables/table-manager.ts";
-import { startPostgres, type TestPostgres } from "../testing/start-postgres.ts";
-import { createTopic, produce, telemetryEvents } from "../testing/test-events.ts";
-import { queryNumber, waitForNumber } from "../testing/test-lake.ts";
-import { createBatchWriter } from "./batch-writer.ts";
-import type { LakeConfig } from "./lake-config.ts";
-import { type OpenLake, openLake } from "./open-lake.ts";
-import { ensureStateSchema } from "./partition-ledger.ts";
+import { createIngestLoop, type IngestLoop } from "../../src/ingest/ingest-loop.ts";
+import { createKafkaSource } from "../../src/kafka/kafka-source.ts";
+import { createBatchWriter } from "../../src/lake/batch-writer.ts";
+import type { LakeConfig } from "../../src/lake/lake-config.ts";
+import { type OpenLake, openLake } from "../../src/lake/open-lake.ts";
+import { ensureStateSchema } from "../../src/lake/partition-ledger.ts";
+import { createTableManager } from "../../src/tables/table-manager.ts";
+import { startPostgres, type TestPostgres } from "../../src/testing/start-postgres.ts";
+import { createTopic, produce, telemetryEvents } from "../../src/testing/test-events.ts";
+import { queryNumber, waitForNumber } from "../../src/testing/test-lake.ts";
 
 describe("PostgreSQL catalog shared by two writers", () => {
   let postgres: TestPostgres;

@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { createTableManager } from "../tables/table-manager.ts";
-import { startSeaweedfs, type TestS3 } from "../testing/start-seaweedfs.ts";
-import { telemetryBatch } from "../testing/test-events.ts";
-import { openTestLake, queryNumber } from "../testing/test-lake.ts";
-import { createBatchWriter } from "./batch-writer.ts";
-import { claimPartition, ensureStateSchema } from "./partition-ledger.ts";
+import { createBatchWriter } from "../../src/lake/batch-writer.ts";
+import { claimPartition, ensureStateSchema } from "../../src/lake/partition-ledger.ts";
+import { createTableManager } from "../../src/tables/table-manager.ts";
+import { startSeaweedfs, type TestS3 } from "../../src/testing/start-seaweedfs.ts";
+import { telemetryBatch } from "../../src/testing/test-events.ts";
+import { openTestLake, queryNumber } from "../../src/testing/test-lake.ts";
 
 describe("lake data on a real S3-compatible store (SeaweedFS)", () => {
   let store: TestS3;

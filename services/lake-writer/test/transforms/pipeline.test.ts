@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { DuckDBConnection } from "@duckdb/node-api";
-import { createBatchWriter } from "../lake/batch-writer.ts";
-import { PartitionFencedError } from "../lake/lake-transaction.ts";
-import { claimPartition, ensureStateSchema } from "../lake/partition-ledger.ts";
-import { createTableManager } from "../tables/table-manager.ts";
-import { telemetryBatch } from "../testing/test-events.ts";
-import { openTestLake, queryNumber, type TestLake } from "../testing/test-lake.ts";
-import { PipelineError, parsePipeline } from "./pipeline.ts";
+import { createBatchWriter } from "../../src/lake/batch-writer.ts";
+import { PartitionFencedError } from "../../src/lake/lake-transaction.ts";
+import { claimPartition } from "../../src/lake/partition-ledger.ts";
+import { createTableManager } from "../../src/tables/table-manager.ts";
+import { telemetryBatch } from "../../src/testing/test-events.ts";
+import { openWritableTestLake, queryNumber, type WritableTestLake } from "../../src/testing/test-lake.ts";
+import { PipelineError, parsePipeline } from "../../src/transforms/pipeline.ts";
 
 const PIPELINE = `
 transforms:
@@ -29,12 +29,11 @@ describe("SQL transforms", () => {
   });
 
   describe("on a real DuckLake", () => {
-    let test: TestLake;
+    let test: WritableTestLake;
     let connection: DuckDBConnection;
     before(async () => {
-      test = await openTestLake();
-      connection = await test.lake.connect();
-      await ensureStateSchema(connection);
+      test = await openWritableTestLake();
+      connection = test.connection;
     });
     after(() => test.dispose());
 

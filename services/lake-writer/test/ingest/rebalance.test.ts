@@ -3,27 +3,31 @@ import { after, before, describe, it } from "node:test";
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { devicePayloadRegistry } from "@langtian/envelope";
 import { testKafkaBootstrap, uniqueName } from "@langtian/testing";
-import { createKafkaSource, kafkaPartitionId } from "../kafka/kafka-source.ts";
-import { createBatchWriter } from "../lake/batch-writer.ts";
-import { claimPartition, ensureStateSchema } from "../lake/partition-ledger.ts";
-import { createTableManager } from "../tables/table-manager.ts";
-import { createTopic, produce, telemetryEvents } from "../testing/test-events.ts";
-import { openTestLake, queryNumber, type TestLake, waitForNumber } from "../testing/test-lake.ts";
-import { createIngestLoop, type IngestLoop, type IngestObserver } from "./ingest-loop.ts";
+import { createIngestLoop, type IngestLoop, type IngestObserver } from "../../src/ingest/ingest-loop.ts";
+import { createKafkaSource, kafkaPartitionId } from "../../src/kafka/kafka-source.ts";
+import { createBatchWriter } from "../../src/lake/batch-writer.ts";
+import { claimPartition } from "../../src/lake/partition-ledger.ts";
+import { createTableManager } from "../../src/tables/table-manager.ts";
+import { createTopic, produce, telemetryEvents } from "../../src/testing/test-events.ts";
+import {
+  openWritableTestLake,
+  queryNumber,
+  type WritableTestLake,
+  waitForNumber,
+} from "../../src/testing/test-lake.ts";
 
 const COUNT = "SELECT count(*) FROM lake.device_telemetry_v1";
 const DISTINCT = "SELECT count(DISTINCT event_id) FROM lake.device_telemetry_v1";
 
 describe("several writers, rebalances and zombies on a real Kafka and DuckLake", () => {
   let bootstrap: string;
-  let test: TestLake;
+  let test: WritableTestLake;
   let check: DuckDBConnection;
   const loops: IngestLoop[] = [];
   before(async () => {
     bootstrap = await testKafkaBootstrap();
-    test = await openTestLake();
-    check = await test.lake.connect();
-    await ensureStateSchema(check);
+    test = await openWritableTestLake();
+    check = test.connection;
   });
   after(async () => {
     await Promise.all(loops.map((l) => l.abort()));

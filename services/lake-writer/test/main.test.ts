@@ -13,13 +13,14 @@ import {
   waitFor,
 } from "@langtian/testing";
 import { Admin } from "@platformatic/kafka";
-import { loadLakeWriterConfig } from "./config.ts";
-import { openLake } from "./lake/open-lake.ts";
-import { queryLakeWithPython } from "./testing/python-reader.ts";
-import { createTopic, produce, telemetryEvents } from "./testing/test-events.ts";
-import { queryNumber } from "./testing/test-lake.ts";
+import { loadLakeWriterConfig } from "../src/config.ts";
+import { openLake } from "../src/lake/open-lake.ts";
+import { lakeWriterEnv } from "../src/testing/lake-writer-env.ts";
+import { queryLakeWithPython } from "../src/testing/python-reader.ts";
+import { createTopic, produce, telemetryEvents } from "../src/testing/test-events.ts";
+import { queryNumber } from "../src/testing/test-lake.ts";
 
-const mainFile = join(import.meta.dirname, "main.ts");
+const mainFile = join(import.meta.dirname, "../src/main.ts");
 
 /** A lake writer child process and the URL it listens on. */
 interface Child {
@@ -60,16 +61,14 @@ function spawnChild(env: NodeJS.ProcessEnv, onLine?: (line: string) => void): Se
 
 /** The env of a child writing into a fresh lake folder from `topic` on `bootstrap`. */
 function childEnv(bootstrap: string, topic: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  const dir = tempDir("lake-writer-main-lake");
   return {
-    LANGTIAN_LAKE_WRITER_PORT: "0",
+    ...lakeWriterEnv({
+      bootstrap,
+      topic,
+      dir: tempDir("lake-writer-main-lake"),
+      groupId: uniqueName(`${topic}-group`),
+    }),
     LANGTIAN_LAKE_WRITER_LOG_LEVEL: "info",
-    LANGTIAN_LAKE_WRITER_LAKE_CATALOG_PATH: join(dir, "catalog.ducklake"),
-    LANGTIAN_LAKE_WRITER_LAKE_DATA_PATH: join(dir, "data"),
-    LANGTIAN_LAKE_WRITER_KAFKA_BOOTSTRAP: bootstrap,
-    LANGTIAN_LAKE_WRITER_KAFKA_TOPICS: topic,
-    LANGTIAN_LAKE_WRITER_KAFKA_GROUP_ID: uniqueName(`${topic}-group`),
-    LANGTIAN_LAKE_WRITER_MAINTENANCE_INTERVAL_MS: "0",
     ...extra,
   };
 }
@@ -106,18 +105,12 @@ describe("lake writer process (main.ts)", () => {
     await produce(bootstrap, topic, telemetryEvents(N));
     const dir = tempDir("lake-writer-kill");
     const env = {
-      LANGTIAN_LAKE_WRITER_PORT: "0",
+      ...lakeWriterEnv({ bootstrap, topic, dir, groupId: uniqueName("lw-kill-group") }),
       LANGTIAN_LAKE_WRITER_LOG_LEVEL: "info",
-      LANGTIAN_LAKE_WRITER_LAKE_CATALOG_PATH: join(dir, "catalog.ducklake"),
-      LANGTIAN_LAKE_WRITER_LAKE_DATA_PATH: join(dir, "data"),
-      LANGTIAN_LAKE_WRITER_KAFKA_BOOTSTRAP: bootstrap,
-      LANGTIAN_LAKE_WRITER_KAFKA_TOPICS: topic,
-      LANGTIAN_LAKE_WRITER_KAFKA_GROUP_ID: uniqueName("lw-kill-group"),
       LANGTIAN_LAKE_WRITER_KAFKA_GROUP_INSTANCE_ID: "lake-writer-kill-test",
       LANGTIAN_LAKE_WRITER_KAFKA_SESSION_TIMEOUT_MS: "6000",
       LANGTIAN_LAKE_WRITER_BATCH_MAX_ROWS: "150",
       LANGTIAN_LAKE_WRITER_BATCH_FLUSH_INTERVAL_MS: "20",
-      LANGTIAN_LAKE_WRITER_MAINTENANCE_INTERVAL_MS: "0",
     };
     let kills = 0;
     for (let round = 0; round < 3; round++) {

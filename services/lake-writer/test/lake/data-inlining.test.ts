@@ -4,10 +4,10 @@ import { after, describe, it } from "node:test";
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { provisionDuckdbExtensions } from "@langtian/provision";
 import { tempDir } from "@langtian/testing";
-import { lakeConfigOf, loadLakeWriterConfig } from "../config.ts";
-import { queryNumber } from "../testing/test-lake.ts";
-import { type OpenLake, openLake } from "./open-lake.ts";
-import { quoteString } from "./sql.ts";
+import { lakeConfigOf, loadLakeWriterConfig } from "../../src/config.ts";
+import { type OpenLake, openLake } from "../../src/lake/open-lake.ts";
+import { quoteString } from "../../src/lake/sql.ts";
+import { queryNumber } from "../../src/testing/test-lake.ts";
 
 /** Opens a lake in `dir` the way the service does: env → config → lakeConfigOf → openLake. */
 async function openConfiguredLake(dir: string, inliningRowLimit?: number): Promise<OpenLake> {

@@ -5,15 +5,19 @@ import { devicePayloadRegistry } from "@langtian/envelope";
 import { testKafkaBootstrap, testNatsUrl, uniqueName, waitFor } from "@langtian/testing";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { createJetStreamSource } from "../jetstream/jetstream-source.ts";
-import { createKafkaSource } from "../kafka/kafka-source.ts";
-import { createBatchWriter } from "../lake/batch-writer.ts";
-import { ensureStateSchema } from "../lake/partition-ledger.ts";
-import { createTableManager } from "../tables/table-manager.ts";
-import { createTopic, produce, telemetryEvents } from "../testing/test-events.ts";
-import { openTestLake, queryNumber, type TestLake, waitForNumber } from "../testing/test-lake.ts";
-import { createIngestLoop, type IngestLoop } from "./ingest-loop.ts";
-import type { Source } from "./source.ts";
+import { createIngestLoop, type IngestLoop } from "../../src/ingest/ingest-loop.ts";
+import type { Source } from "../../src/ingest/source.ts";
+import { createJetStreamSource } from "../../src/jetstream/jetstream-source.ts";
+import { createKafkaSource } from "../../src/kafka/kafka-source.ts";
+import { createBatchWriter } from "../../src/lake/batch-writer.ts";
+import { createTableManager } from "../../src/tables/table-manager.ts";
+import { createTopic, produce, telemetryEvents } from "../../src/testing/test-events.ts";
+import {
+  openWritableTestLake,
+  queryNumber,
+  type TestLake,
+  waitForNumber,
+} from "../../src/testing/test-lake.ts";
 
 const TABLE = "lake.device_telemetry_v1";
 
@@ -32,10 +36,9 @@ describe("the lake holds each event id once, whatever the source delivers twice"
 
   /** Runs one source into a lake of its own (the test events' ids are the same in both). */
   async function run(source: Source, send: (events: { key: string; value: Uint8Array }[]) => Promise<void>) {
-    const test: TestLake = await openTestLake();
+    const test = await openWritableTestLake();
     try {
-      const check = await test.lake.connect();
-      await ensureStateSchema(check);
+      const check = test.connection;
       await deliverTwice(test, check, source, send);
     } finally {
       await test.dispose();
