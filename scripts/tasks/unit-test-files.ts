@@ -36,6 +36,7 @@ export const unitTestFiles: readonly string[] = [
   "services/bridge/src/ack-subject.test.ts",
   "services/bridge/src/config.test.ts",
   "services/bridge/src/event-metadata.test.ts",
+  "services/bridge/src/jetstream-source.test.ts",
   "services/bridge/src/mapping.test.ts",
   "services/bridge/src/nats-header-block.test.ts",
   "services/bridge/src/pipeline.test.ts",

@@ -10,7 +10,7 @@ import type { Message } from "@platformatic/kafka";
 import { type BridgeApp, createApp } from "./app.ts";
 import { type BridgeConfig, loadBridgeConfig } from "./config.ts";
 import { DecodeCause } from "./event-metadata.ts";
-import { messageHeaders, readsRawHeaders } from "./jetstream-source.ts";
+import { messageHeaders, readsRawHeaders, suppressPullsWhen } from "./jetstream-source.ts";
 import { BridgeHeaders } from "./mapping.ts";
 import { runProvision } from "./provision-command.ts";
 import { eventHeadersOf, readTopic } from "./testing/harness.ts";
@@ -184,5 +184,26 @@ describe("bridge on event headers, with a real nats-server and Kafka", () => {
     const h = m.headers ?? assert.fail("no headers");
     assert.deepEqual(messageHeaders(m), new Map(h.keys().map((name) => [name, h.get(name)])));
     assert.equal(messageHeaders(m).get(EventHeader.sourceSystem), envelope.sourceSystem);
+  });
+
+  it("keeps the consume internals a drain relies on: its inbox and its pull method", async () => {
+    const names = testNames("internals");
+    streams.push(names.stream);
+    await jsm.streams.add({ name: names.stream, subjects: [`${names.subjectPrefix}.>`] });
+    const consumer = await js.consumers.get(names.stream);
+    const messages = await consumer.consume({ max_messages: 10, expires: 2_000, callback: () => undefined });
+    try {
+      assert.equal(
+        typeof (messages as unknown as { inbox?: unknown }).inbox,
+        "string",
+        "the sweeper's inbox",
+      );
+      assert.ok(
+        suppressPullsWhen(messages, () => false),
+        "a stopped consume can be kept from pulling again",
+      );
+    } finally {
+      messages.stop();
+    }
   });
 });

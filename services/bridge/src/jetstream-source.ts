@@ -155,9 +155,12 @@ export async function startJetStreamSource(options: JetStreamSourceOptions): Pro
     }
   };
 
+  // The client's own default, made explicit: the drain's sweeper waits on these heartbeats.
+  const heartbeatMs = idleHeartbeatMs(options.fetchExpiresMs);
   const messages: ConsumerMessages = await consumer.consume({
     max_messages: options.fetchBatch,
     expires: options.fetchExpiresMs,
+    idle_heartbeat: heartbeatMs,
     ...(ordered ? { group: ORDERED_PRIORITY_GROUP } : {}),
     callback: (m) => {
       const msg = adaptJsMsg(m);
@@ -171,6 +174,8 @@ export async function startJetStreamSource(options: JetStreamSourceOptions): Pro
       pipeline.push(msg);
     },
   });
+
+  suppressPullsWhen(messages, () => stopping);
 
   const statusLoop = (async () => {
     for await (const s of messages.status()) {
@@ -203,7 +208,13 @@ export async function startJetStreamSource(options: JetStreamSourceOptions): Pro
     async stop() {
       if (!stopping) {
         stopping = true;
-        await sweepAfterStop(options.nc, messages, options.fetchExpiresMs, () => messages.stop());
+        await sweepAfterStop(
+          options.nc,
+          messages,
+          { fetchExpiresMs: options.fetchExpiresMs, heartbeatMs },
+          () => messages.stop(),
+          logger,
+        );
       }
       return done;
     },
@@ -211,17 +222,55 @@ export async function startJetStreamSource(options: JetStreamSourceOptions): Pro
 }
 
 /**
+ * The idle heartbeat of a pull request: half its lifetime within [500 ms, 30 s], as nats.js
+ * picks by default. A waiting pull request gets one from the server at least this often.
+ */
+export function idleHeartbeatMs(fetchExpiresMs: number): number {
+  return Math.min(30_000, Math.max(500, fetchExpiresMs / 2));
+}
+
+/**
+ * Makes the consume publish no pull request once `stopped()` says so. nats.js (3.4) can pull
+ * after `stop()`: a reset (missed heartbeats, reconnect) awaits a consumer info and then pulls
+ * without checking it was stopped meanwhile, and the server then delivers into an inbox nobody
+ * reads any more. `pull` is not part of the public type; without it nothing changes (the
+ * sweeper's quiet period still catches such a request's heartbeats). Returns whether it could.
+ */
+export function suppressPullsWhen(messages: ConsumerMessages, stopped: () => boolean): boolean {
+  const internal = messages as unknown as { pull?: (opts: unknown) => void };
+  const pull = internal.pull;
+  if (typeof pull !== "function") return false;
+  internal.pull = (opts: unknown) => {
+    if (!stopped()) pull.call(messages, opts);
+  };
+  return true;
+}
+
+/** How long the sweeper runs after a consume stopped. */
+interface SweepTiming {
+  /** Lifetime of one pull request. */
+  readonly fetchExpiresMs: number;
+  /** Idle heartbeat of the pull requests ({@link idleHeartbeatMs}). */
+  readonly heartbeatMs: number;
+}
+
+/**
  * Stops a consume without stranding messages. Stopping only unsubscribes; the server still
- * holds our last pull request until it expires and keeps delivering into the now-deaf inbox,
- * so those messages would sit unacked for a whole AckWait (and, in ordered mode, block the
- * next instance). A second subscription on the same inbox naks whatever still arrives until
- * the last pull request has expired.
+ * holds our pull requests until they end and keeps delivering into the now-deaf inbox, so
+ * those messages would sit unacked for a whole AckWait (and, in ordered mode, block the next
+ * instance). A second subscription on the same inbox naks whatever still arrives until every
+ * pull request has really ended: at least one pull lifetime after the stop, and then until the
+ * inbox has been quiet for longer than the idle heartbeat, since a pull request still open
+ * always sends something (a message, a heartbeat, its expiry) within that time. A pull that
+ * reached the server late (a busy client or server) is thereby waited for too. Bounded: a
+ * quiet period never comes only if something keeps pulling, which nothing does once stopped.
  */
 async function sweepAfterStop(
   nc: NatsConnection,
   messages: ConsumerMessages,
-  fetchExpiresMs: number,
+  timing: SweepTiming,
   stop: () => void,
+  logger?: { warn(obj: object, msg: string): void },
 ): Promise<void> {
   // The inbox is not part of the public type; without it we fall back to a plain stop.
   const inbox = (messages as unknown as { inbox?: unknown }).inbox;
@@ -230,8 +279,11 @@ async function sweepAfterStop(
     return;
   }
   let stopped = false;
+  let lastHeardMs = Date.now();
   const sweeper = nc.subscribe(inbox, {
     callback: (_err, msg) => {
+      // Any message, heartbeat or status: a pull request is still open.
+      lastHeardMs = Date.now();
       // Until stop() returns, the pipeline's own subscription sees (and naks) every message.
       if (!stopped) return;
       if (msg.reply?.startsWith("$JS.ACK.")) msg.respond("-NAK");
@@ -243,6 +295,18 @@ async function sweepAfterStop(
   stop();
   stopped = true;
   // Every message the old subscription got before stop() is the pipeline's; the rest is ours.
-  await new Promise((resolve) => setTimeout(resolve, fetchExpiresMs + 500));
+  const stoppedAtMs = Date.now();
+  const quietMs = timing.heartbeatMs + 500;
+  const earliestMs = stoppedAtMs + timing.fetchExpiresMs + 500;
+  const latestMs = stoppedAtMs + 2 * timing.fetchExpiresMs + quietMs;
+  for (;;) {
+    const now = Date.now();
+    const untilMs = Math.min(latestMs, Math.max(earliestMs, lastHeardMs + quietMs));
+    if (now >= untilMs) break;
+    await new Promise((resolve) => setTimeout(resolve, untilMs - now));
+  }
+  if (Date.now() >= latestMs && Date.now() - lastHeardMs < quietMs) {
+    logger?.warn({ inbox }, "deliveries still arriving after the drain's sweep: later ones wait for AckWait");
+  }
   sweeper.unsubscribe();
 }
