@@ -7,10 +7,10 @@ import { BridgeService } from "@langtian/proto";
 import { testKafkaBootstrap, testNatsUrl } from "@langtian/testing";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
-import { type BridgeApp, createApp } from "./app.ts";
-import { type BridgeConfig, loadBridgeConfig } from "./config.ts";
-import { runProvision } from "./provision-command.ts";
-import { testBridgeEnv, testNames } from "./testing/test-env.ts";
+import { type BridgeApp, createApp } from "../src/app.ts";
+import { type BridgeConfig, loadBridgeConfig } from "../src/config.ts";
+import { runProvision } from "../src/provision-command.ts";
+import { testBridgeEnv, testNames } from "../src/testing/test-env.ts";
 
 const quiet = () => new Writable({ write: (_chunk, _enc, cb) => cb() });
 

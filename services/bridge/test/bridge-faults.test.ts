@@ -3,11 +3,11 @@ import { after, before, describe, it } from "node:test";
 import { type KafkaCluster, type NatsServer, startKafka, startNats, waitFor } from "@langtian/testing";
 import { type JetStreamClient, jetstream } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { loadBridgeConfig } from "./config.ts";
-import { runProvision } from "./provision-command.ts";
-import { type ChildBridge, runProvisionCli, startChildBridge } from "./testing/child-bridge.ts";
-import { type KafkaTally, missingEvents, publishEvents, readTopic } from "./testing/harness.ts";
-import { type TestNames, testBridgeEnv, testNames } from "./testing/test-env.ts";
+import { loadBridgeConfig } from "../src/config.ts";
+import { runProvision } from "../src/provision-command.ts";
+import { type ChildBridge, runProvisionCli, startChildBridge } from "../src/testing/child-bridge.ts";
+import { type KafkaTally, missingEvents, publishEvents, readTopic } from "../src/testing/harness.ts";
+import { type TestNames, testBridgeEnv, testNames } from "../src/testing/test-env.ts";
 
 /** Kafka outage length the issue asks the bridge to survive. */
 const OUTAGE_MS = 30_000;

@@ -2,10 +2,10 @@ import assert from "node:assert/strict";
 import { Writable } from "node:stream";
 import { after, before, describe, it } from "node:test";
 import { type KafkaCluster, type NatsServer, startKafka, startNats, waitFor } from "@langtian/testing";
-import { type BridgeApp, createApp } from "./app.ts";
-import { loadBridgeConfig } from "./config.ts";
-import { runProvision } from "./provision-command.ts";
-import { testBridgeEnv, testNames } from "./testing/test-env.ts";
+import { type BridgeApp, createApp } from "../src/app.ts";
+import { loadBridgeConfig } from "../src/config.ts";
+import { runProvision } from "../src/provision-command.ts";
+import { testBridgeEnv, testNames } from "../src/testing/test-env.ts";
 
 /** What /readyz said about one dependency. */
 interface DependencyReport {

@@ -5,12 +5,12 @@ import { uuidv7 } from "@langtian/envelope";
 import { testKafkaBootstrap, testNatsUrl, waitFor } from "@langtian/testing";
 import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect, headers, type NatsConnection } from "@nats-io/transport-node";
-import { type BridgeApp, createApp } from "./app.ts";
-import { type BridgeConfig, loadBridgeConfig } from "./config.ts";
-import { BridgeHeaders } from "./mapping.ts";
-import { runProvision } from "./provision-command.ts";
-import { missingEvents, publishEvents, readTopic, testEnvelope } from "./testing/harness.ts";
-import { type TestNames, testBridgeEnv, testNames } from "./testing/test-env.ts";
+import { type BridgeApp, createApp } from "../src/app.ts";
+import { type BridgeConfig, loadBridgeConfig } from "../src/config.ts";
+import { BridgeHeaders } from "../src/mapping.ts";
+import { runProvision } from "../src/provision-command.ts";
+import { missingEvents, publishEvents, readTopic, testEnvelope } from "../src/testing/harness.ts";
+import { type TestNames, testBridgeEnv, testNames } from "../src/testing/test-env.ts";
 
 const quiet = () => new Writable({ write: (_chunk, _enc, cb) => cb() });
 

@@ -12,10 +12,10 @@ import {
   testKafkaBootstrap,
   testNatsUrl,
 } from "@langtian/testing";
-import { type ChildBridge, runProvisionCli, startChildBridge } from "./testing/child-bridge.ts";
-import { testBridgeEnv, testNames } from "./testing/test-env.ts";
+import { type ChildBridge, runProvisionCli, startChildBridge } from "../src/testing/child-bridge.ts";
+import { testBridgeEnv, testNames } from "../src/testing/test-env.ts";
 
-const mainScript = fileURLToPath(new URL("./main.ts", import.meta.url));
+const mainScript = fileURLToPath(new URL("../src/main.ts", import.meta.url));
 
 /** Runs main.ts with `env` and waits (bounded) for it to exit on its own. */
 async function runUntilExit(env: Record<string, string>): Promise<{ exit: ProcessExit; log: string }> {

@@ -3,8 +3,8 @@ import { Writable } from "node:stream";
 import { describe, it } from "node:test";
 import { BridgeService, LifecycleService } from "@langtian/proto";
 import { probeEdgeWithGarbage } from "@langtian/service-kit/testing";
-import { createApp } from "./app.ts";
-import { loadBridgeConfig } from "./config.ts";
+import { createApp } from "../src/app.ts";
+import { loadBridgeConfig } from "../src/config.ts";
 
 const quiet = new Writable({ write: (_chunk, _encoding, done) => done() });
 
