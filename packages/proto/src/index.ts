@@ -10,3 +10,4 @@ export * from "./gen/langtian/device/v1/telemetry_pb.js";
 export * from "./gen/langtian/envelope/v1/envelope_pb.js";
 export * from "./gen/langtian/lakewriter/v1/lake_writer_pb.js";
 export * from "./gen/langtian/lifecycle/v1/lifecycle_pb.js";
+export * from "./gen/langtian/query/v1/query_pb.js";
