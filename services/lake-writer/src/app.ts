@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { devicePayloadRegistry } from "@langtian/envelope";
+import { requireDuckdbExtensions } from "@langtian/lake";
 import { createServiceApp, DrainOrder, type ServiceApp } from "@langtian/service-kit";
 import type { DestinationStream } from "pino";
 import pkg from "../package.json" with { type: "json" };
@@ -10,7 +11,6 @@ import type { Source } from "./ingest/source.ts";
 import { createJetStreamSource } from "./jetstream/jetstream-source.ts";
 import { createKafkaSource } from "./kafka/kafka-source.ts";
 import { createBatchWriter } from "./lake/batch-writer.ts";
-import { requireDuckdbExtensions } from "./lake/extension-files.ts";
 import { DEFAULT_TIERS, runMaintenance } from "./lake/maintenance.ts";
 import { type OpenLake, openLake } from "./lake/open-lake.ts";
 import { ensureStateSchema } from "./lake/partition-ledger.ts";

@@ -5,10 +5,11 @@ import { ConfigError } from "@langtian/service-kit";
 import { defaultGroupInstanceId, lakeConfigOf, loadLakeWriterConfig } from "./config.ts";
 
 describe("lake writer config", () => {
-  it("defaults to an embedded DuckDB-file catalog, a local data folder and no data inlining", () => {
+  it("defaults to an embedded SQLite catalog, a local data folder and no data inlining", () => {
     const config = loadLakeWriterConfig({});
     assert.deepEqual(lakeConfigOf(config), {
-      catalog: { kind: "duckdb", path: "./data/lake/catalog.ducklake" },
+      // SQLite, not a DuckDB file: the query API reads the catalog while the writer writes it.
+      catalog: { kind: "sqlite", path: "./data/lake/catalog.sqlite" },
       dataPath: "./data/lake/data",
       // 0 is passed on, not left out: DuckLake's own default would inline small inserts.
       dataInliningRowLimit: 0,

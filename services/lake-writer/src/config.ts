@@ -1,5 +1,5 @@
 import { hostname } from "node:os";
-import { defaultDuckdbExtensionDir } from "@langtian/provision";
+import { type LakeConfig, lakeConfigFields, lakeConfigFrom, lakeConfigIssues } from "@langtian/lake";
 import {
   boolean,
   type ConfigFile,
@@ -14,7 +14,6 @@ import {
   string,
   stringList,
 } from "@langtian/service-kit";
-import type { LakeConfig } from "./lake/lake-config.ts";
 
 /** What Kafka accepts as a group.instance.id: ASCII letters, digits, '.', '_', '-'; 1–249 chars. */
 const GROUP_INSTANCE_ID_PATTERN = /^[A-Za-z0-9._-]{1,249}$/;
@@ -26,44 +25,13 @@ const GROUP_INSTANCE_ID_PATTERN = /^[A-Za-z0-9._-]{1,249}$/;
 export const lakeWriterConfigSchema = defineConfigSchema("lake-writer", {
   ...serviceFields({ port: 4103 }),
   lake: {
-    catalog: oneOf(["duckdb", "sqlite", "postgres"], {
-      default: "duckdb",
-      description:
-        "Catalog kind: duckdb (one writer process), sqlite (a few local processes), postgres (many writers).",
-    }),
-    catalogPath: string({
-      default: "./data/lake/catalog.ducklake",
-      description: "Catalog file for the duckdb and sqlite kinds.",
-    }),
-    postgresDsn: string({
-      optional: true,
-      secret: true,
-      description:
-        'libpq connection string of the postgres catalog, e.g. "host=db port=5432 dbname=lake user=lw".',
-    }),
-    dataPath: string({
-      default: "./data/lake/data",
-      description: "Folder or s3://bucket/prefix/ where Parquet files are written.",
-    }),
-    extensionDir: string({
-      default: defaultDuckdbExtensionDir(),
-      description:
-        "DuckDB extension directory holding v1.5.5/<platform>/{ducklake,httpfs,sqlite_scanner,postgres_scanner}.duckdb_extension; the writer never downloads them and fails to start when one is missing. Default: where `npm run provision` puts them.",
-    }),
+    ...lakeConfigFields(),
     dataInliningRowLimit: integer({
       default: 0,
       min: 0,
       description:
         "Inserts of at most this many rows stay in the catalog until maintenance flushes them (0 = off).",
     }),
-    s3: {
-      endpoint: string({ default: "", description: "S3 endpoint host:port for s3:// data paths." }),
-      accessKeyId: string({ default: "", description: "S3 access key id." }),
-      secretAccessKey: string({ default: "", secret: true, description: "S3 secret access key." }),
-      region: string({ default: "us-east-1", description: "S3 region." }),
-      useSsl: boolean({ default: false, description: "Use https to reach the S3 endpoint." }),
-      urlStyle: oneOf(["path", "vhost"], { default: "path", description: "S3 addressing style." }),
-    },
   },
   source: oneOf(["kafka", "jetstream"], {
     default: "kafka",
@@ -198,52 +166,14 @@ export function defaultGroupInstanceId(
 
 /** Rules that span several lake fields. */
 function lakeChecks(config: LakeWriterConfig): ConfigIssue[] {
-  const issues: ConfigIssue[] = [];
-  const { lake } = config;
-  if (lake.catalog === "postgres" && !lake.postgresDsn) {
-    issues.push({
-      path: "lake.postgresDsn",
-      source: "config",
-      expected: "a libpq DSN for the postgres catalog",
-      got: "nothing",
-    });
-  }
-  if (lake.dataPath.startsWith("s3://")) {
-    for (const key of ["endpoint", "accessKeyId", "secretAccessKey"] as const) {
-      if (!lake.s3[key]) {
-        issues.push({
-          path: `lake.s3.${key}`,
-          source: "config",
-          expected: "a value for an s3:// data path",
-          got: "nothing",
-        });
-      }
-    }
-  }
-  return issues;
+  return lakeConfigIssues(config.lake);
 }
 
 /** The lake part of the configuration, as `openLake` takes it. */
 export function lakeConfigOf(config: LakeWriterConfig): LakeConfig {
-  const { lake } = config;
-  const catalog: LakeConfig["catalog"] =
-    lake.catalog === "postgres"
-      ? { kind: "postgres", dsn: lake.postgresDsn ?? "" }
-      : { kind: lake.catalog, path: lake.catalogPath };
   return {
-    catalog,
-    dataPath: lake.dataPath,
+    ...lakeConfigFrom(config.lake),
     // Always passed, 0 included: left out, DuckLake's own default (10 rows) would apply.
-    dataInliningRowLimit: lake.dataInliningRowLimit,
-    ...(lake.dataPath.startsWith("s3://") && {
-      s3: {
-        endpoint: lake.s3.endpoint,
-        accessKeyId: lake.s3.accessKeyId,
-        secretAccessKey: lake.s3.secretAccessKey,
-        region: lake.s3.region,
-        useSsl: lake.s3.useSsl,
-        urlStyle: lake.s3.urlStyle,
-      },
-    }),
+    dataInliningRowLimit: config.lake.dataInliningRowLimit,
   };
 }

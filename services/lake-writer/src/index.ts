@@ -3,6 +3,18 @@
  * Exports the building blocks other packages and tools reuse, and the stages benchmarks
  * measure alone (`bench/lake-writer`). Test helpers are the `./testing` subpath.
  */
+
+// Attaching the lake lives in @langtian/lake; re-exported so existing importers keep working.
+export {
+  type CatalogConfig,
+  catalogUri,
+  LAKE,
+  LakeAttachError,
+  type LakeConfig,
+  MissingExtensionsError,
+  requireDuckdbExtensions,
+  type S3Config,
+} from "@langtian/lake";
 export { createApp, type LakeWriterApp, type LakeWriterDeps } from "./app.ts";
 export {
   type LakeWriterConfig,
@@ -15,10 +27,8 @@ export type { Source, SourceRecord } from "./ingest/source.ts";
 export { createKafkaSource, type KafkaSourceOptions } from "./kafka/kafka-source.ts";
 export { type BatchWriter, createBatchWriter, stageRows } from "./lake/batch-writer.ts";
 export type { CellValue } from "./lake/columns.ts";
-export { MissingExtensionsError, requireDuckdbExtensions } from "./lake/extension-files.ts";
-export type { CatalogConfig, LakeConfig, S3Config } from "./lake/lake-config.ts";
 export { DEFAULT_TIERS, type MaintenanceSettings, runMaintenance } from "./lake/maintenance.ts";
-export { catalogUri, LAKE, LakeAttachError, type OpenLake, openLake } from "./lake/open-lake.ts";
+export { type OpenLake, openLake } from "./lake/open-lake.ts";
 export {
   claimPartition,
   ensureStateSchema,

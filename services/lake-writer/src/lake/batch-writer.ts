@@ -1,5 +1,6 @@
 import { type DuckDBConnection, DuckDBDataChunk } from "@duckdb/node-api";
 import bindings from "@duckdb/node-bindings";
+import { quoteIdent } from "@langtian/lake";
 import type { SqlColumn, TableManager, TableSpec } from "../tables/table-manager.ts";
 import { dataTable } from "../tables/table-manager.ts";
 import type { Transform } from "../transforms/pipeline.ts";
@@ -9,7 +10,6 @@ import { dropLakeDuplicates } from "./drop-lake-duplicates.ts";
 import { fillVector } from "./fill-vector.ts";
 import { runInTransaction } from "./lake-transaction.ts";
 import { advancePartition, type PartitionLease, readWatermark } from "./partition-ledger.ts";
-import { quoteIdent } from "./sql.ts";
 
 /** Rows for one lake table, aligned with `spec.columns`. */
 export interface TableRows {

@@ -3,8 +3,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { after, describe, it } from "node:test";
+import { MissingExtensionsError, requireDuckdbExtensions } from "@langtian/lake";
 import { duckdbExtensionFiles } from "@langtian/provision";
-import { MissingExtensionsError, requireDuckdbExtensions } from "./extension-files.ts";
 
 describe("the lake writer's DuckDB extension files", () => {
   const dir = mkdtempSync(join(tmpdir(), "langtian-extensions-"));

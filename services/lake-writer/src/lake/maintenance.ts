@@ -1,5 +1,5 @@
 import type { DuckDBConnection } from "@duckdb/node-api";
-import { LAKE } from "./open-lake.ts";
+import { LAKE } from "@langtian/lake";
 
 /** One compaction tier: files whose size lies within [minFileSizeBytes, maxFileSizeBytes] are merged. */
 export interface CompactionTier {

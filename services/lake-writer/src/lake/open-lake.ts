@@ -1,13 +1,6 @@
-import { mkdir } from "node:fs/promises";
-import { dirname } from "node:path";
 import { DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
-import { ErrorCode, LangtianError } from "@langtian/errors";
+import { attachLake, LAKE, LakeAttachError, type LakeConfig } from "@langtian/lake";
 import type { DuckdbExtensions } from "@langtian/provision";
-import type { CatalogConfig, LakeConfig } from "./lake-config.ts";
-import { quoteString } from "./sql.ts";
-
-/** Name the lake is attached under in every connection. */
-export const LAKE = "lake";
 
 /** An open DuckDB instance with the lake attached. */
 export interface OpenLake {
@@ -18,16 +11,11 @@ export interface OpenLake {
   close(): void;
 }
 
-/** Error raised when the lake cannot be attached (bad path, catalog unreachable, ...). */
-export class LakeAttachError extends LangtianError {
-  override readonly code = ErrorCode.unavailable;
-  override name = "LakeAttachError";
-}
-
 /**
- * Opens an in-memory DuckDB, loads the provisioned extension files (never downloading,
- * never auto-loading) and attaches the DuckLake described by `config` as `lake`.
- * The catalog and data folders are created when local.
+ * Opens an in-memory DuckDB (never downloading, never auto-loading extensions) and attaches
+ * the DuckLake described by `config` read-write as `lake` with `attachLake`; the catalog and
+ * data folders are created when local. A configured inlining limit replaces the one stored in
+ * the catalog. Throws a `LakeAttachError` with the reason.
  */
 export async function openLake(config: LakeConfig, extensions: DuckdbExtensions): Promise<OpenLake> {
   const instance = await DuckDBInstance.create(":memory:", {
@@ -40,30 +28,7 @@ export async function openLake(config: LakeConfig, extensions: DuckdbExtensions)
   const setup = await DuckDBConnection.create(instance);
   connections.push(setup);
   try {
-    await setup.run(`LOAD ${quoteString(extensions.files.ducklake)}`);
-    if (config.catalog.kind === "sqlite")
-      await setup.run(`LOAD ${quoteString(extensions.files.sqlite_scanner)}`);
-    if (config.catalog.kind === "postgres") {
-      await setup.run(`LOAD ${quoteString(extensions.files.postgres_scanner)}`);
-    }
-    if (config.dataPath.startsWith("s3://")) {
-      if (!config.s3) throw new LakeAttachError(`data path ${config.dataPath} needs S3 settings`);
-      await setup.run(`LOAD ${quoteString(extensions.files.httpfs)}`);
-      const s3 = config.s3;
-      await setup.run(
-        `CREATE OR REPLACE SECRET lake_s3 (TYPE s3, KEY_ID ${quoteString(s3.accessKeyId)}, ` +
-          `SECRET ${quoteString(s3.secretAccessKey)}, ENDPOINT ${quoteString(s3.endpoint)}, ` +
-          `REGION ${quoteString(s3.region)}, URL_STYLE ${quoteString(s3.urlStyle)}, USE_SSL ${s3.useSsl})`,
-      );
-    } else {
-      await mkdir(config.dataPath, { recursive: true });
-    }
-    if (config.catalog.kind !== "postgres") await mkdir(dirname(config.catalog.path), { recursive: true });
-    const options = [`DATA_PATH ${quoteString(config.dataPath)}`];
-    if (config.dataInliningRowLimit !== undefined) {
-      options.push(`DATA_INLINING_ROW_LIMIT ${Math.trunc(config.dataInliningRowLimit)}`);
-    }
-    await setup.run(`ATTACH ${quoteString(catalogUri(config.catalog))} AS ${LAKE} (${options.join(", ")})`);
+    await attachLake(setup, config, extensions);
     if (config.dataInliningRowLimit !== undefined) {
       await overridePersistedInliningLimit(setup, Math.trunc(config.dataInliningRowLimit));
     }
@@ -103,17 +68,5 @@ async function overridePersistedInliningLimit(setup: DuckDBConnection, limit: nu
   const stored = reader.getRows()[0]?.[0];
   if (stored !== undefined && stored !== null && Number(stored) !== limit) {
     await setup.run(`CALL ${LAKE}.set_option('data_inlining_row_limit', ${limit})`);
-  }
-}
-
-/** The `ATTACH` string of a catalog. */
-export function catalogUri(catalog: CatalogConfig): string {
-  switch (catalog.kind) {
-    case "duckdb":
-      return `ducklake:${catalog.path}`;
-    case "sqlite":
-      return `ducklake:sqlite:${catalog.path}`;
-    case "postgres":
-      return `ducklake:postgres:${catalog.dsn}`;
   }
 }

@@ -1,9 +1,8 @@
 import { createHash } from "node:crypto";
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { ErrorCode, LangtianError } from "@langtian/errors";
+import { LAKE, quoteIdent, quoteString } from "@langtian/lake";
 import { PartitionFencedError, runInTransaction } from "./lake-transaction.ts";
-import { LAKE } from "./open-lake.ts";
-import { quoteIdent, quoteString } from "./sql.ts";
 
 /** Lake schema holding the writer's own state (positions, leases, window state). */
 export const STATE_SCHEMA = "lake_writer";

@@ -1,8 +1,7 @@
 import type { DuckDBConnection } from "@duckdb/node-api";
+import { LAKE, quoteIdent } from "@langtian/lake";
 import type { ColumnSpec } from "../lake/columns.ts";
 import { runInTransaction } from "../lake/lake-transaction.ts";
-import { LAKE } from "../lake/open-lake.ts";
-import { quoteIdent } from "../lake/sql.ts";
 
 /** A column with any DuckDB SQL type (transform outputs are not limited to `ColumnType`). */
 export interface SqlColumn {

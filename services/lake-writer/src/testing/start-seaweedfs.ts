@@ -1,8 +1,8 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import type { S3Config } from "@langtian/lake";
 import { provisionSeaweedfs } from "@langtian/provision";
 import { freePorts, spawnServer, tempDir, waitFor } from "@langtian/testing";
-import type { S3Config } from "../lake/lake-config.ts";
 
 /** A throwaway SeaweedFS (`weed mini`) with its S3 gateway on a free 127.0.0.1 port. */
 export interface TestS3 {

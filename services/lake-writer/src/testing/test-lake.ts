@@ -2,9 +2,9 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { DuckDBConnection } from "@duckdb/node-api";
+import type { LakeConfig } from "@langtian/lake";
 import { provisionDuckdbExtensions } from "@langtian/provision";
 import { waitFor } from "@langtian/testing";
-import type { LakeConfig } from "../lake/lake-config.ts";
 import { type OpenLake, openLake } from "../lake/open-lake.ts";
 import { ensureStateSchema } from "../lake/partition-ledger.ts";
 

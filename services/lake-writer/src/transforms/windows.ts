@@ -1,8 +1,8 @@
 import { createHash } from "node:crypto";
 import type { DuckDBConnection } from "@duckdb/node-api";
+import { quoteIdent, quoteString } from "@langtian/lake";
 import type { PartitionLease } from "../lake/partition-ledger.ts";
 import { STATE_SCHEMA } from "../lake/partition-ledger.ts";
-import { quoteIdent, quoteString } from "../lake/sql.ts";
 import { dataTable, type SqlColumn, type TableManager } from "../tables/table-manager.ts";
 
 /**

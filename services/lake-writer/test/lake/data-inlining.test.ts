@@ -2,11 +2,11 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import type { DuckDBConnection } from "@duckdb/node-api";
+import { quoteString } from "@langtian/lake";
 import { provisionDuckdbExtensions } from "@langtian/provision";
 import { tempDir } from "@langtian/testing";
 import { lakeConfigOf, loadLakeWriterConfig } from "../../src/config.ts";
 import { type OpenLake, openLake } from "../../src/lake/open-lake.ts";
-import { quoteString } from "../../src/lake/sql.ts";
 import { queryNumber } from "../../src/testing/test-lake.ts";
 
 /** Opens a lake in `dir` the way the service does: env → config → lakeConfigOf → openLake. */

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import type { LakeConfig } from "@langtian/lake";
 import { provisionDuckdbExtensions } from "@langtian/provision";
 import { tempDir } from "@langtian/testing";
 import { createBatchWriter } from "../../src/lake/batch-writer.ts";
-import type { LakeConfig } from "../../src/lake/lake-config.ts";
 import { PartitionFencedError } from "../../src/lake/lake-transaction.ts";
 import { openLake } from "../../src/lake/open-lake.ts";
 import { claimPartition, ensureStateSchema } from "../../src/lake/partition-ledger.ts";
