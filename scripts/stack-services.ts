@@ -90,7 +90,10 @@ const bridge: StackService = {
   address: (stack) => `http://127.0.0.1:${stack.ports.http}`,
 };
 
-/** The lake writer: Kafka topic `eda.events` into a DuckLake with a DuckDB-file catalog under its data dir. */
+/**
+ * The lake writer: Kafka topic `eda.events` into a DuckLake with a SQLite catalog under the
+ * stack's data dir (SQLite, so the query API can read the lake while the writer writes it).
+ */
 const lakeWriter: StackService = {
   name: "lake-writer",
   script: "services/lake-writer/src/main.ts",
@@ -102,7 +105,8 @@ const lakeWriter: StackService = {
     LANGTIAN_LAKE_WRITER_PORT: String(stack.ports.http),
     LANGTIAN_LAKE_WRITER_KAFKA_BOOTSTRAP: stack.kafkaBootstrap,
     LANGTIAN_LAKE_WRITER_KAFKA_TOPICS: "eda.events",
-    LANGTIAN_LAKE_WRITER_LAKE_CATALOG_PATH: `${stack.dataDir}/lake/catalog.ducklake`,
+    LANGTIAN_LAKE_WRITER_LAKE_CATALOG: "sqlite",
+    LANGTIAN_LAKE_WRITER_LAKE_CATALOG_PATH: `${stack.dataDir}/lake/catalog.sqlite`,
     LANGTIAN_LAKE_WRITER_LAKE_DATA_PATH: `${stack.dataDir}/lake/data`,
     // Filled by the stack's provision step; the lake writer itself never fetches them.
     LANGTIAN_LAKE_WRITER_LAKE_EXTENSION_DIR: defaultDuckdbExtensionDir(),

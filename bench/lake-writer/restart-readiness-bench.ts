@@ -96,7 +96,7 @@ try {
     const env = {
       LANGTIAN_LAKE_WRITER_PORT: String(port),
       LANGTIAN_LAKE_WRITER_LOG_LEVEL: "warn",
-      LANGTIAN_LAKE_WRITER_LAKE_CATALOG_PATH: join(dir, "catalog.ducklake"),
+      LANGTIAN_LAKE_WRITER_LAKE_CATALOG_PATH: join(dir, "catalog.sqlite"),
       LANGTIAN_LAKE_WRITER_LAKE_DATA_PATH: join(dir, "data"),
       LANGTIAN_LAKE_WRITER_KAFKA_BOOTSTRAP: kafka.bootstrap,
       LANGTIAN_LAKE_WRITER_KAFKA_TOPICS: topic,

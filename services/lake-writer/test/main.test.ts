@@ -143,7 +143,7 @@ describe("lake writer process (main.ts)", () => {
     assert.deepEqual(exit, { code: 0, signal: null }, "a clean exit on SIGTERM");
     const lake = await openLake(
       {
-        catalog: { kind: "duckdb", path: env.LANGTIAN_LAKE_WRITER_LAKE_CATALOG_PATH },
+        catalog: { kind: "sqlite", path: env.LANGTIAN_LAKE_WRITER_LAKE_CATALOG_PATH },
         dataPath: env.LANGTIAN_LAKE_WRITER_LAKE_DATA_PATH,
       },
       await provisionDuckdbExtensions(),
@@ -165,7 +165,7 @@ describe("lake writer process (main.ts)", () => {
     }
     // The same lake, written by the service process, read by a reader no one here wrote.
     const theirs = await queryLakeWithPython(
-      env.LANGTIAN_LAKE_WRITER_LAKE_CATALOG_PATH,
+      { kind: "sqlite", path: env.LANGTIAN_LAKE_WRITER_LAKE_CATALOG_PATH },
       env.LANGTIAN_LAKE_WRITER_LAKE_DATA_PATH,
       summary,
     );

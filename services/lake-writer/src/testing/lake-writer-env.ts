@@ -25,14 +25,14 @@ export interface LakeWriterEnv {
 
 /**
  * The env (`LANGTIAN_LAKE_WRITER_*`) of a lake writer under test, for `loadLakeWriterConfig`
- * or a `main.ts` child: an ephemeral port, a DuckDB-file catalog and data in `dir`, Kafka
+ * or a `main.ts` child: an ephemeral port, the default SQLite catalog and data in `dir`, Kafka
  * `topic` read as `groupId`, and maintenance off (a maintenance run would compete with the
  * commits a test measures). Tests spread their own settings over it.
  */
 export function lakeWriterEnv(options: LakeWriterEnvOptions): LakeWriterEnv {
   return {
     LANGTIAN_LAKE_WRITER_PORT: "0",
-    LANGTIAN_LAKE_WRITER_LAKE_CATALOG_PATH: join(options.dir, "catalog.ducklake"),
+    LANGTIAN_LAKE_WRITER_LAKE_CATALOG_PATH: join(options.dir, "catalog.sqlite"),
     LANGTIAN_LAKE_WRITER_LAKE_DATA_PATH: join(options.dir, "data"),
     LANGTIAN_LAKE_WRITER_KAFKA_BOOTSTRAP: options.bootstrap,
     LANGTIAN_LAKE_WRITER_KAFKA_TOPICS: options.topic,

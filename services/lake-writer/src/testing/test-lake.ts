@@ -16,11 +16,24 @@ export interface TestLake {
   dispose(): Promise<void>;
 }
 
-/** Opens a DuckDB-file-catalog lake in a new temporary folder (test helper). */
-export async function openTestLake(overrides: Partial<LakeConfig> = {}): Promise<TestLake> {
+/** Settings of a test lake: any {@link LakeConfig} field, or a local catalog kind in its folder. */
+export type TestLakeOptions = Partial<LakeConfig> & {
+  /** A local catalog file of this kind in the test lake's folder (default `duckdb`). */
+  readonly catalogKind?: "duckdb" | "sqlite";
+};
+
+/**
+ * Opens a lake in a new temporary folder (test helper): a DuckDB-file catalog unless
+ * `catalogKind` or `catalog` says otherwise.
+ */
+export async function openTestLake(options: TestLakeOptions = {}): Promise<TestLake> {
+  const { catalogKind = "duckdb", ...overrides } = options;
   const dir = await mkdtemp(join(tmpdir(), "langtian-lake-"));
   const config: LakeConfig = {
-    catalog: { kind: "duckdb", path: join(dir, "catalog.ducklake") },
+    catalog: {
+      kind: catalogKind,
+      path: join(dir, catalogKind === "sqlite" ? "catalog.sqlite" : "catalog.ducklake"),
+    },
     dataPath: join(dir, "data"),
     ...overrides,
   };
@@ -46,8 +59,8 @@ export interface WritableTestLake extends TestLake {
  * {@link openTestLake} plus the writer's state schema: partitions can be claimed and batches
  * committed right away, as every writer test needs.
  */
-export async function openWritableTestLake(overrides: Partial<LakeConfig> = {}): Promise<WritableTestLake> {
-  const test = await openTestLake(overrides);
+export async function openWritableTestLake(options: TestLakeOptions = {}): Promise<WritableTestLake> {
+  const test = await openTestLake(options);
   try {
     const connection = await test.lake.connect();
     await ensureStateSchema(connection);

@@ -12,7 +12,7 @@ import { queryNumber } from "../../src/testing/test-lake.ts";
 /** Opens a lake in `dir` the way the service does: env → config → lakeConfigOf → openLake. */
 async function openConfiguredLake(dir: string, inliningRowLimit?: number): Promise<OpenLake> {
   const config = loadLakeWriterConfig({
-    LANGTIAN_LAKE_WRITER_LAKE_CATALOG_PATH: join(dir, "catalog.ducklake"),
+    LANGTIAN_LAKE_WRITER_LAKE_CATALOG_PATH: join(dir, "catalog.sqlite"),
     LANGTIAN_LAKE_WRITER_LAKE_DATA_PATH: join(dir, "data"),
     ...(inliningRowLimit !== undefined && {
       LANGTIAN_LAKE_WRITER_LAKE_DATA_INLINING_ROW_LIMIT: String(inliningRowLimit),

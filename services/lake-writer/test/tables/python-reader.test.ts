@@ -30,10 +30,9 @@ describe("a lake written by the lake writer", () => {
         .map((r) => [String(r[0]), String(r[1]), Number(r[2]), Number(r[3]), String(r[4])]);
       // A DuckDB-file catalog admits one process at a time: hand it over to Python.
       test.lake.close();
-      if (test.config.catalog.kind !== "duckdb") throw new Error("test lake uses a DuckDB-file catalog");
-      const actual = (
-        await queryLakeWithPython(test.config.catalog.path, test.config.dataPath, SELECTED)
-      ).map((r) => [r[0], r[1], Number(r[2]), Number(r[3]), r[4]]);
+      const actual = (await queryLakeWithPython(test.config.catalog, test.config.dataPath, SELECTED)).map(
+        (r) => [r[0], r[1], Number(r[2]), Number(r[3]), r[4]],
+      );
       assert.equal(actual.length, 250);
       assert.deepEqual(actual, expected);
     } finally {
