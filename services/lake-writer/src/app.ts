@@ -169,6 +169,7 @@ export function createApp(config: LakeWriterConfig, deps: LakeWriterDeps = {}): 
           transforms: pipeline.transforms,
           windows: pipeline.windows,
           dedupe: config.dedupe,
+          author: owner,
         }),
         dedupe: config.dedupe,
         connection,

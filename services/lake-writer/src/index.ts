@@ -27,6 +27,7 @@ export type { Source, SourceRecord } from "./ingest/source.ts";
 export { createKafkaSource, type KafkaSourceOptions } from "./kafka/kafka-source.ts";
 export { type BatchWriter, createBatchWriter, stageRows } from "./lake/batch-writer.ts";
 export type { CellValue } from "./lake/columns.ts";
+export { type CommitExtraInfo, INGEST_COMMIT_MESSAGE, recordCommitMetadata } from "./lake/commit-metadata.ts";
 export { DEFAULT_TIERS, type MaintenanceSettings, runMaintenance } from "./lake/maintenance.ts";
 export { type OpenLake, openLake } from "./lake/open-lake.ts";
 export {

@@ -6,6 +6,7 @@ import { dataTable } from "../tables/table-manager.ts";
 import type { Transform } from "../transforms/pipeline.ts";
 import { applyWindows, prepareWindows, type WindowSpec } from "../transforms/windows.ts";
 import { type CellValue, stagingType, stagingTypeName } from "./columns.ts";
+import { recordCommitMetadata } from "./commit-metadata.ts";
 import { dropLakeDuplicates } from "./drop-lake-duplicates.ts";
 import { fillVector } from "./fill-vector.ts";
 import { runInTransaction } from "./lake-transaction.ts";
@@ -68,6 +69,11 @@ export interface BatchWriterOptions {
    * `dropLakeDuplicates`), before transforms and windows see the batch. Default false.
    */
   dedupe?: boolean;
+  /**
+   * The writer's instance id, recorded as each commit's author (`lake.snapshots()`).
+   * Default: the owner of the batch's first partition lease (the same id in the service).
+   */
+  author?: string;
 }
 
 /** Commits batches: rows of several tables plus partition positions, atomically. */
@@ -76,8 +82,9 @@ export interface BatchWriter {
    * Writes the batch in one DuckLake transaction. Rows are first appended to in-memory
    * temporary tables (fast, and appending straight into DuckLake has been fragile), then
    * copied with `INSERT … SELECT` inside the transaction that also advances every
-   * partition's position. Throws `PartitionFencedError` when a lease was lost: nothing
-   * of the batch is then visible.
+   * partition's position. The snapshot records the author, `ingest` and the commit's time
+   * (see `recordCommitMetadata`). Throws `PartitionFencedError` when a lease was lost:
+   * nothing of the batch is then visible.
    */
   write(batch: LakeBatch): Promise<BatchResult>;
 }
@@ -135,6 +142,8 @@ export function createBatchWriter(options: BatchWriterOptions): BatchWriter {
         );
         let conflicts = 0;
         let lateEvents = 0;
+        const rows = staged.reduce((sum, s) => sum + s.count, 0);
+        const author = options.author ?? batch.positions[0]?.lease.owner ?? "lake-writer";
         await runInTransaction(
           connection,
           async () => {
@@ -158,6 +167,8 @@ export function createBatchWriter(options: BatchWriterOptions): BatchWriter {
             for (const { lease, nextPosition, expected } of batch.positions) {
               await advancePartition(connection, lease, nextPosition, watermarks.get(lease.table), expected);
             }
+            // Last before COMMIT: its time is as close to the commit as the writer can know.
+            await recordCommitMetadata(connection, author, rows);
           },
           {
             maxRetries: options.maxCommitRetries,
@@ -167,7 +178,7 @@ export function createBatchWriter(options: BatchWriterOptions): BatchWriter {
             },
           },
         );
-        return { rows: staged.reduce((sum, s) => sum + s.count, 0), conflicts, lateEvents, duplicates };
+        return { rows, conflicts, lateEvents, duplicates };
       } finally {
         await connection.run("DROP TABLE IF EXISTS temp.main.batch");
         await connection.run("DROP TABLE IF EXISTS temp.main.window_probe");
