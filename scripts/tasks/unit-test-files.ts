@@ -52,7 +52,7 @@ export const unitTestFiles: readonly string[] = [
   "services/collector/src/rejection-log.test.ts",
   "services/collector/src/simulator/device-messages.test.ts",
   "services/collector/src/spool.test.ts",
-  "services/collector/src/token-bucket.test.ts",
+  "packages/service-kit/src/token-bucket.test.ts",
   "services/lake-writer/src/config.test.ts",
   "services/lake-writer/src/kafka/kafka-fetch.test.ts",
   "services/lake-writer/src/lake/extension-files.test.ts",

@@ -1,5 +1,5 @@
 import { ErrorCode, LangtianError } from "@langtian/errors";
-import { createServiceApp, DrainOrder, type ServiceApp } from "@langtian/service-kit";
+import { createServiceApp, DrainOrder, isLoopbackHost, type ServiceApp } from "@langtian/service-kit";
 import type { DestinationStream } from "pino";
 import pkg from "../package.json" with { type: "json" };
 import { addCollectorHealthChecks } from "./collector-health.ts";
@@ -7,7 +7,7 @@ import { type CollectorConfig, collectorConfigSchema, parseListeners } from "./c
 import { createNatsDeadLetterSink } from "./dead-letter.ts";
 import { createDefaultDecoders, type DecoderRegistry } from "./decoders/index.ts";
 import { Delivery } from "./delivery.ts";
-import { isLoopbackHost, parseIngestAccess } from "./ingest-access.ts";
+import { parseIngestAccess } from "./ingest-access.ts";
 import { createIngestGuard } from "./ingest-guard.ts";
 import { readKernelUdpStats } from "./kernel-udp-stats.ts";
 import { type CollectorMetrics, createCollectorMetrics } from "./metrics.ts";

@@ -8,7 +8,7 @@
  * otherwise the collector refuses to start.
  */
 import { createHash } from "node:crypto";
-import { ConfigError, type ConfigIssue } from "@langtian/service-kit";
+import { ConfigError, type ConfigIssue, isLoopbackHost } from "@langtian/service-kit";
 import type { CollectorConfig } from "./config.ts";
 
 /** Source systems a key may use: a set, or any. */
@@ -39,12 +39,6 @@ const NAME = /^[a-z0-9][a-z0-9_.-]*$/;
 /** SHA-256 of a presented secret, hex: what {@link IngestAccess.keys} is keyed by. */
 export function secretDigest(secret: string): string {
   return createHash("sha256").update(secret, "utf8").digest("hex");
-}
-
-/** True for loopback listen addresses (localhost, 127.0.0.0/8, ::1). */
-export function isLoopbackHost(host: string): boolean {
-  const h = host.replace(/^\[|\]$/g, "").toLowerCase();
-  return h === "localhost" || h === "::1" || /^(::ffff:)?127\.\d+\.\d+\.\d+$/.test(h);
 }
 
 /**

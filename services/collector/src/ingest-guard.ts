@@ -6,10 +6,9 @@
  * also counted per key here.
  */
 import { Code } from "@connectrpc/connect";
-import { type MetricFactory, RefusedError } from "@langtian/service-kit";
+import { type MetricFactory, RefusedError, TokenBucket } from "@langtian/service-kit";
 import type { AllowedSources, IngestAccess } from "./ingest-access.ts";
 import { secretDigest } from "./ingest-access.ts";
-import { TokenBucket } from "./token-bucket.ts";
 
 /** Principal of pushes without a key (only when keys are not required). */
 export const ANONYMOUS = "anonymous";
