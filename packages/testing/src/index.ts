@@ -45,6 +45,7 @@ export {
   sumMetric,
 } from "./launch/node-service.ts";
 export { canBindUdp, canListen, freePort, freePorts } from "./launch/ports.ts";
+export { postgresBinDir, startPostgres, type TestPostgres } from "./launch/postgres.ts";
 export {
   type ProcessExit,
   type ServerProcess,

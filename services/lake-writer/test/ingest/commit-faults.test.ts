@@ -3,7 +3,14 @@ import { after, describe, it } from "node:test";
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { devicePayloadRegistry } from "@langtian/envelope";
 import type { LakeConfig } from "@langtian/lake";
-import { freezeFolder, testKafkaBootstrap, testNatsUrl, uniqueName, waitFor } from "@langtian/testing";
+import {
+  freezeFolder,
+  startPostgres,
+  testKafkaBootstrap,
+  testNatsUrl,
+  uniqueName,
+  waitFor,
+} from "@langtian/testing";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { createIngestLoop, type IngestLoop } from "../../src/ingest/ingest-loop.ts";
@@ -14,7 +21,6 @@ import { createBatchWriter } from "../../src/lake/batch-writer.ts";
 import { ensureStateSchema } from "../../src/lake/partition-ledger.ts";
 import { createTableManager } from "../../src/tables/table-manager.ts";
 import { findFolder, mountSmallVolume } from "../../src/testing/faults.ts";
-import { startPostgres } from "../../src/testing/start-postgres.ts";
 import { startSeaweedfs } from "../../src/testing/start-seaweedfs.ts";
 import { createTopic, produce, telemetryEvents } from "../../src/testing/test-events.ts";
 import { openTestLake, queryNumber, type TestLake, waitForNumber } from "../../src/testing/test-lake.ts";

@@ -4,14 +4,13 @@ import { after, before, describe, it } from "node:test";
 import { devicePayloadRegistry } from "@langtian/envelope";
 import type { LakeConfig } from "@langtian/lake";
 import { provisionDuckdbExtensions } from "@langtian/provision";
-import { tempDir, testKafkaBootstrap, uniqueName } from "@langtian/testing";
+import { startPostgres, type TestPostgres, tempDir, testKafkaBootstrap, uniqueName } from "@langtian/testing";
 import { createIngestLoop, type IngestLoop } from "../../src/ingest/ingest-loop.ts";
 import { createKafkaSource } from "../../src/kafka/kafka-source.ts";
 import { createBatchWriter } from "../../src/lake/batch-writer.ts";
 import { type OpenLake, openLake } from "../../src/lake/open-lake.ts";
 import { ensureStateSchema } from "../../src/lake/partition-ledger.ts";
 import { createTableManager } from "../../src/tables/table-manager.ts";
-import { startPostgres, type TestPostgres } from "../../src/testing/start-postgres.ts";
 import { createTopic, produce, telemetryEvents } from "../../src/testing/test-events.ts";
 import { queryNumber, waitForNumber } from "../../src/testing/test-lake.ts";
 

@@ -2,6 +2,7 @@ import type { DuckDBConnection } from "@duckdb/node-api";
 import { ErrorCode, LangtianError } from "@langtian/errors";
 import { LAKE, quoteIdent, quoteString } from "@langtian/lake";
 import type { At } from "@langtian/proto";
+import { rfc3339OfTimestamp } from "../sql/cells.ts";
 
 /** DuckLake's metadata catalog attached beside the lake (read by our own statements only). */
 const METADATA = `__ducklake_metadata_${LAKE}`;
@@ -40,8 +41,7 @@ export async function resolveSnapshot(connection: DuckDBConnection, at: At | und
       return id;
     }
     case "time": {
-      const ms = Number(at.at.value.seconds) * 1000 + Math.floor(at.at.value.nanos / 1e6);
-      const iso = new Date(ms).toISOString();
+      const iso = rfc3339OfTimestamp(at.at.value);
       const id = await scalar(
         connection,
         `SELECT max(snapshot_id) FROM ${LAKE}.snapshots() WHERE snapshot_time <= ${quoteString(iso)}::TIMESTAMPTZ`,

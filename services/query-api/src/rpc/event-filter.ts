@@ -2,7 +2,7 @@ import type { DuckDBValue } from "@duckdb/node-api";
 import { quoteIdent } from "@langtian/lake";
 import type { EventFilter } from "@langtian/proto";
 import { BadRequestError, type TableColumn } from "../lake/lake-catalog.ts";
-import { parameterOf } from "../sql/cells.ts";
+import { rfc3339OfTimestamp as isoOf, parameterOf } from "../sql/cells.ts";
 
 /** A WHERE clause with its named parameters. */
 export interface WhereClause {
@@ -44,11 +44,4 @@ export function whereOf(filter: EventFilter, columns: readonly TableColumn[]): W
     add(c.column, "=", parameterOf(c.value));
   }
   return { sql: conditions.length === 0 ? "true" : conditions.join(" AND "), params };
-}
-
-/** RFC 3339 of a protobuf Timestamp, with microseconds. */
-export function isoOf(t: { seconds: bigint; nanos: number }): string {
-  const ms = Number(t.seconds) * 1000;
-  const micros = Math.floor(t.nanos / 1000);
-  return `${new Date(ms).toISOString().slice(0, 19)}.${String(micros).padStart(6, "0")}Z`;
 }

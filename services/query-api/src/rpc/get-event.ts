@@ -17,7 +17,7 @@ import {
   tableAt,
   tablesAt,
 } from "../lake/lake-catalog.ts";
-import { columnsOf, jsonOf, rowsOf } from "../sql/cells.ts";
+import { columnsOf, rowsOf, timestampOf } from "../sql/cells.ts";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** How far from its id's time an event's receive time is looked for first. */
@@ -78,24 +78,20 @@ async function lookUp(
   const types = reader.columnTypes();
   const visible = names.findIndex((n) => n.startsWith("__"));
   const at = (name: string) => row[names.indexOf(name)] ?? null;
-  const msOf = (name: string) => {
-    const iso = jsonOf(at(name), types[names.indexOf(name)]);
-    return typeof iso === "string" ? Date.parse(iso) : undefined;
-  };
-  const received = msOf("received_timestamp");
-  const snapshotTime = msOf("__snapshot_time");
+  const received = timestampOf(at("received_timestamp"));
+  const snapshotTime = timestampOf(at("__snapshot_time"));
   const committed = committedAtMs(at("__extra"));
   return create(GetEventResponseSchema, {
     table,
     columns: columnsOf(names.slice(0, visible), types.slice(0, visible)),
     row: rowsOf([row.slice(0, visible)], types.slice(0, visible))[0],
     lineage: create(LineageSchema, {
-      ...(received !== undefined && { receivedTime: timestampFromMs(received) }),
+      ...(received !== undefined && { receivedTime: received }),
       source: String(at("_source") ?? ""),
       partition: String(at("_partition") ?? ""),
       position: BigInt((at("_position") ?? 0n) as bigint),
       snapshotId: BigInt(at("__snapshot_id") as bigint),
-      ...(snapshotTime !== undefined && { snapshotTime: timestampFromMs(snapshotTime) }),
+      ...(snapshotTime !== undefined && { snapshotTime }),
       ...(committed !== undefined && { committedTime: timestampFromMs(committed) }),
       file: String(at("__file") ?? ""),
     }),

@@ -1,5 +1,4 @@
 import { create, type JsonObject } from "@bufbuild/protobuf";
-import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import type { DuckDBConnection, DuckDBValue } from "@duckdb/node-api";
 import { LAKE, quoteString } from "@langtian/lake";
 import {
@@ -10,7 +9,7 @@ import {
   SnapshotSchema,
 } from "@langtian/proto";
 import { BadRequestError } from "../lake/lake-catalog.ts";
-import { jsonOf } from "../sql/cells.ts";
+import { jsonOf, timestampOf } from "../sql/cells.ts";
 
 const COLUMNS =
   "snapshot_id, snapshot_time, schema_version, changes, author, commit_message, commit_extra_info";
@@ -54,10 +53,10 @@ function snapshotOf(row: DuckDBValue[]): Snapshot {
       const e = entry as { key: string; value: unknown };
       changesObject[String(e.key)] = e.value as JsonObject[string];
     }
-  const iso = jsonOf(time ?? null, undefined);
+  const snapshotTime = timestampOf(time ?? null);
   return create(SnapshotSchema, {
     snapshotId: BigInt(id as bigint),
-    ...(typeof iso === "string" && { time: timestampFromMs(Date.parse(iso)) }),
+    ...(snapshotTime !== undefined && { time: snapshotTime }),
     schemaVersion: BigInt((schemaVersion ?? 0n) as bigint),
     changes: changesObject,
     author: author === null ? "" : String(author),

@@ -1,5 +1,5 @@
 import { create, type JsonValue, toJson } from "@bufbuild/protobuf";
-import { NullValue, type Value, ValueSchema } from "@bufbuild/protobuf/wkt";
+import { NullValue, type Timestamp, TimestampSchema, type Value, ValueSchema } from "@bufbuild/protobuf/wkt";
 import {
   DuckDBArrayValue,
   DuckDBBlobValue,
@@ -16,7 +16,12 @@ import { type Column, ColumnSchema, type Row, RowSchema } from "@langtian/proto"
 
 /** The result columns as the API describes them. */
 export function columnsOf(names: readonly string[], types: readonly DuckDBType[]): Column[] {
-  return names.map((name, i) => create(ColumnSchema, { name, type: String(types[i]) }));
+  return names.map((name, i) => create(ColumnSchema, { name, type: typeName(types[i]) }));
+}
+
+/** A type as users write it: `JSON` rather than the VARCHAR it is stored as. */
+function typeName(type: DuckDBType | undefined): string {
+  return type?.alias ?? String(type);
 }
 
 /** Converts DuckDB rows (row-major) into API rows, by the columns' types. */
@@ -34,7 +39,7 @@ export function rowsOf(rows: readonly (readonly DuckDBValue[])[], types: readonl
 export function jsonOf(value: DuckDBValue, type: DuckDBType | undefined): JsonValue {
   if (value === null || value === undefined) return null;
   if (typeof value === "boolean" || typeof value === "string") {
-    if (typeof value === "string" && type !== undefined && String(type) === "JSON") return parseJson(value);
+    if (typeof value === "string" && type?.alias === "JSON") return parseJson(value);
     return value;
   }
   if (typeof value === "number") return Number.isFinite(value) ? value : String(value);
@@ -52,6 +57,21 @@ export function jsonOf(value: DuckDBValue, type: DuckDBType | undefined): JsonVa
   if (value instanceof DuckDBMapValue)
     return value.entries.map((e) => ({ key: jsonOf(e.key, undefined), value: jsonOf(e.value, undefined) }));
   return String(value);
+}
+
+/** A protobuf Timestamp of a DuckDB timestamp value, to the microsecond; undefined for NULL or infinities. */
+export function timestampOf(value: DuckDBValue): Timestamp | undefined {
+  if (!(value instanceof DuckDBTimestampTZValue || value instanceof DuckDBTimestampValue)) return undefined;
+  if (!value.isFinite) return undefined;
+  const micros = value.micros;
+  const floorSeconds = micros / 1_000_000n - (micros % 1_000_000n < 0n ? 1n : 0n);
+  const nanos = Number(micros - floorSeconds * 1_000_000n) * 1000;
+  return create(TimestampSchema, { seconds: floorSeconds, nanos });
+}
+
+/** RFC 3339 of a protobuf Timestamp, to the microsecond (DuckDB's precision). */
+export function rfc3339OfTimestamp(t: { readonly seconds: bigint; readonly nanos: number }): string {
+  return rfc3339FromMicros(t.seconds * 1_000_000n + BigInt(Math.floor(t.nanos / 1000)));
 }
 
 /** `2026-12-02T12:05:59.519240Z` from microseconds since the epoch; infinities by name. */

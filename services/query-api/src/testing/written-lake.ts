@@ -19,7 +19,13 @@ const LAKE_WRITER_MAIN = resolve(import.meta.dirname, "../../../lake-writer/src/
 /** Start of the test events' event time: 2026-11-27T12:00:00Z, one ms apart. */
 export const FIRST_EVENT_MS = Date.UTC(2026, 10, 27, 12, 0, 0);
 
-/** A lake written by a real lake writer from a real Kafka topic (SQLite catalog). */
+/** Options of {@link startWrittenLake}. */
+export interface WrittenLakeOptions {
+  /** A PostgreSQL catalog (libpq DSN) instead of the default SQLite file. */
+  readonly postgresDsn?: string;
+}
+
+/** A lake written by a real lake writer from a real Kafka topic (SQLite catalog by default). */
 export interface WrittenLake {
   readonly dir: string;
   readonly catalogPath: string;
@@ -43,7 +49,10 @@ export interface WrittenLake {
  * `main.ts` on it with its default SQLite catalog in a fresh folder, and returns once the
  * writer committed them all. The writer keeps running, so tests can read while it writes.
  */
-export async function startWrittenLake(events: number): Promise<WrittenLake> {
+export async function startWrittenLake(
+  events: number,
+  options: WrittenLakeOptions = {},
+): Promise<WrittenLake> {
   const bootstrap = await testKafkaBootstrap();
   const topic = uniqueName("query-api");
   const dir = tempDir("query-api-lake");
@@ -68,8 +77,12 @@ export async function startWrittenLake(events: number): Promise<WrittenLake> {
       LANGTIAN_LAKE_WRITER_PORT: "0",
       // startNodeService reads the "listening" line, logged at info.
       LANGTIAN_LAKE_WRITER_LOG_LEVEL: "info",
-      LANGTIAN_LAKE_WRITER_LAKE_CATALOG: "sqlite",
-      LANGTIAN_LAKE_WRITER_LAKE_CATALOG_PATH: catalogPath,
+      ...(options.postgresDsn === undefined
+        ? { LANGTIAN_LAKE_WRITER_LAKE_CATALOG: "sqlite", LANGTIAN_LAKE_WRITER_LAKE_CATALOG_PATH: catalogPath }
+        : {
+            LANGTIAN_LAKE_WRITER_LAKE_CATALOG: "postgres",
+            LANGTIAN_LAKE_WRITER_LAKE_POSTGRES_DSN: options.postgresDsn,
+          }),
       LANGTIAN_LAKE_WRITER_LAKE_DATA_PATH: dataPath,
       LANGTIAN_LAKE_WRITER_KAFKA_BOOTSTRAP: bootstrap,
       LANGTIAN_LAKE_WRITER_KAFKA_TOPICS: topic,
@@ -91,7 +104,10 @@ export async function startWrittenLake(events: number): Promise<WrittenLake> {
       const file: Record<string, unknown> = {
         port: 0,
         logLevel: "warn",
-        lake: { catalog: "sqlite", catalogPath, dataPath },
+        lake:
+          options.postgresDsn === undefined
+            ? { catalog: "sqlite", catalogPath, dataPath }
+            : { catalog: "postgres", postgresDsn: options.postgresDsn, dataPath },
         sandbox: { tempDir: join(dir, "query-tmp") },
       };
       for (const [key, value] of Object.entries(overrides)) {

@@ -2,7 +2,10 @@ import { execFile } from "node:child_process";
 import { chownSync, existsSync, mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { freePort, spawnServer, tempDir, waitFor } from "@langtian/testing";
+import { freePort } from "./ports.ts";
+import { spawnServer } from "./server-process.ts";
+import { tempDir } from "./temp.ts";
+import { waitFor } from "./wait.ts";
 
 const execFileAsync = promisify(execFile);
 
