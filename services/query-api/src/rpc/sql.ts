@@ -61,7 +61,8 @@ export function runSql(
               create(SqlResponseSchema, { part: { case: "rows", value: { rows: rowsOf(batch, types) } } }),
             );
           if (truncated || rows >= maxRows) {
-            truncated ||= (await result.fetchChunk())?.rowCount !== undefined;
+            // Exactly max_rows so far: truncated only if the result had more.
+            if (!truncated) truncated = ((await result.fetchChunk())?.rowCount ?? 0) > 0;
             break;
           }
         }
