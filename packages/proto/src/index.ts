@@ -2,6 +2,7 @@
  * Generated protobuf contracts of Langtian EDA (protoc-gen-es, never edited by hand).
  * Regenerate with `npm run proto:generate`; `npm test` fails when the committed code is stale.
  */
+export * from "./gen/langtian/admin/v1/admin_pb.js";
 export * from "./gen/langtian/bridge/v1/bridge_pb.js";
 export * from "./gen/langtian/collector/v1/collector_pb.js";
 export * from "./gen/langtian/device/v1/alarm_pb.js";
