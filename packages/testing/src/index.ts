@@ -24,6 +24,13 @@ export {
   freezeMethod,
 } from "./faults/freeze-folder.ts";
 export {
+  FIRST_EVENT_MS,
+  startWrittenLake,
+  type WrittenLake,
+  type WrittenLakeOptions,
+  waitForCommitted,
+} from "./fixtures/written-lake.ts";
+export {
   type KafkaBroker,
   type KafkaCluster,
   type StartKafkaOptions,
