@@ -8,6 +8,7 @@ import type { QueryMetrics } from "./metrics.ts";
 import { aggregate } from "./rpc/aggregate.ts";
 import { browse } from "./rpc/browse.ts";
 import { changes } from "./rpc/changes.ts";
+import { DEFAULT_EXPORT_TIMEOUT_MS, runExport } from "./rpc/export.ts";
 import { getEvent } from "./rpc/get-event.ts";
 import { listSnapshots } from "./rpc/snapshots.ts";
 import { runSql, type SqlLimits } from "./rpc/sql.ts";
@@ -21,6 +22,8 @@ export interface QueryRouteDeps {
   readonly guard: AccessGuard;
   readonly metrics: QueryMetrics;
   readonly sql: SqlLimits;
+  /** Time limit of one export (`limits.exportTimeoutMs`); its default when not given. */
+  readonly exportTimeoutMs?: number;
 }
 
 /** The caller, identified by the request gate before the message is read. */
@@ -49,6 +52,14 @@ export function queryRoutes(deps: QueryRouteDeps): (router: ConnectRouter) => vo
         listSnapshots: (request, context) => read(context, (c) => listSnapshots(c, request)),
         changes: (request, context) => read(context, (c) => changes(c, request)),
         sql: (request, context) => runSql(deps.runner(), deps.sql, request, context.signal),
+        export: (request, context) =>
+          runExport(
+            deps.runner(),
+            { timeoutMs: deps.exportTimeoutMs ?? DEFAULT_EXPORT_TIMEOUT_MS },
+            deps.metrics,
+            request,
+            context.signal,
+          ),
       },
       {
         readMaxBytes: READ_MAX_BYTES,
