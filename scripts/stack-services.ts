@@ -3,6 +3,7 @@
  * ready. Each is a child `node` process running its `main.ts`; its output is printed with a
  * `[name]` prefix. Add a service by adding an entry here; scripts/stack.ts needs no change.
  */
+import { join } from "node:path";
 import { defaultDuckdbExtensionDir } from "../packages/provision/src/index.ts";
 
 /** Where the stack's servers run, handed to each service to build its environment. */
@@ -13,6 +14,8 @@ export interface StackContext {
   kafkaBootstrap: string;
   /** This service's own persistent folder (created), e.g. for a lake or a catalog. */
   dataDir: string;
+  /** The stack's folder; another service's data is in `<stackDir>/<its name>`. */
+  stackDir: string;
   /** This service's ports, by the role names of its `ports` entry, after overrides and clashes. */
   ports: Record<string, number>;
 }
@@ -90,6 +93,11 @@ const bridge: StackService = {
   address: (stack) => `http://127.0.0.1:${stack.ports.http}`,
 };
 
+/** The stack's lake: the lake writer's, under its data folder; the query API reads it. */
+function lakeDir(stack: StackContext): string {
+  return join(stack.stackDir, "lake-writer", "lake");
+}
+
 /**
  * The lake writer: Kafka topic `eda.events` into a DuckLake with a SQLite catalog under the
  * stack's data dir (SQLite, so the query API can read the lake while the writer writes it).
@@ -106,15 +114,37 @@ const lakeWriter: StackService = {
     LANGTIAN_LAKE_WRITER_KAFKA_BOOTSTRAP: stack.kafkaBootstrap,
     LANGTIAN_LAKE_WRITER_KAFKA_TOPICS: "eda.events",
     LANGTIAN_LAKE_WRITER_LAKE_CATALOG: "sqlite",
-    LANGTIAN_LAKE_WRITER_LAKE_CATALOG_PATH: `${stack.dataDir}/lake/catalog.sqlite`,
-    LANGTIAN_LAKE_WRITER_LAKE_DATA_PATH: `${stack.dataDir}/lake/data`,
+    LANGTIAN_LAKE_WRITER_LAKE_CATALOG_PATH: join(lakeDir(stack), "catalog.sqlite"),
+    LANGTIAN_LAKE_WRITER_LAKE_DATA_PATH: join(lakeDir(stack), "data"),
     // Filled by the stack's provision step; the lake writer itself never fetches them.
     LANGTIAN_LAKE_WRITER_LAKE_EXTENSION_DIR: defaultDuckdbExtensionDir(),
   }),
   // /healthz, not /readyz: the writer is not ready until the bridge has created its topic.
   readyUrl: (stack) => `http://127.0.0.1:${stack.ports.http}/healthz`,
-  address: (stack) => `http://127.0.0.1:${stack.ports.http} lake ${stack.dataDir}/lake`,
+  address: (stack) => `http://127.0.0.1:${stack.ports.http} lake ${lakeDir(stack)}`,
+};
+
+/**
+ * The query API on the lake writer's lake: the same SQLite catalog and data folder, attached
+ * read-only while the writer writes. Started after the writer, which creates the catalog.
+ * Loopback without keys, as a local stack needs no more.
+ */
+const queryApi: StackService = {
+  name: "query-api",
+  script: "services/query-api/src/main.ts",
+  ports: { http: 4104 },
+  env: (stack) => ({
+    LANGTIAN_QUERY_API_PORT: String(stack.ports.http),
+    LANGTIAN_QUERY_API_LAKE_CATALOG: "sqlite",
+    LANGTIAN_QUERY_API_LAKE_CATALOG_PATH: join(lakeDir(stack), "catalog.sqlite"),
+    LANGTIAN_QUERY_API_LAKE_DATA_PATH: join(lakeDir(stack), "data"),
+    LANGTIAN_QUERY_API_LAKE_EXTENSION_DIR: defaultDuckdbExtensionDir(),
+    LANGTIAN_QUERY_API_SANDBOX_TEMP_DIR: join(stack.dataDir, "tmp"),
+  }),
+  // Ready once the lake is attached and answers (its "lake" health check).
+  readyUrl: (stack) => `http://127.0.0.1:${stack.ports.http}/readyz`,
+  address: (stack) => `http://127.0.0.1:${stack.ports.http} (Connect, gRPC, gRPC-Web)`,
 };
 
 /** The services, started in this order and stopped in reverse. */
-export const stackServices: StackService[] = [collector, bridge, deviceSimulator, lakeWriter];
+export const stackServices: StackService[] = [collector, bridge, deviceSimulator, lakeWriter, queryApi];

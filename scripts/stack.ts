@@ -39,6 +39,8 @@ interface Running {
 }
 
 const running: Running[] = [];
+/** Each started service's context, by name (the smoke check calls the query API). */
+const contexts = new Map<string, StackContext>();
 let stopping: Promise<void> | undefined;
 
 /** Stops everything in reverse start order; idempotent. */
@@ -131,7 +133,8 @@ async function startService(service: StackService, natsUrl: string, kafkaBootstr
   for (const [role, fallback] of Object.entries(service.ports ?? {})) {
     ports[role] = await port(`${service.name}_${role}`, fallback);
   }
-  const context: StackContext = { natsUrl, kafkaBootstrap, dataDir, ports };
+  const context: StackContext = { natsUrl, kafkaBootstrap, dataDir, stackDir, ports };
+  contexts.set(service.name, context);
   const prefix = `[${service.name}] `;
   const proc = testing.spawnServer({
     command: process.execPath,
@@ -220,6 +223,33 @@ async function smokeCheck(): Promise<void> {
   await admin.deleteTopics({ topics: [stream] });
   await admin.close();
   log("smoke: 10 messages through JetStream and 10 through Kafka");
+  await queryApiSmoke();
+}
+
+/**
+ * Proves the pipeline end to end: the simulator's events went through the collector, NATS,
+ * the bridge, Kafka and the lake writer into the lake, and the query API reads them there
+ * (ListTables over Connect's JSON POST, as any HTTP client calls it).
+ */
+async function queryApiSmoke(): Promise<void> {
+  const port = contexts.get("query-api")?.ports.http;
+  if (port === undefined) throw new Error("smoke check needs the query API");
+  const url = `http://127.0.0.1:${port}/langtian.query.v1.QueryService/ListTables`;
+  type Listed = { tables?: { name: string; rows?: string; eventTable?: boolean }[] };
+  const table = await testing.waitFor(
+    async () => {
+      const res = await fetch(url, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: "{}",
+      });
+      if (!res.ok) throw new Error(`ListTables answered ${res.status}: ${await res.text()}`);
+      const listed = (await res.json()) as Listed;
+      return listed.tables?.find((t) => t.eventTable === true && Number(t.rows ?? 0) > 0);
+    },
+    { what: "the query API to list an event table with rows", timeoutMs: 120_000, intervalMs: 1_000 },
+  );
+  log(`smoke: the query API lists event table ${table.name} with ${table.rows} rows`);
 }
 
 function log(line: string): void {

@@ -59,4 +59,7 @@ export const unitTestFiles: readonly string[] = [
   "services/lake-writer/src/lake/stage-rows.test.ts",
   "services/lake-writer/src/tables/event-tables.test.ts",
   "services/lake-writer/src/tables/payload-decoder.test.ts",
+  "services/query-api/src/access/access-guard.test.ts",
+  "services/query-api/src/access/api-keys.test.ts",
+  "services/query-api/src/config.test.ts",
 ];

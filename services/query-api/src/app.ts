@@ -7,7 +7,7 @@ import { createAccessGuard } from "./access/access-guard.ts";
 import { parseApiKeys } from "./access/api-keys.ts";
 import { type QueryApiConfig, queryApiConfigSchema } from "./config.ts";
 import { type ConfinedLake, openConfinedLake } from "./lake/confined-lake.ts";
-import { createQueryMetrics, type QueryMetrics } from "./metrics.ts";
+import { createQueryMetrics, type QueryMetrics, queryMetricsInterceptor } from "./metrics.ts";
 import { queryRoutes } from "./routes.ts";
 import { createQueryRunner, type QueryRunner } from "./sql/query-runner.ts";
 
@@ -56,6 +56,8 @@ export function createApp(config: QueryApiConfig, deps: QueryApiDeps = {}): Quer
     version: pkg.version,
     config,
     routes: (router) => routes(router),
+    // Innermost, so it sees the handlers' own errors (statement rejections, timeouts).
+    interceptors: [queryMetricsInterceptor(() => metrics)],
     ...(deps.logDestination === undefined ? {} : { logDestination: deps.logDestination }),
   });
   const metrics = createQueryMetrics(service.metrics, {
