@@ -33,6 +33,8 @@ export const unitTestFiles: readonly string[] = [
   "packages/testing/src/launch/node-service.test.ts",
   "scripts/tasks/import-boundaries.test.ts",
   "scripts/tasks/proto.test.ts",
+  "services/admin/src/deployment.test.ts",
+  "services/admin/src/overview/metrics-text.test.ts",
   "services/bridge/src/ack-subject.test.ts",
   "services/bridge/src/config.test.ts",
   "services/bridge/src/event-metadata.test.ts",
@@ -62,4 +64,7 @@ export const unitTestFiles: readonly string[] = [
   "services/query-api/src/access/access-guard.test.ts",
   "services/query-api/src/access/api-keys.test.ts",
   "services/query-api/src/config.test.ts",
+  "services/query-api/src/rpc/browse-cursor.test.ts",
+  "services/query-api/src/sql/cells.test.ts",
+  "services/query-api/src/sql/statement-guard.test.ts",
 ];

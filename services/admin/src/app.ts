@@ -1,0 +1,99 @@
+import { lakeConfigFrom } from "@langtian/lake";
+import type { Overview } from "@langtian/proto";
+import { createServiceApp, DrainOrder, type ServiceApp } from "@langtian/service-kit";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import type { DestinationStream } from "pino";
+import pkg from "../package.json" with { type: "json" };
+import { type AdminConfig, adminConfigSchema } from "./config.ts";
+import { parseDeployment } from "./deployment.ts";
+import { createInstanceReader } from "./overview/instances.ts";
+import { createLakeReader } from "./overview/lake.ts";
+import { readOverview } from "./overview/overview.ts";
+import { adminRoutes } from "./routes.ts";
+
+/** Optional collaborators, for tests. */
+export interface AdminDeps {
+  /** Where the logger writes (default stdout). */
+  readonly logDestination?: DestinationStream;
+}
+
+/** A built admin service: the service app plus its readers, connected by `start()`. */
+export interface AdminApp {
+  readonly service: ServiceApp;
+  /** Connects to NATS (reconnecting forever; the overview reports it meanwhile). */
+  start(): Promise<void>;
+  /** Drains and closes the server, NATS and the lake reader. */
+  stop(): Promise<void>;
+  /** Reads the deployment once (what GetOverview answers). */
+  overview(): Promise<Overview>;
+}
+
+/** Builds the admin service. Connects to nothing and binds nothing until `start()`. */
+export function createApp(config: AdminConfig, deps: AdminDeps = {}): AdminApp {
+  const { instances } = parseDeployment(config.deployment.instances);
+  const instanceReader = createInstanceReader(config.deployment.instanceTimeoutMs);
+  const lake = createLakeReader(lakeConfigFrom(config.lake), config.lake.extensionDir);
+  let nc: NatsConnection | undefined;
+  const overview = () =>
+    readOverview({
+      instances,
+      instanceReader,
+      nats: () => nc,
+      streams: config.nats.streams,
+      kafkaBootstrap: config.kafka.bootstrap,
+      topics: config.kafka.topics,
+      lake,
+      timeoutMs: config.deployment.instanceTimeoutMs,
+    });
+  const service = createServiceApp({
+    schema: adminConfigSchema,
+    version: pkg.version,
+    config,
+    routes: adminRoutes({ overview }),
+    ...(deps.logDestination === undefined ? {} : { logDestination: deps.logDestination }),
+  });
+  service.health.add({
+    name: "nats",
+    // The overview shows NATS as a part; the admin itself keeps serving without it.
+    required: false,
+    check: () =>
+      nc !== undefined && !nc.isClosed()
+        ? { healthy: true, detail: nc.getServer() }
+        : { healthy: false, detail: "not connected" },
+  });
+  service.lifecycle.onDrain({
+    name: "close-connections",
+    order: DrainOrder.closeConnections,
+    run: async () => {
+      lake.close();
+      if (nc !== undefined && !nc.isClosed()) await nc.close();
+    },
+  });
+  return {
+    service,
+    overview,
+    async start() {
+      const connecting = connect({
+        servers: config.nats.url.split(","),
+        name: `langtian-admin-${service.instanceId}`,
+        maxReconnectAttempts: -1,
+        waitOnFirstConnect: true,
+      });
+      // NATS away at start is not fatal: the overview says so until it answers.
+      connecting.then(
+        (connection) => {
+          nc = connection;
+        },
+        (err: unknown) => service.logger.error({ err }, "cannot connect to NATS"),
+      );
+      await Promise.race([
+        connecting.catch(() => undefined),
+        new Promise((resolve) => setTimeout(resolve, 2_000)),
+      ]);
+    },
+    async stop() {
+      await service.drain();
+      await service.close();
+    },
+  };
+}

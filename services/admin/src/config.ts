@@ -1,0 +1,68 @@
+import { lakeConfigFields, lakeConfigIssues } from "@langtian/lake";
+import {
+  type ConfigFile,
+  type ConfigIssue,
+  defineConfigSchema,
+  type Env,
+  type InferConfig,
+  integer,
+  loadConfig,
+  serviceFields,
+  string,
+  stringList,
+} from "@langtian/service-kit";
+import { parseDeployment } from "./deployment.ts";
+
+/**
+ * The admin service's configuration: the deployment model (every instance of every service,
+ * NATS, Kafka, the lake) and access. Env vars are `LANGTIAN_ADMIN_<PATH>`; `npm run stack`
+ * writes a file for what it starts (`LANGTIAN_ADMIN_CONFIG_FILE`).
+ */
+export const adminConfigSchema = defineConfigSchema("admin", {
+  ...serviceFields({ port: 4105 }),
+  deployment: {
+    instances: stringList({
+      default: [],
+      description:
+        'Every service instance as "name=stage@http://host:port", e.g. "bridge-1=bridge@http://10.0.0.5:4102" (stage: collector, bridge, lake-writer, query-api, admin).',
+    }),
+    instanceTimeoutMs: integer({
+      default: 2_000,
+      min: 100,
+      description:
+        "How long one instance's health, status or metrics may take before its entry says so, in ms.",
+    }),
+  },
+  nats: {
+    url: string({ default: "nats://127.0.0.1:4222", description: "NATS server URL(s), comma-separated." }),
+    streams: stringList({ default: ["EDA_EVENTS"], description: "JetStream streams shown in the overview." }),
+  },
+  kafka: {
+    bootstrap: stringList({ default: ["127.0.0.1:9092"], description: "Kafka bootstrap brokers host:port." }),
+    topics: stringList({
+      default: ["eda.events"],
+      description: "Topics shown in the overview (and read by the lake writer).",
+    }),
+  },
+  lake: lakeConfigFields(),
+  instanceOperatorToken: string({
+    optional: true,
+    secret: true,
+    description: "The operator token of the instances (their own operatorToken), used to drain them.",
+  }),
+});
+
+/** The loaded configuration. */
+export type AdminConfig = InferConfig<typeof adminConfigSchema>;
+
+/**
+ * Loads and checks the admin configuration (pure: env and file are arguments).
+ * @throws ConfigError listing every problem at once.
+ */
+export function loadAdminConfig(env: Env, file?: ConfigFile): AdminConfig {
+  return loadConfig(adminConfigSchema, env, file, adminChecks);
+}
+
+function adminChecks(config: AdminConfig): ConfigIssue[] {
+  return [...lakeConfigIssues(config.lake), ...parseDeployment(config.deployment.instances).issues];
+}
