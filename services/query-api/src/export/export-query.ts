@@ -55,7 +55,11 @@ export async function exportQueryOf(c: DuckDBConnection, request: ExportRequest)
   }
 }
 
-/** Prepares the statement once to check its parameters and learn its columns. */
+/**
+ * Checks the statement's parameters against those given, then learns its result columns by
+ * running it bound under `LIMIT 0` (DuckDB plans no scan for it): a prepared statement whose
+ * result types depend on a parameter (`range($n)`) does not know them before it is bound.
+ */
 async function describe(
   c: DuckDBConnection,
   sql: string,
@@ -76,15 +80,16 @@ async function describe(
           .filter((s) => s !== "")
           .join("; "),
       );
-    const columnNames: string[] = [];
-    const columnTypes: DuckDBType[] = [];
-    for (let i = 0; i < prepared.columnCount; i++) {
-      columnNames.push(prepared.columnName(i));
-      columnTypes.push(prepared.columnType(i));
-    }
-    return { sql, params, columnNames, columnTypes };
   } finally {
     prepared.destroySync();
+  }
+  const probe = await c.prepare(`SELECT * FROM (\n${sql}\n) LIMIT 0`);
+  try {
+    if (Object.keys(params).length > 0) probe.bind(params);
+    const result = await probe.run();
+    return { sql, params, columnNames: result.columnNames(), columnTypes: result.columnTypes() };
+  } finally {
+    probe.destroySync();
   }
 }
 
