@@ -17,10 +17,8 @@ import { FIRST_EVENT_MS, startWrittenLake, type WrittenLake } from "../src/testi
 
 const EVENTS = 5_000;
 
-type PartialExport = Omit<ExportRequest, "$typeName" | "$unknown" | "at" | "source" | "format"> & {
-  source: ExportRequest["source"];
-  format: ExportFormat;
-};
+/** An export request as the client takes it. */
+type PartialExport = Parameters<Client<typeof QueryService>["export"]>[0];
 
 /** `Export` on a lake a real lake writer wrote, each file read back by independent readers. */
 describe("query API Export (real lake writer, SQLite catalog)", () => {
@@ -86,8 +84,8 @@ describe("query API Export (real lake writer, SQLite catalog)", () => {
     const [whole, fraction = "0"] = rfc3339.replace("Z", "").split(".");
     return BigInt(Date.parse(`${whole}Z`)) * 1000n + BigInt(fraction.padEnd(6, "0").slice(0, 6));
   };
-  const browseSource = (): PartialExport["source"] => ({ case: "browse", value: { table } as never });
-  const sqlSource = (): PartialExport["source"] => ({
+  const browseSource = (): ExportRequest["source"] => ({ case: "browse", value: { table } as never });
+  const sqlSource = (): ExportRequest["source"] => ({
     case: "sql",
     value: {
       sql: `SELECT event_id, event_timestamp, _position, source_system FROM lake.${table} WHERE source_system = $system ORDER BY event_timestamp, event_id`,
@@ -289,6 +287,14 @@ describe("query API Export (real lake writer, SQLite catalog)", () => {
     await refused(
       { source: { case: "sql", value: { sql: "SELECT $x::INT AS x" } as never }, format: ExportFormat.CSV },
       "missing parameter",
+    );
+    await refused(
+      {
+        source: { case: "sql", value: { sql: "SELECT 1 AS x" } as never },
+        format: ExportFormat.CSV,
+        at: { at: { case: "snapshotId", value: 1n } },
+      },
+      "at with a SQL source",
     );
   });
 
