@@ -112,6 +112,31 @@ describe("exportWithCopy", () => {
     rmSync(path);
   });
 
+  it("streams a Parquet file of several row groups while DuckDB writes it, readable whole", async () => {
+    const parts: Uint8Array[] = [];
+    const rows = await exportWithCopy(
+      c,
+      await queryOf("SELECT range AS n, md5(range::VARCHAR) AS h FROM range(1000000)"),
+      FileFormat.parquet,
+      async (b) => {
+        parts.push(b);
+      },
+      new AbortController().signal,
+    );
+    assert.equal(rows, 1_000_000n);
+    const path = join(temp, "large.parquet");
+    writeFileSync(path, Buffer.concat(parts));
+    const groups = await c.runAndReadAll(
+      `SELECT count(DISTINCT row_group_id) FROM parquet_metadata(${quoteString(path)})`,
+    );
+    assert.ok(Number(groups.getRows()[0]?.[0]) > 1, "several row groups");
+    const read = await c.runAndReadAll(
+      `SELECT count(*), sum(n), max(h) = max(md5(n::VARCHAR)) FROM read_parquet(${quoteString(path)})`,
+    );
+    assert.deepEqual(read.getRows()[0], [1_000_000n, 499_999_500_000n, true]);
+    rmSync(path);
+  });
+
   it("removes the file when the statement fails midway or the reader stops", async () => {
     await assert.rejects(
       exportText(
