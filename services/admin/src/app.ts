@@ -1,9 +1,10 @@
 import { lakeConfigFrom } from "@langtian/lake";
-import type { Overview } from "@langtian/proto";
+import { AdminService, type Overview } from "@langtian/proto";
 import { createServiceApp, DrainOrder, type ServiceApp } from "@langtian/service-kit";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import type { DestinationStream } from "pino";
 import pkg from "../package.json" with { type: "json" };
+import { type AuditLog, openAuditLog } from "./audit/audit-log.ts";
 import { type AdminConfig, adminConfigSchema } from "./config.ts";
 import { parseDeployment } from "./deployment.ts";
 import { createInstanceReader } from "./overview/instances.ts";
@@ -28,12 +29,16 @@ export interface AdminApp {
   overview(): Promise<Overview>;
 }
 
+/** How long `start()` waits for NATS (and the audit log) before serving without them. */
+const NATS_START_WAIT_MS = 5_000;
+
 /** Builds the admin service. Connects to nothing and binds nothing until `start()`. */
 export function createApp(config: AdminConfig, deps: AdminDeps = {}): AdminApp {
   const { instances } = parseDeployment(config.deployment.instances);
   const instanceReader = createInstanceReader(config.deployment.instanceTimeoutMs);
   const lake = createLakeReader(lakeConfigFrom(config.lake), config.lake.extensionDir);
   let nc: NatsConnection | undefined;
+  let audit: AuditLog | undefined;
   const overview = () =>
     readOverview({
       instances,
@@ -49,7 +54,15 @@ export function createApp(config: AdminConfig, deps: AdminDeps = {}): AdminApp {
     schema: adminConfigSchema,
     version: pkg.version,
     config,
-    routes: adminRoutes({ overview }),
+    routes: adminRoutes({
+      overview,
+      instances,
+      audit: () => audit,
+      instanceOperatorToken: config.instanceOperatorToken,
+      instanceTimeoutMs: config.deployment.instanceTimeoutMs,
+    }),
+    // Mutations need the operator token (the kit checks it before the handler runs).
+    mutatingMethods: [AdminService.method.drainInstance],
     ...(deps.logDestination === undefined ? {} : { logDestination: deps.logDestination }),
   });
   service.health.add({
@@ -79,17 +92,22 @@ export function createApp(config: AdminConfig, deps: AdminDeps = {}): AdminApp {
         maxReconnectAttempts: -1,
         waitOnFirstConnect: true,
       });
-      // NATS away at start is not fatal: the overview says so until it answers.
-      connecting.then(
-        (connection) => {
+      // NATS away at start is not fatal: the overview says so until it answers, and mutations
+      // (which must be audited) are refused meanwhile. When it answers in time, start returns
+      // with the audit log open.
+      const ready = connecting.then(
+        async (connection) => {
           nc = connection;
+          audit = await openAuditLog(connection, config.audit.stream, config.audit.replicas).catch(
+            (err: unknown) => {
+              service.logger.error({ err }, "cannot open the audit log: mutations are refused");
+              return undefined;
+            },
+          );
         },
         (err: unknown) => service.logger.error({ err }, "cannot connect to NATS"),
       );
-      await Promise.race([
-        connecting.catch(() => undefined),
-        new Promise((resolve) => setTimeout(resolve, 2_000)),
-      ]);
+      await Promise.race([ready, new Promise((resolve) => setTimeout(resolve, NATS_START_WAIT_MS).unref())]);
     },
     async stop() {
       await service.drain();

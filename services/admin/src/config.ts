@@ -45,6 +45,18 @@ export const adminConfigSchema = defineConfigSchema("admin", {
     }),
   },
   lake: lakeConfigFields(),
+  audit: {
+    stream: string({
+      default: "LANGTIAN_AUDIT",
+      description: "JetStream stream of the audit log (created when missing).",
+    }),
+    replicas: integer({
+      default: 1,
+      min: 1,
+      max: 5,
+      description: "Replicas of the audit stream (3 on a 3-node cluster).",
+    }),
+  },
   instanceOperatorToken: string({
     optional: true,
     secret: true,

@@ -1,23 +1,48 @@
-import { create } from "@bufbuild/protobuf";
-import type { ConnectRouter } from "@connectrpc/connect";
+import { create, toJson } from "@bufbuild/protobuf";
+import { Code, type ConnectError, type ConnectRouter } from "@connectrpc/connect";
+import { ErrorCode, LangtianError } from "@langtian/errors";
 import {
   AdminService,
+  DrainInstanceRequestSchema,
   GetOverviewResponseSchema,
+  ListAuditResponseSchema,
   type Overview,
   WatchOverviewResponseSchema,
 } from "@langtian/proto";
+import { toConnectError } from "@langtian/service-kit";
+import type { AuditLog } from "./audit/audit-log.ts";
+import type { InstanceSpec } from "./deployment.ts";
+import { drainInstance } from "./drain/drain-instance.ts";
 
 /** What the admin routes need. */
 export interface AdminRouteDeps {
   /** Reads the whole deployment once. */
   readonly overview: () => Promise<Overview>;
+  readonly instances: readonly InstanceSpec[];
+  /** The audit log once NATS answered; undefined before. */
+  readonly audit: () => AuditLog | undefined;
+  /** The instances' operator token, for their Drain RPC. */
+  readonly instanceOperatorToken: string | undefined;
+  /** Bound of one call to an instance. */
+  readonly instanceTimeoutMs: number;
+}
+
+/** The audit log is not reachable (NATS away): a mutation that cannot be audited is refused. */
+export class AuditUnavailableError extends LangtianError {
+  override readonly name = "AuditUnavailableError";
+  override readonly code = ErrorCode.unavailable;
 }
 
 /** Fastest WatchOverview interval, and the default. */
 const MIN_WATCH_INTERVAL_MS = 500;
 const DEFAULT_WATCH_INTERVAL_MS = 2_000;
+const DEFAULT_DRAIN_DEADLINE_MS = 60_000;
 
-/** Connect routes: `langtian.admin.v1.AdminService`. */
+/**
+ * Connect routes: `langtian.admin.v1.AdminService`. DrainInstance is a mutation: the kit
+ * requires the operator token for it (see app.ts), and it is audited before it acts (refused
+ * when the audit log cannot be written) and again with its result.
+ */
 export function adminRoutes(deps: AdminRouteDeps): (router: ConnectRouter) => void {
   return (router) => {
     router.service(AdminService, {
@@ -28,19 +53,74 @@ export function adminRoutes(deps: AdminRouteDeps): (router: ConnectRouter) => vo
         const intervalMs = Math.max(MIN_WATCH_INTERVAL_MS, request.intervalMs || DEFAULT_WATCH_INTERVAL_MS);
         while (!context.signal.aborted) {
           yield create(WatchOverviewResponseSchema, { overview: await deps.overview() });
-          await new Promise<void>((resolve) => {
-            const timer = setTimeout(resolve, intervalMs);
-            context.signal.addEventListener(
-              "abort",
-              () => {
-                clearTimeout(timer);
-                resolve();
-              },
-              { once: true },
-            );
-          });
+          await sleep(intervalMs, context.signal);
         }
+      },
+      async *drainInstance(request, context) {
+        const audit = deps.audit();
+        if (audit === undefined)
+          throw new AuditUnavailableError(
+            "the audit log is not reachable (NATS): mutations are refused until it is",
+          );
+        const record = {
+          actor: "operator",
+          action: "DrainInstance",
+          target: request.instance,
+          request: toJson(DrainInstanceRequestSchema, request),
+        };
+        await audit.record({ ...record, result: "requested", detail: "" });
+        try {
+          let last = "";
+          for await (const progress of drainInstance({
+            instances: deps.instances,
+            name: request.instance,
+            deadlineMs: request.deadlineMs || DEFAULT_DRAIN_DEADLINE_MS,
+            force: request.force,
+            operatorToken: deps.instanceOperatorToken,
+            pollMs: 250,
+            timeoutMs: deps.instanceTimeoutMs,
+            signal: context.signal,
+          })) {
+            last = progress.detail;
+            yield progress;
+          }
+          await audit.record({ ...record, result: "ok", detail: last });
+        } catch (err) {
+          const error = toConnectError(err);
+          await audit
+            .record({ ...record, result: codeName(error), detail: error.rawMessage })
+            .catch(() => undefined);
+          throw err;
+        }
+      },
+      async listAudit(request) {
+        const audit = deps.audit();
+        if (audit === undefined) throw new AuditUnavailableError("the audit log is not reachable (NATS)");
+        const limit = request.limit === 0 ? 100 : Math.min(request.limit, 1000);
+        return create(ListAuditResponseSchema, { entries: await audit.list(limit, request.beforeSequence) });
       },
     });
   };
+}
+
+/** `failed_precondition`, as Connect names the code on the wire. */
+function codeName(err: ConnectError): string {
+  return (Code[err.code] ?? "unknown").replace(
+    /[A-Z]/g,
+    (c, i: number) => (i === 0 ? "" : "_") + c.toLowerCase(),
+  );
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener(
+      "abort",
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      { once: true },
+    );
+  });
 }
