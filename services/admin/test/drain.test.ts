@@ -7,6 +7,7 @@ import { provisionDuckdbExtensions } from "@langtian/provision";
 import { startWrittenLake, testNatsUrl, uniqueName, type WrittenLake } from "@langtian/testing";
 import { type AdminApp, createApp } from "../src/app.ts";
 import { loadAdminConfig } from "../src/config.ts";
+import { runCli } from "../src/testing/run-cli.ts";
 
 const INSTANCE_TOKEN = "instance-operator-token-0123456789";
 const ADMIN_TOKEN = "admin-operator-token-0123456789";
@@ -16,6 +17,7 @@ describe("admin drain", () => {
   let lake: WrittenLake;
   let app: AdminApp;
   let client: Client<typeof AdminService>;
+  let adminUrl: string;
 
   before(async () => {
     await provisionDuckdbExtensions();
@@ -40,6 +42,7 @@ describe("admin drain", () => {
     );
     await app.start();
     const { url } = await app.service.listen();
+    adminUrl = url;
     client = createClient(AdminService, createConnectTransport({ baseUrl: url, httpVersion: "1.1" }));
   });
   after(async () => {
@@ -104,5 +107,26 @@ describe("admin drain", () => {
       older.entries.map((e) => e.sequence),
       [entries[2]?.sequence, entries[3]?.sequence],
     );
+  });
+
+  it("the langtian CLI drains, exits non-zero when refused, and lists the audit", async () => {
+    const env = { LANGTIAN_ADMIN_URL: adminUrl, LANGTIAN_OPERATOR_TOKEN: ADMIN_TOKEN };
+    const refused = await runCli(["drain", "nope"], env);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /no instance "nope"/);
+    const noToken = await runCli(["drain", "lw-1", "--force"], { LANGTIAN_ADMIN_URL: adminUrl });
+    assert.equal(noToken.code, 1);
+    const again = await runCli(["drain", "lw-1", "--force", "--json"], env);
+    assert.equal(again.code, 0, again.stderr);
+    const lines = again.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { done?: boolean; phase?: string });
+    assert.equal(lines.at(-1)?.done, true);
+    assert.equal(lines.at(-1)?.phase, "PHASE_DRAINED");
+    const log = await runCli(["audit", "--limit", "2"], env);
+    assert.equal(log.code, 0, log.stderr);
+    assert.match(log.stdout, /^SEQ\s+TIME\s+ACTOR/m);
+    assert.match(log.stdout, /DrainInstance\s+lw-1\s+ok/);
   });
 });

@@ -16,6 +16,7 @@ import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { type AdminApp, createApp } from "../src/app.ts";
 import { loadAdminConfig } from "../src/config.ts";
+import { runCli } from "../src/testing/run-cli.ts";
 
 const EVENTS = 2_000;
 
@@ -30,6 +31,7 @@ describe("admin overview", () => {
   let app: AdminApp;
   let client: Client<typeof AdminService>;
   let stream: string;
+  let adminUrl: string;
 
   before(async () => {
     await provisionDuckdbExtensions();
@@ -60,6 +62,7 @@ describe("admin overview", () => {
     );
     await app.start();
     const { url } = await app.service.listen();
+    adminUrl = url;
     client = createClient(AdminService, createConnectTransport({ baseUrl: url, httpVersion: "1.1" }));
   });
   after(async () => {
@@ -120,6 +123,25 @@ describe("admin overview", () => {
     const writer = overview?.instances.find((i) => i.name === "lake-writer-1");
     assert.notEqual(writer?.error, "", "the stopped writer now degrades its entry");
     assert.equal(overview?.lake?.error, "", "the lake is still readable");
+  });
+
+  it("the langtian CLI prints the overview for people and for scripts, exit 3 when a part is down", async () => {
+    const human = await runCli(["status", "--admin", adminUrl]);
+    assert.equal(human.code, 3, human.stderr);
+    assert.match(human.stdout, /^INSTANCE\s+STAGE\s+READY/m);
+    assert.match(human.stdout, /^bridge-9\s+bridge\s+-/m);
+    assert.match(human.stdout, new RegExp(`^${lake.topic}\\s+0\\s+\\d+`, "m"));
+    const json = await runCli(["status", "--json", "--admin", adminUrl]);
+    const parsed = JSON.parse(json.stdout) as { instances: { name: string }[] };
+    assert.deepEqual(
+      parsed.instances.map((i) => i.name),
+      ["lake-writer-1", "bridge-9"],
+    );
+    const unreachable = await runCli(["status", "--admin", "http://127.0.0.1:1"]);
+    assert.equal(unreachable.code, 1);
+    assert.match(unreachable.stderr, /ECONNREFUSED/);
+    const usage = await runCli(["frobnicate"]);
+    assert.equal(usage.code, 2);
   });
 
   it("streams overviews until the client goes away", async () => {
