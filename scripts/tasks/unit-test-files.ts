@@ -64,6 +64,8 @@ export const unitTestFiles: readonly string[] = [
   "services/query-api/src/access/access-guard.test.ts",
   "services/query-api/src/access/api-keys.test.ts",
   "services/query-api/src/config.test.ts",
+  "services/query-api/src/export/arrow-export.test.ts",
+  "services/query-api/src/export/file-export.test.ts",
   "services/query-api/src/rpc/browse-cursor.test.ts",
   "services/query-api/src/sql/cells.test.ts",
   "services/query-api/src/sql/statement-guard.test.ts",

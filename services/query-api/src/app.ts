@@ -1,3 +1,5 @@
+import { readdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
 import { ErrorCode, LangtianError } from "@langtian/errors";
 import { LAKE, lakeConfigFrom, requireDuckdbExtensions } from "@langtian/lake";
 import { createServiceApp, DrainOrder, isLoopbackHost, type ServiceApp } from "@langtian/service-kit";
@@ -95,6 +97,7 @@ export function createApp(config: QueryApiConfig, deps: QueryApiDeps = {}): Quer
       maxTimeoutMs: config.limits.maxSqlTimeoutMs,
       maxRows: config.limits.maxSqlRows,
     },
+    exportTimeoutMs: config.limits.exportTimeoutMs,
   });
 
   service.health.add({
@@ -125,6 +128,7 @@ export function createApp(config: QueryApiConfig, deps: QueryApiDeps = {}): Quer
     async start() {
       const extensions = await requireDuckdbExtensions(config.lake.extensionDir);
       lake = await openConfinedLake(lakeConfigFrom(config.lake), extensions, config.sandbox);
+      removeLeftoverExports(lake.tempDir, service.logger);
       runner = createQueryRunner(lake, config.limits.maxConcurrentQueries);
       service.logger.info(
         { catalog: config.lake.catalog, allowedDirectories: lake.allowedDirectories },
@@ -136,4 +140,12 @@ export function createApp(config: QueryApiConfig, deps: QueryApiDeps = {}): Quer
       await service.close();
     },
   };
+}
+
+/** Export files a crash left in the temp folder (a running export deletes its own). */
+function removeLeftoverExports(tempDir: string, log: ServiceApp["logger"]): void {
+  const leftovers = readdirSync(tempDir).filter((name) => name.startsWith("export-"));
+  for (const name of leftovers) rmSync(join(tempDir, name), { force: true });
+  if (leftovers.length > 0)
+    log.info({ files: leftovers.length, tempDir }, "removed export files a crash left behind");
 }
