@@ -3,6 +3,9 @@
  * health, drain lifecycle, the LifecycleService, operator auth, the one-port Connect/gRPC
  * server and graceful shutdown.
  */
+
+export { ANONYMOUS, type ApiKeyGuard, type ApiKeyGuardOptions, createApiKeyGuard } from "./api-key-guard.ts";
+export { type ApiKey, type ApiKeys, MIN_SECRET_LENGTH, parseApiKeys, secretDigest } from "./api-keys.ts";
 export type { OperatorAuth } from "./auth.ts";
 export { createOperatorAuth, methodKey, operatorAuthInterceptor, requireOperator } from "./auth.ts";
 export type { ConfigFile, Env } from "./config.ts";

@@ -2,11 +2,17 @@ import { readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { ErrorCode, LangtianError } from "@langtian/errors";
 import { LAKE, lakeConfigFrom, requireDuckdbExtensions } from "@langtian/lake";
-import { createServiceApp, DrainOrder, isLoopbackHost, type ServiceApp } from "@langtian/service-kit";
+import {
+  createApiKeyGuard,
+  createServiceApp,
+  DrainOrder,
+  isLoopbackHost,
+  parseApiKeys,
+  type ServiceApp,
+} from "@langtian/service-kit";
 import type { DestinationStream } from "pino";
 import pkg from "../package.json" with { type: "json" };
-import { createAccessGuard } from "./access/access-guard.ts";
-import { parseApiKeys } from "./access/api-keys.ts";
+import { ROLES, Role } from "./access/roles.ts";
 import { type QueryApiConfig, queryApiConfigSchema } from "./config.ts";
 import { type ConfinedLake, openConfinedLake } from "./lake/confined-lake.ts";
 import { createQueryMetrics, type QueryMetrics, queryMetricsInterceptor } from "./metrics.ts";
@@ -46,7 +52,7 @@ export class UnprotectedQueryApiError extends LangtianError {
  * Refuses a configuration without API keys on a non-loopback host at once.
  */
 export function createApp(config: QueryApiConfig, deps: QueryApiDeps = {}): QueryApiApp {
-  const keys = parseApiKeys(config.access.apiKeys);
+  const keys = parseApiKeys(config.access.apiKeys, ROLES);
   if (keys.byDigest.size === 0 && !isLoopbackHost(config.host))
     throw new UnprotectedQueryApiError(
       `the query API listens on ${config.host} without access.apiKeys: configure keys, or listen on 127.0.0.1`,
@@ -80,11 +86,13 @@ export function createApp(config: QueryApiConfig, deps: QueryApiDeps = {}): Quer
         .catch(() => undefined);
     },
   });
-  const guard = createAccessGuard(
-    keys,
-    { requestsPerSecond: config.access.requestsPerSecond, burst: config.access.burst },
-    service.metrics,
-  );
+  const guard = createApiKeyGuard(keys, {
+    roles: ROLES,
+    anonymousRole: Role.reader,
+    rateLimit: { requestsPerSecond: config.access.requestsPerSecond, burst: config.access.burst },
+    metrics: service.metrics,
+    refusedMetric: "query_refused_total",
+  });
   const routes = queryRoutes({
     runner: () => {
       if (runner === undefined) throw new LakeNotOpenError("the query API has not opened the lake yet");

@@ -7,11 +7,12 @@ import {
   type InferConfig,
   integer,
   loadConfig,
+  parseApiKeys,
   serviceFields,
   string,
   stringList,
 } from "@langtian/service-kit";
-import { parseApiKeys } from "./access/api-keys.ts";
+import { ROLES } from "./access/roles.ts";
 
 /**
  * The query API's configuration schema. Env vars are `LANGTIAN_QUERY_API_<PATH>`, e.g.
@@ -89,7 +90,7 @@ export function loadQueryApiConfig(env: Env, file?: ConfigFile): QueryApiConfig 
 
 function queryApiChecks(config: QueryApiConfig): ConfigIssue[] {
   const issues = lakeConfigIssues(config.lake);
-  issues.push(...parseApiKeys(config.access.apiKeys).issues);
+  issues.push(...parseApiKeys(config.access.apiKeys, ROLES).issues);
   if (config.limits.sqlTimeoutMs > config.limits.maxSqlTimeoutMs) {
     issues.push({
       path: "limits.sqlTimeoutMs",

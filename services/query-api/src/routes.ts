@@ -2,8 +2,8 @@ import type { ConnectRouter, HandlerContext } from "@connectrpc/connect";
 import { createContextKey } from "@connectrpc/connect";
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { QueryService } from "@langtian/proto";
-import type { AccessGuard, Caller } from "./access/access-guard.ts";
-import { Role } from "./access/api-keys.ts";
+import type { ApiKey, ApiKeyGuard } from "@langtian/service-kit";
+import { Role } from "./access/roles.ts";
 import type { QueryMetrics } from "./metrics.ts";
 import { aggregate } from "./rpc/aggregate.ts";
 import { browse } from "./rpc/browse.ts";
@@ -19,7 +19,7 @@ import type { QueryRunner } from "./sql/query-runner.ts";
 export interface QueryRouteDeps {
   /** The runner once the lake is open; throws `unavailable` before. */
   readonly runner: () => QueryRunner;
-  readonly guard: AccessGuard;
+  readonly guard: ApiKeyGuard<Role>;
   readonly metrics: QueryMetrics;
   readonly sql: SqlLimits;
   /** Time limit of one export (`limits.exportTimeoutMs`); its default when not given. */
@@ -27,7 +27,7 @@ export interface QueryRouteDeps {
 }
 
 /** The caller, identified by the request gate before the message is read. */
-const CALLER = createContextKey<Caller | undefined>(undefined, { description: "query caller" });
+const CALLER = createContextKey<ApiKey<Role> | undefined>(undefined, { description: "query caller" });
 
 /** Largest request message (a SQL text with its parameters fits easily). */
 const READ_MAX_BYTES = 256 * 1024;

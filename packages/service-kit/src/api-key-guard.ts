@@ -1,52 +1,55 @@
 import { Code } from "@connectrpc/connect";
-import { type MetricFactory, RefusedError, TokenBucket } from "@langtian/service-kit";
-import { type ApiKey, type ApiKeys, Role, secretDigest } from "./api-keys.ts";
+import type { ApiKey, ApiKeys } from "./api-keys.ts";
+import { secretDigest } from "./api-keys.ts";
+import { RefusedError } from "./errors.ts";
+import type { MetricFactory } from "./metrics.ts";
+import { TokenBucket } from "./token-bucket.ts";
 
 /** Name of callers without a key (only when no keys are configured and the port is loopback). */
 export const ANONYMOUS = "anonymous";
 
-/** The caller of a request. */
-export interface Caller {
-  readonly name: string;
-  readonly role: (typeof Role)[keyof typeof Role];
-}
-
 /** Checks every call before its message is read: the key, the role, the key's rate limit. */
-export interface AccessGuard {
+export interface ApiKeyGuard<R extends string> {
   /**
    * Identifies the caller from an `Authorization` header value and spends one call of its
    * rate limit. Throws a `RefusedError`: `unauthenticated` (no or unknown key),
    * `permission_denied` (role too low), `resource_exhausted` (rate limit, with retry-after).
    */
-  admit(authorization: string | null | undefined, needs: Caller["role"]): Caller;
+  admit(authorization: string | null | undefined, needs: R): ApiKey<R>;
 }
 
-/** Per-key rate limit; 0 calls per second = none. */
-export interface RateLimit {
-  readonly requestsPerSecond: number;
-  readonly burst: number;
+/** Options of {@link createApiKeyGuard}. */
+export interface ApiKeyGuardOptions<R extends string> {
+  /** The service's roles, lowest first: a role may do what every role before it may. */
+  readonly roles: readonly R[];
+  /** The role of callers when no keys are configured (the service then listens on loopback only). */
+  readonly anonymousRole: R;
+  /** Calls per second per key (0 = no limit) and the calls a key may make at once. */
+  readonly rateLimit: { readonly requestsPerSecond: number; readonly burst: number };
+  readonly metrics: MetricFactory;
+  /** Name of the refusal counter, e.g. `query_refused_total`. */
+  readonly refusedMetric: string;
 }
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
-const RANK: Record<Caller["role"], number> = { reader: 1, operator: 2 };
 
-/**
- * Creates the guard and registers `query_refused_total{key,reason}`. Without configured keys
- * every caller is {@link ANONYMOUS} with the reader role: the service then listens on loopback
- * only (checked at start by the app).
- */
-export function createAccessGuard(keys: ApiKeys, rateLimit: RateLimit, metrics: MetricFactory): AccessGuard {
-  const refused = metrics.counter({
-    name: "query_refused_total",
+/** Creates the guard and registers `<refusedMetric>{key,reason}`. */
+export function createApiKeyGuard<R extends string>(
+  keys: ApiKeys<R>,
+  o: ApiKeyGuardOptions<R>,
+): ApiKeyGuard<R> {
+  const refused = o.metrics.counter({
+    name: o.refusedMetric,
     help: "Calls refused by the access checks, by key name (anonymous, or unknown for bad credentials) and reason.",
     labelNames: ["key", "reason"],
   });
+  const rank = (role: R) => o.roles.indexOf(role);
   const buckets = new Map<string, TokenBucket>();
   const bucketOf = (name: string): TokenBucket | undefined => {
-    if (rateLimit.requestsPerSecond <= 0) return undefined;
+    if (o.rateLimit.requestsPerSecond <= 0) return undefined;
     let bucket = buckets.get(name);
     if (bucket === undefined) {
-      bucket = new TokenBucket({ ratePerSec: rateLimit.requestsPerSecond, burst: rateLimit.burst });
+      bucket = new TokenBucket({ ratePerSec: o.rateLimit.requestsPerSecond, burst: o.rateLimit.burst });
       buckets.set(name, bucket);
     }
     return bucket;
@@ -61,8 +64,8 @@ export function createAccessGuard(keys: ApiKeys, rateLimit: RateLimit, metrics: 
     refused.inc({ key, reason });
     return new RefusedError(code, reason, message, metadata === undefined ? {} : { metadata });
   };
-  const identify = (authorization: string | null | undefined): ApiKey => {
-    if (keys.byDigest.size === 0) return { name: ANONYMOUS, role: Role.reader };
+  const identify = (authorization: string | null | undefined): ApiKey<R> => {
+    if (keys.byDigest.size === 0) return { name: ANONYMOUS, role: o.anonymousRole };
     const secret = BEARER.exec(authorization ?? "")?.[1];
     if (secret === undefined)
       throw refuse(
@@ -82,7 +85,7 @@ export function createAccessGuard(keys: ApiKeys, rateLimit: RateLimit, metrics: 
   return {
     admit(authorization, needs) {
       const key = identify(authorization);
-      if (RANK[key.role] < RANK[needs])
+      if (rank(key.role) < rank(needs))
         throw refuse(
           key.name,
           Code.PermissionDenied,

@@ -1,17 +1,27 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { Code } from "@connectrpc/connect";
-import { createMetrics, RefusedError } from "@langtian/service-kit";
-import { ANONYMOUS, createAccessGuard } from "./access-guard.ts";
-import { parseApiKeys, Role } from "./api-keys.ts";
+import { ANONYMOUS, createApiKeyGuard } from "./api-key-guard.ts";
+import { parseApiKeys } from "./api-keys.ts";
+import { RefusedError } from "./errors.ts";
+import { createMetrics } from "./metrics.ts";
+
+const Role = { reader: "reader", operator: "operator" } as const;
+const ROLES = [Role.reader, Role.operator];
 
 const ALICE = "alice-secret-0123456789";
 const OPS = "ops-secret-0123456789abcd";
-const keys = parseApiKeys([`alice:${ALICE}:reader`, `ops:${OPS}:operator`]);
+const keys = parseApiKeys([`alice:${ALICE}:reader`, `ops:${OPS}:operator`], ROLES);
 
 function setup(rateLimit = { requestsPerSecond: 0, burst: 1 }, withKeys = true) {
   const metrics = createMetrics({ service: "query-api", instanceId: "t", defaultMetrics: false });
-  const guard = createAccessGuard(withKeys ? keys : parseApiKeys([]), rateLimit, metrics);
+  const guard = createApiKeyGuard(withKeys ? keys : parseApiKeys([], ROLES), {
+    roles: ROLES,
+    anonymousRole: Role.reader,
+    rateLimit,
+    metrics,
+    refusedMetric: "query_refused_total",
+  });
   const refused = async () =>
     Object.fromEntries(
       (await metrics.registry.getSingleMetric("langtian_query_api_query_refused_total")?.get())?.values.map(
@@ -32,7 +42,7 @@ function refusal(admit: () => unknown): RefusedError {
   assert.fail("admitted");
 }
 
-describe("access guard", () => {
+describe("API key guard", () => {
   it("admits a bearer key with its name and role, the scheme in any case", () => {
     const { guard } = setup();
     assert.deepEqual(guard.admit(`Bearer ${ALICE}`, Role.reader), { name: "alice", role: Role.reader });

@@ -1,13 +1,16 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { parseApiKeys, Role, secretDigest } from "./api-keys.ts";
+import { parseApiKeys, secretDigest } from "./api-keys.ts";
+
+const Role = { reader: "reader", operator: "operator" } as const;
+const ROLES = [Role.reader, Role.operator];
 
 describe("parseApiKeys", () => {
   it("keeps each key's name and role by the SHA-256 of its secret, never the secret", () => {
-    const keys = parseApiKeys([
-      "alice:alice-secret-0123456789:reader",
-      "ops:ops-secret-0123456789ab:operator",
-    ]);
+    const keys = parseApiKeys(
+      ["alice:alice-secret-0123456789:reader", "ops:ops-secret-0123456789ab:operator"],
+      ROLES,
+    );
     assert.deepEqual(keys.issues, []);
     assert.deepEqual(keys.byDigest.get(secretDigest("alice-secret-0123456789")), {
       name: "alice",
@@ -21,12 +24,15 @@ describe("parseApiKeys", () => {
   });
 
   it("reports each problem with the entry's index, without the secret", () => {
-    const { issues } = parseApiKeys([
-      "a:b",
-      "UPPER:upper-secret-0123456789:reader",
-      "carol:tooshort:reader",
-      "dave:dave-secret-0123456789:root",
-    ]);
+    const { issues } = parseApiKeys(
+      [
+        "a:b",
+        "UPPER:upper-secret-0123456789:reader",
+        "carol:tooshort:reader",
+        "dave:dave-secret-0123456789:root",
+      ],
+      ROLES,
+    );
     assert.deepEqual(
       issues.map((i) => [i.path, i.got]),
       [
@@ -39,11 +45,14 @@ describe("parseApiKeys", () => {
   });
 
   it("refuses a name or a secret used twice", () => {
-    const { issues } = parseApiKeys([
-      "alice:alice-secret-0123456789:reader",
-      "alice:other-secret-0123456789:reader",
-      "bob:alice-secret-0123456789:reader",
-    ]);
+    const { issues } = parseApiKeys(
+      [
+        "alice:alice-secret-0123456789:reader",
+        "alice:other-secret-0123456789:reader",
+        "bob:alice-secret-0123456789:reader",
+      ],
+      ROLES,
+    );
     assert.deepEqual(
       issues.map((i) => [i.path, i.expected, i.got]),
       [
