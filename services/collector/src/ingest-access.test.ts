@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { ConfigError, isLoopbackHost, loadConfig } from "@langtian/service-kit";
+import { ConfigError, isLoopbackHost, loadConfig, secretDigest } from "@langtian/service-kit";
 import { collectorConfigSchema } from "./config.ts";
-import { parseIngestAccess, secretDigest } from "./ingest-access.ts";
+import { parseIngestAccess } from "./ingest-access.ts";
 
 const SECRET = "erp-secret-0123456789abcdef";
 

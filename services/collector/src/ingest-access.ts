@@ -7,8 +7,13 @@
  * port listens on loopback, or when `ingest.allowUnauthenticated` says so explicitly;
  * otherwise the collector refuses to start.
  */
-import { createHash } from "node:crypto";
-import { ConfigError, type ConfigIssue, isLoopbackHost } from "@langtian/service-kit";
+import {
+  ConfigError,
+  type ConfigIssue,
+  isLoopbackHost,
+  MIN_SECRET_LENGTH,
+  secretDigest,
+} from "@langtian/service-kit";
 import type { CollectorConfig } from "./config.ts";
 
 /** Source systems a key may use: a set, or any. */
@@ -31,15 +36,7 @@ export interface IngestAccess {
   readonly required: boolean;
 }
 
-/** Shortest secret accepted (like the operator token). */
-export const MIN_SECRET_LENGTH = 16;
-
 const NAME = /^[a-z0-9][a-z0-9_.-]*$/;
-
-/** SHA-256 of a presented secret, hex: what {@link IngestAccess.keys} is keyed by. */
-export function secretDigest(secret: string): string {
-  return createHash("sha256").update(secret, "utf8").digest("hex");
-}
 
 /**
  * Builds the policy from the configuration, or throws a ConfigError listing every problem

@@ -6,9 +6,8 @@
  * also counted per key here.
  */
 import { Code } from "@connectrpc/connect";
-import { type MetricFactory, RefusedError, TokenBucket } from "@langtian/service-kit";
+import { type MetricFactory, RefusedError, secretDigest, TokenBucket } from "@langtian/service-kit";
 import type { AllowedSources, IngestAccess } from "./ingest-access.ts";
-import { secretDigest } from "./ingest-access.ts";
 
 /** Principal of pushes without a key (only when keys are not required). */
 export const ANONYMOUS = "anonymous";
