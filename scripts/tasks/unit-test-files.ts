@@ -68,5 +68,6 @@ export const unitTestFiles: readonly string[] = [
   "services/query-api/src/export/file-export.test.ts",
   "services/query-api/src/rpc/browse-cursor.test.ts",
   "services/query-api/src/sql/cells.test.ts",
+  "services/query-api/src/sql/query-runner.test.ts",
   "services/query-api/src/sql/statement-guard.test.ts",
 ];

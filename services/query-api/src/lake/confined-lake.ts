@@ -1,5 +1,5 @@
 import { mkdirSync, realpathSync } from "node:fs";
-import { join, resolve, sep } from "node:path";
+import { resolve, sep } from "node:path";
 import { DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
 import { ErrorCode, LangtianError } from "@langtian/errors";
 import { attachLake, type LakeConfig, quoteString } from "@langtian/lake";
@@ -53,12 +53,17 @@ export async function openConfinedLake(
     ? lake.dataPath
     : withSeparator(realpathOrResolve(lake.dataPath));
   const allowedDirectories = [dataDir, tempDir];
+  // Outside every allowed folder, so `INSTALL` is refused before it downloads anything: with
+  // the extension folder inside the temp folder, DuckDB fetched the extension over the network
+  // (and would have written it there) although external access was off. `LOAD` is refused
+  // either way once external access is off.
+  const extensionDirectory = `${tempDir.slice(0, -sep.length)}.no-extensions${sep}`;
   const instance = await DuckDBInstance.create(":memory:", {
     autoinstall_known_extensions: "false",
     autoload_known_extensions: "false",
     allow_community_extensions: "false",
     allow_unsigned_extensions: "false",
-    extension_directory: join(tempDir, "no-extensions"),
+    extension_directory: extensionDirectory,
     threads: String(sandbox.threads),
     memory_limit: sandbox.memoryLimit,
     temp_directory: tempDir,
@@ -76,7 +81,7 @@ export async function openConfinedLake(
     await setup.run(`SET allowed_directories = [${allowedDirectories.map(quoteString).join(", ")}]`);
     await setup.run("SET enable_external_access = false");
     await setup.run("SET lock_configuration = true");
-    await verifySettings(setup, allowedDirectories, sandbox.threads);
+    await verifySettings(setup, allowedDirectories, sandbox.threads, extensionDirectory);
   } catch (err) {
     setup.closeSync();
     instance.closeSync();
@@ -101,8 +106,13 @@ export async function openConfinedLake(
 }
 
 /** What `duckdb_settings()` must say once the sandbox is locked. */
-function expectedSettings(allowedDirectories: readonly string[], threads: number): Record<string, string> {
+function expectedSettings(
+  allowedDirectories: readonly string[],
+  threads: number,
+  extensionDirectory: string,
+): Record<string, string> {
   return {
+    extension_directory: extensionDirectory,
     enable_external_access: "false",
     lock_configuration: "true",
     autoinstall_known_extensions: "false",
@@ -118,8 +128,9 @@ async function verifySettings(
   connection: DuckDBConnection,
   allowedDirectories: readonly string[],
   threads: number,
+  extensionDirectory: string,
 ): Promise<void> {
-  const expected = expectedSettings(allowedDirectories, threads);
+  const expected = expectedSettings(allowedDirectories, threads, extensionDirectory);
   const names = Object.keys(expected).map(quoteString).join(", ");
   const reader = await connection.runAndReadAll(
     `SELECT name, value FROM duckdb_settings() WHERE name IN (${names})`,

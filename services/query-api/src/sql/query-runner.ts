@@ -26,6 +26,9 @@ export class QueryTooLargeError extends LangtianError {
   override readonly code = ErrorCode.resourceExhausted;
 }
 
+/** How often an aborted statement is interrupted again until it stops. */
+const INTERRUPT_REPEAT_MS = 50;
+
 /** Limits of one run. */
 export interface RunOptions {
   /** Interrupted after this long, waiting for a slot included. */
@@ -94,7 +97,14 @@ export function createQueryRunner(lake: ConfinedLake, maxConcurrent: number): Qu
         throw why();
       }
       let connection: DuckDBConnection | undefined;
-      const interrupt = () => connection?.interrupt();
+      // An interrupt only stops what runs at that moment: one that lands between two calls
+      // (the guard's check, prepare, the next chunk) is lost and the next call runs unbounded.
+      // So once aborted, interrupt again and again until the work gives up.
+      let repeat: ReturnType<typeof setInterval> | undefined;
+      const interrupt = () => {
+        connection?.interrupt();
+        repeat ??= setInterval(() => connection?.interrupt(), INTERRUPT_REPEAT_MS);
+      };
       signal.addEventListener("abort", interrupt, { once: true });
       try {
         connection = await lake.connect();
@@ -105,6 +115,7 @@ export function createQueryRunner(lake: ConfinedLake, maxConcurrent: number): Qu
         throw classify(err);
       } finally {
         signal.removeEventListener("abort", interrupt);
+        clearInterval(repeat);
         connection?.closeSync();
         release();
       }

@@ -37,7 +37,10 @@ const ALLOWED_LAKE_FUNCTIONS = new Set([
  *   INSTALL, LOAD, SET, RESET, PRAGMA, CALL, CREATE, INSERT, …);
  * - every table it reads is a table of the lake (`lake.<table>`) or a CTE of the statement
  *   (so no `FROM '/etc/passwd'` replacement scans and no other catalog);
- * - every table function is allowed (see above), however its name is quoted.
+ * - every table function is allowed (see above), however its name is quoted or qualified;
+ * - no `SHOW <name>` (DESCRIBE/SUMMARIZE of a query are checked like the query), no scalar
+ *   function that reads the server's settings or environment (`current_setting`, `getenv`),
+ *   and none that builds one value of a size it is given (`range(n)` as a list, `repeat`, …).
  * Throws a {@link StatementRejectedError} naming what was refused.
  */
 export async function checkReadOnlyStatement(connection: DuckDBConnection, sql: string): Promise<void> {
@@ -74,7 +77,13 @@ interface SerializedSql {
 
 type Node = Record<string, unknown>;
 
-/** Walks the serialized tree; CTE names are in scope for the node that declares them and below. */
+/**
+ * Walks the serialized tree with the CTE names in scope where DuckDB's binder resolves them:
+ * a CTE's own definition sees only the CTEs declared before it (and itself only as the
+ * recursive part of a `WITH RECURSIVE … UNION`), the statement's body sees them all. Anything
+ * looser would let `WITH x AS (FROM '/some/file'), "/some/file" AS (…)` read the file: DuckDB
+ * binds that inner reference to the file, not to the later CTE of the same name.
+ */
 function inspect(node: unknown, ctes: ReadonlySet<string>): void {
   if (node === null || typeof node !== "object") return;
   if (Array.isArray(node)) {
@@ -83,13 +92,67 @@ function inspect(node: unknown, ctes: ReadonlySet<string>): void {
   }
   const n = node as Node;
   let scope = ctes;
-  const cteMap = (n.cte_map as { map?: { key: string }[] } | undefined)?.map;
-  if (cteMap !== undefined && cteMap.length > 0) {
-    scope = new Set([...ctes, ...cteMap.map((e) => e.key.toLowerCase())]);
+  const cteMap = (n.cte_map as { map?: { key: string; value?: unknown }[] } | undefined)?.map ?? [];
+  for (const entry of cteMap) {
+    inspect(entry.value, scope);
+    scope = new Set([...scope, entry.key.toLowerCase()]);
   }
+  if (n.type === "RECURSIVE_CTE_NODE" && typeof n.cte_name === "string")
+    scope = new Set([...scope, n.cte_name.toLowerCase()]);
   if (n.type === "BASE_TABLE") checkTable(n, scope);
-  if (n.type === "TABLE_FUNCTION") checkTableFunction(n.function as Node | undefined);
-  for (const value of Object.values(n)) inspect(value, scope);
+  if (n.type === "TABLE_FUNCTION") {
+    const fn = n.function as Node | undefined;
+    checkTableFunction(fn);
+    // The call itself is a table function (`range` streams there); its arguments are checked
+    // like any other expression.
+    inspect(fn?.children, scope);
+    for (const [key, value] of Object.entries(n)) if (key !== "function") inspect(value, scope);
+    return;
+  }
+  if (n.type === "SHOW_REF" && (n.query === null || n.query === undefined))
+    throw new StatementRejectedError(
+      "show",
+      `SHOW ${String(n.table_name ?? "")} is not allowed: ListTables and DescribeTable describe the lake`,
+    );
+  if (n.class === "FUNCTION") checkScalarFunction(n);
+  for (const [key, value] of Object.entries(n)) if (key !== "cte_map") inspect(value, scope);
+}
+
+/**
+ * Scalar functions that read the server's configuration or environment (paths of the lake and
+ * the temp folder, limits, secrets settings). Locked settings cannot be changed, so reading
+ * them loosens nothing, but they tell a caller about the host and serve no query of the lake.
+ */
+const SETTINGS_FUNCTIONS = new Set(["current_setting", "getenv"]);
+/**
+ * Scalar functions that build one value as large as a number they are given: `range(1e10)` as
+ * a list, `repeat('x', 1e10)`, padding to a huge width. DuckDB allocates such a value outside
+ * its buffer manager, so `memory_limit` does not stop it and the process (or the host) runs out
+ * of memory before the time limit can interrupt it. The table functions `range` and
+ * `generate_series` stream in bounded chunks and stay allowed.
+ */
+const AMPLIFYING_FUNCTIONS = new Set([
+  "range",
+  "generate_series",
+  "repeat",
+  "lpad",
+  "rpad",
+  "list_resize",
+  "array_resize",
+]);
+
+function checkScalarFunction(n: Node): void {
+  const name = String(n.function_name ?? "").toLowerCase();
+  if (SETTINGS_FUNCTIONS.has(name))
+    throw new StatementRejectedError(
+      "scalar_function",
+      `function ${JSON.stringify(name)} is not allowed: it reads the server's configuration, not the lake`,
+    );
+  if (AMPLIFYING_FUNCTIONS.has(name))
+    throw new StatementRejectedError(
+      "scalar_function",
+      `function ${JSON.stringify(name)} is not allowed as a scalar: one value of unbounded size escapes the memory limit (FROM range(…) streams and is allowed)`,
+    );
 }
 
 function checkTable(n: Node, ctes: ReadonlySet<string>): void {
