@@ -18,6 +18,16 @@ export interface StackContext {
   stackDir: string;
   /** This service's ports, by the role names of its `ports` entry, after overrides and clashes. */
   ports: Record<string, number>;
+  /**
+   * The operator token of this stack run: every service takes it as its `operatorToken` (and
+   * the admin as `instanceOperatorToken`, to drain the others).
+   */
+  operatorToken: string;
+  /**
+   * Every stack instance started so far, this one included, as the admin's deployment model
+   * spells them (`name=stage@http://127.0.0.1:port`).
+   */
+  instances: readonly string[];
 }
 
 /** One service of the stack. */
@@ -39,7 +49,19 @@ export interface StackService {
   readyUrl?: (stack: StackContext) => string;
   /** What the table shows as its address, e.g. its API URL. */
   address?: (stack: StackContext) => string;
+  /**
+   * Its place in the admin's deployment model: instance `<stage>-1` of `stage`, at
+   * `http://127.0.0.1:<ports.http>`. Absent for what has no RPC port (the device simulator).
+   */
+  stage?: "collector" | "bridge" | "lake-writer" | "query-api" | "admin";
+  /** Files written before it starts, by path (e.g. its config file). */
+  files?: (stack: StackContext) => Record<string, string>;
 }
+
+/** The JetStream stream the collector publishes to and the bridge reads. */
+const STREAM = "EDA_EVENTS";
+/** The Kafka topic the bridge writes and the lake writer reads. */
+const TOPIC = "eda.events";
 
 // The device simulator sends to the collector's UDP port, which is only known once the
 // collector's ports are resolved (a busy default moves); the collector entry records it here.
@@ -50,10 +72,12 @@ const collector: StackService = {
   name: "collector",
   script: "services/collector/src/main.ts",
   ports: { http: 4101, udp: 7401, frames: 7402 },
+  stage: "collector",
   env: (stack) => {
     collectorFramePort = stack.ports.frames ?? collectorFramePort;
     return {
       LANGTIAN_COLLECTOR_PORT: String(stack.ports.http),
+      LANGTIAN_COLLECTOR_OPERATOR_TOKEN: stack.operatorToken,
       LANGTIAN_COLLECTOR_NATS_URL: stack.natsUrl,
       LANGTIAN_COLLECTOR_SPOOL_DIR: `${stack.dataDir}/spool`,
       LANGTIAN_COLLECTOR_UDP_LISTENERS: [
@@ -83,8 +107,10 @@ const bridge: StackService = {
   name: "bridge",
   script: "services/bridge/src/provision-and-run.ts",
   ports: { http: 4102 },
+  stage: "bridge",
   env: (stack) => ({
     LANGTIAN_BRIDGE_PORT: String(stack.ports.http),
+    LANGTIAN_BRIDGE_OPERATOR_TOKEN: stack.operatorToken,
     LANGTIAN_BRIDGE_NATS_URL: stack.natsUrl,
     LANGTIAN_BRIDGE_KAFKA_BOOTSTRAP: stack.kafkaBootstrap,
     LANGTIAN_BRIDGE_KAFKA_PARTITIONS: "3",
@@ -109,10 +135,12 @@ const lakeWriter: StackService = {
   // promoted garbage early instead of letting the heap grow to several times what is live.
   nodeFlags: ["--max-old-space-size=256", "--max-semi-space-size=4"],
   ports: { http: 4103 },
+  stage: "lake-writer",
   env: (stack) => ({
     LANGTIAN_LAKE_WRITER_PORT: String(stack.ports.http),
+    LANGTIAN_LAKE_WRITER_OPERATOR_TOKEN: stack.operatorToken,
     LANGTIAN_LAKE_WRITER_KAFKA_BOOTSTRAP: stack.kafkaBootstrap,
-    LANGTIAN_LAKE_WRITER_KAFKA_TOPICS: "eda.events",
+    LANGTIAN_LAKE_WRITER_KAFKA_TOPICS: TOPIC,
     LANGTIAN_LAKE_WRITER_LAKE_CATALOG: "sqlite",
     LANGTIAN_LAKE_WRITER_LAKE_CATALOG_PATH: join(lakeDir(stack), "catalog.sqlite"),
     LANGTIAN_LAKE_WRITER_LAKE_DATA_PATH: join(lakeDir(stack), "data"),
@@ -133,8 +161,10 @@ const queryApi: StackService = {
   name: "query-api",
   script: "services/query-api/src/main.ts",
   ports: { http: 4104 },
+  stage: "query-api",
   env: (stack) => ({
     LANGTIAN_QUERY_API_PORT: String(stack.ports.http),
+    LANGTIAN_QUERY_API_OPERATOR_TOKEN: stack.operatorToken,
     LANGTIAN_QUERY_API_LAKE_CATALOG: "sqlite",
     LANGTIAN_QUERY_API_LAKE_CATALOG_PATH: join(lakeDir(stack), "catalog.sqlite"),
     LANGTIAN_QUERY_API_LAKE_DATA_PATH: join(lakeDir(stack), "data"),
@@ -146,5 +176,54 @@ const queryApi: StackService = {
   address: (stack) => `http://127.0.0.1:${stack.ports.http} (Connect, gRPC, gRPC-Web)`,
 };
 
+/** Where the stack writes the admin's deployment model. */
+function adminConfigFile(stack: StackContext): string {
+  return join(stack.dataDir, "admin.json");
+}
+
+/**
+ * The admin service, started last: its config file is the deployment model of what the stack
+ * started (every instance at its real port, the stream, the topic, the lake), written for this
+ * run. The tokens come from the environment, so the file holds no secret.
+ */
+const admin: StackService = {
+  name: "admin",
+  script: "services/admin/src/main.ts",
+  ports: { http: 4105 },
+  stage: "admin",
+  files: (stack) => ({
+    [adminConfigFile(stack)]: `${JSON.stringify(
+      {
+        port: stack.ports.http,
+        deployment: { instances: stack.instances },
+        nats: { url: stack.natsUrl, streams: [STREAM] },
+        kafka: { bootstrap: [stack.kafkaBootstrap], topics: [TOPIC] },
+        lake: {
+          catalog: "sqlite",
+          catalogPath: join(lakeDir(stack), "catalog.sqlite"),
+          dataPath: join(lakeDir(stack), "data"),
+          extensionDir: defaultDuckdbExtensionDir(),
+        },
+      },
+      null,
+      2,
+    )}\n`,
+  }),
+  env: (stack) => ({
+    LANGTIAN_ADMIN_CONFIG_FILE: adminConfigFile(stack),
+    LANGTIAN_ADMIN_OPERATOR_TOKEN: stack.operatorToken,
+    LANGTIAN_ADMIN_INSTANCE_OPERATOR_TOKEN: stack.operatorToken,
+  }),
+  readyUrl: (stack) => `http://127.0.0.1:${stack.ports.http}/readyz`,
+  address: (stack) => `http://127.0.0.1:${stack.ports.http} (config ${adminConfigFile(stack)})`,
+};
+
 /** The services, started in this order and stopped in reverse. */
-export const stackServices: StackService[] = [collector, bridge, deviceSimulator, lakeWriter, queryApi];
+export const stackServices: StackService[] = [
+  collector,
+  bridge,
+  deviceSimulator,
+  lakeWriter,
+  queryApi,
+  admin,
+];

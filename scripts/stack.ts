@@ -1,4 +1,5 @@
-import { mkdirSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { cacheRoot } from "../packages/provision/src/cache-root.mjs";
 import { ensureDependencies } from "./lib/dependencies.ts";
@@ -10,17 +11,33 @@ import type { StackContext, StackService } from "./stack-services.ts";
 // stack-services.ts as a child `node` process; prints where everything runs and stays in the
 // foreground until Ctrl+C, then shuts down in reverse order.
 //
+// Operators: every service gets the same operator token, made for this run and printed once
+// (never written to a file); the admin, started last, gets a deployment model of what the stack
+// started (`<stack dir>/admin/admin.json`, see stack-services.ts) and that token as its
+// `instanceOperatorToken`, so `npm run langtian -- status|drain|audit` works against it.
+//
 // Data lives in `<cacheRoot()>/stack/` (outside the work tree, so nothing to ignore in git),
 // or `LANGTIAN_STACK_DIR`. Ports: LANGTIAN_STACK_NATS_PORT (4222),
 // LANGTIAN_STACK_NATS_MONITOR_PORT (8222), LANGTIAN_STACK_KAFKA_PORT (9092),
 // LANGTIAN_STACK_KAFKA_CONTROLLER_PORT (9093); a busy default moves to a free port.
 //
 // `--smoke` (or LANGTIAN_STACK_SMOKE=1): start everything, wait until ready, prove NATS and
-// Kafka with a round trip, print the table, shut down cleanly and exit 0. Tests use it.
+// Kafka with a round trip, read the events in the lake through the query API, see every
+// instance ready in the admin, print the table, shut down cleanly and exit 0. Tests use it.
+// `--hold` (with `--smoke`): after the smoke check, keep everything running until stdin ends,
+// so a test can check the running stack from outside (e.g. `langtian status`), then shut down.
 // `--no-install`: skip the npm dependency check; a test run already did it, and `npm ci`
 // replacing node_modules under other running tests would break them.
 
 const smoke = process.argv.includes("--smoke") || process.env.LANGTIAN_STACK_SMOKE === "1";
+const hold = process.argv.includes("--hold");
+/**
+ * The operator token of this run, shared by every service (and the admin's
+ * `instanceOperatorToken`): new at each start, printed once, never written to a file.
+ */
+const operatorToken = randomBytes(24).toString("base64url");
+/** The admin's deployment model, one `name=stage@url` per instance, in start order. */
+const instances: string[] = [];
 const stackDir = resolve(process.env.LANGTIAN_STACK_DIR ?? join(cacheRoot(), "stack"));
 
 if (!process.argv.includes("--no-install")) await step("dependencies", ensureDependencies);
@@ -73,8 +90,14 @@ for (const signal of signals) {
 try {
   await start();
   printTable();
+  printOperatorHints();
   if (smoke) {
     await smokeCheck();
+    if (hold) {
+      log("smoke: holding until stdin ends");
+      process.stdin.resume();
+      await new Promise((done) => process.stdin.once("end", done).once("close", done));
+    }
     await shutdown();
     process.stdout.write("stack smoke check passed\n");
     process.exit(0);
@@ -133,14 +156,30 @@ async function startService(service: StackService, natsUrl: string, kafkaBootstr
   for (const [role, fallback] of Object.entries(service.ports ?? {})) {
     ports[role] = await port(`${service.name}_${role}`, fallback);
   }
-  const context: StackContext = { natsUrl, kafkaBootstrap, dataDir, stackDir, ports };
+  if (service.stage !== undefined) {
+    instances.push(`${service.stage}-1=${service.stage}@http://127.0.0.1:${ports.http}`);
+  }
+  const context: StackContext = {
+    natsUrl,
+    kafkaBootstrap,
+    dataDir,
+    stackDir,
+    ports,
+    operatorToken,
+    instances: [...instances],
+  };
   contexts.set(service.name, context);
+  for (const [path, content] of Object.entries(service.files?.(context) ?? {})) {
+    writeFileSync(path, content);
+  }
   const prefix = `[${service.name}] `;
   const proc = testing.spawnServer({
     command: process.execPath,
     args: [...(service.nodeFlags ?? []), resolve(repoRoot, service.script)],
     cwd: repoRoot,
-    env: { ...process.env, ...service.env(context) },
+    // LANGTIAN_ADMIN_URL is the CLI's variable; the admin service would take it for a
+    // misspelt setting of its own (same prefix) and refuse to start.
+    env: { ...process.env, LANGTIAN_ADMIN_URL: undefined, ...service.env(context) },
     logFile: join(dataDir, `${service.name}.log`),
     onLine: (line) => process.stdout.write(`${prefix}${line}\n`),
   });
@@ -202,6 +241,26 @@ function printTable(): void {
   process.stdout.write(`\nLangtian EDA stack\n${lines.join("\n")}\n\n`);
 }
 
+/** How to reach the admin with the `langtian` CLI, and this run's operator token (printed once). */
+function printOperatorHints(): void {
+  const port = contexts.get("admin")?.ports.http;
+  if (port === undefined) return;
+  const url = `http://127.0.0.1:${port}`;
+  process.stdout.write(
+    [
+      `admin: ${url}`,
+      `  status:  LANGTIAN_ADMIN_URL=${url} npm run langtian -- status`,
+      `operator token of this run (every service of the stack takes it; operator actions send it):`,
+      `  ${operatorToken}`,
+      `  e.g.:    LANGTIAN_ADMIN_URL=${url} LANGTIAN_OPERATOR_TOKEN=${operatorToken} npm run langtian -- drain bridge-1 --force`,
+      `           (--force: the stack runs one instance per stage, and the admin refuses to drain`,
+      `           the last ready one without it)`,
+      "",
+      "",
+    ].join("\n"),
+  );
+}
+
 /** Proves the servers work end to end, not just listen. */
 async function smokeCheck(): Promise<void> {
   const { jetStreamRoundTrip, kafkaRoundTrip } = await import("../packages/testing/src/launch/roundtrip.ts");
@@ -224,6 +283,30 @@ async function smokeCheck(): Promise<void> {
   await admin.close();
   log("smoke: 10 messages through JetStream and 10 through Kafka");
   await queryApiSmoke();
+  await adminSmoke();
+}
+
+/** Proves the admin sees the deployment the stack wrote for it: every instance ready. */
+async function adminSmoke(): Promise<void> {
+  const port = contexts.get("admin")?.ports.http;
+  if (port === undefined) throw new Error("smoke check needs the admin");
+  const url = `http://127.0.0.1:${port}/langtian.admin.v1.AdminService/GetOverview`;
+  type Answer = { overview?: { instances?: { name: string; ready?: boolean }[] } };
+  const ready = await testing.waitFor(
+    async () => {
+      const res = await fetch(url, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: "{}",
+      });
+      if (!res.ok) throw new Error(`GetOverview answered ${res.status}: ${await res.text()}`);
+      const listed = (await res.json()) as Answer;
+      const all = listed.overview?.instances ?? [];
+      return all.length === instances.length && all.every((i) => i.ready === true) ? all : undefined;
+    },
+    { what: "the admin to report every stack instance ready", timeoutMs: 60_000, intervalMs: 1_000 },
+  );
+  log(`smoke: the admin reports ${ready.map((i) => i.name).join(", ")} ready`);
 }
 
 /**
