@@ -155,7 +155,7 @@ function langtian(
     execFile(
       process.execPath,
       [join(repoRoot, "services", "admin", "src", "cli", "main.ts"), ...args],
-      { cwd: repoRoot, env: { ...process.env, LANGTIAN_ADMIN_URL: adminUrl }, timeout: 30_000 },
+      { cwd: repoRoot, env: { ...process.env, LANGTIAN_CLI_ADMIN_URL: adminUrl }, timeout: 30_000 },
       (err, stdout, stderr) => {
         done({ code: err === null ? 0 : typeof err.code === "number" ? err.code : 1, stdout, stderr });
       },

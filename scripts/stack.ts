@@ -177,9 +177,7 @@ async function startService(service: StackService, natsUrl: string, kafkaBootstr
     command: process.execPath,
     args: [...(service.nodeFlags ?? []), resolve(repoRoot, service.script)],
     cwd: repoRoot,
-    // LANGTIAN_ADMIN_URL is the CLI's variable; the admin service would take it for a
-    // misspelt setting of its own (same prefix) and refuse to start.
-    env: { ...process.env, LANGTIAN_ADMIN_URL: undefined, ...service.env(context) },
+    env: { ...process.env, ...service.env(context) },
     logFile: join(dataDir, `${service.name}.log`),
     onLine: (line) => process.stdout.write(`${prefix}${line}\n`),
   });
@@ -249,10 +247,10 @@ function printOperatorHints(): void {
   process.stdout.write(
     [
       `admin: ${url}`,
-      `  status:  LANGTIAN_ADMIN_URL=${url} npm run langtian -- status`,
+      `  status:  LANGTIAN_CLI_ADMIN_URL=${url} npm run langtian -- status`,
       `operator token of this run (every service of the stack takes it; operator actions send it):`,
       `  ${operatorToken}`,
-      `  e.g.:    LANGTIAN_ADMIN_URL=${url} LANGTIAN_OPERATOR_TOKEN=${operatorToken} npm run langtian -- drain bridge-1 --force`,
+      `  e.g.:    LANGTIAN_CLI_ADMIN_URL=${url} LANGTIAN_OPERATOR_TOKEN=${operatorToken} npm run langtian -- drain bridge-1 --force`,
       `           (--force: the stack runs one instance per stage, and the admin refuses to drain`,
       `           the last ready one without it)`,
       "",

@@ -302,6 +302,22 @@ describe("query API confinement (real lake writer, SQLite catalog)", () => {
     }
   });
 
+  it("gives the slot back at the time limit when the client stops reading but stays connected", async () => {
+    const stream = client
+      .sql({ sql: "SELECT * FROM range(100000000)", timeoutMs: 1_000, maxRows: 100_000 })
+      [Symbol.asyncIterator]();
+    const first = await stream.next();
+    assert.equal(first.value?.part.case, "header");
+    // The client reads nothing more: the statement waits on it, not on DuckDB.
+    await waitFor(async () => ((await running()) === 0 ? true : undefined), {
+      what: "the statement waiting on a stalled client to give its slot back at its limit",
+      timeoutMs: 10_000,
+      intervalMs: 100,
+    });
+    await stream.return?.(undefined);
+    await stillServing();
+  });
+
   describe("below the statement guard: the confined DuckDB itself", () => {
     let confined: ConfinedLake;
     let connection: Awaited<ReturnType<ConfinedLake["connect"]>>;

@@ -120,7 +120,8 @@ function expectedSettings(
     allow_community_extensions: "false",
     allow_unsigned_extensions: "false",
     threads: String(threads),
-    allowed_directories: `[${allowedDirectories.join(", ")}]`,
+    // DuckDB reports the list sorted, whatever order it was set in.
+    allowed_directories: `[${[...allowedDirectories].sort().join(", ")}]`,
   };
 }
 

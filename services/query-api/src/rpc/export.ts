@@ -50,12 +50,12 @@ export function runExport(
   const channel = createResultChannel<ExportResponse>();
   runner
     .run(
-      async (c) => {
+      async (c, signal) => {
         // The runner interrupts DuckDB on the client's signal and at the limit (its own timer,
         // started first, so its error names the right cause); the streaming loops check both.
         const stop = AbortSignal.any([signal, AbortSignal.timeout(limits.timeoutMs)]);
         const query = await exportQueryOf(c, request);
-        const sink = createChunkSink((data) => channel.push(create(ExportResponseSchema, { data })));
+        const sink = createChunkSink((data) => channel.push(create(ExportResponseSchema, { data }), signal));
         const fileFormat = FILE_FORMATS[format];
         const rows =
           fileFormat === undefined

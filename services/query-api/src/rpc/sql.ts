@@ -34,7 +34,7 @@ export function runSql(
   const started = performance.now();
   runner
     .run(
-      async (c) => {
+      async (c, signal) => {
         const result = await streamStatement(c, request);
         await channel.push(
           create(SqlResponseSchema, {
@@ -43,6 +43,7 @@ export function runSql(
               value: { columns: columnsOf(result.columnNames(), result.columnTypes()) },
             },
           }),
+          signal,
         );
         const types = result.columnTypes();
         let rows = 0;
@@ -59,6 +60,7 @@ export function runSql(
           if (batch.length > 0)
             await channel.push(
               create(SqlResponseSchema, { part: { case: "rows", value: { rows: rowsOf(batch, types) } } }),
+              signal,
             );
           if (truncated || rows >= maxRows) {
             // Exactly max_rows so far: truncated only if the result had more.
@@ -73,6 +75,7 @@ export function runSql(
               value: { rows: BigInt(rows), truncated, elapsedMs: performance.now() - started },
             },
           }),
+          signal,
         );
       },
       { timeoutMs, signal },

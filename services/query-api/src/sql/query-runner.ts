@@ -39,7 +39,14 @@ export interface RunOptions {
 
 /** Runs work on the lake, each on a connection of its own, a bounded number at once. */
 export interface QueryRunner {
-  run<T>(work: (connection: DuckDBConnection) => Promise<T>, options: RunOptions): Promise<T>;
+  /**
+   * Runs `work` on a connection of its own. `signal` aborts when the limit passes or the caller
+   * goes away: work that waits on something other than DuckDB (a slow client) must stop on it.
+   */
+  run<T>(
+    work: (connection: DuckDBConnection, signal: AbortSignal) => Promise<T>,
+    options: RunOptions,
+  ): Promise<T>;
   /** Statements running now. */
   running(): number;
   /** Statements waiting for a slot. */
@@ -109,7 +116,7 @@ export function createQueryRunner(lake: ConfinedLake, maxConcurrent: number): Qu
       try {
         connection = await lake.connect();
         if (signal.aborted) throw why();
-        return await work(connection);
+        return await work(connection, signal);
       } catch (err) {
         if (signal.aborted) throw why();
         throw classify(err);

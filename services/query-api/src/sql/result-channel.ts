@@ -3,7 +3,12 @@
  * took the item, so a producer reading DuckDB chunks never runs ahead of a slow client.
  */
 export interface ResultChannel<T> extends AsyncIterable<T> {
-  push(item: T): Promise<void>;
+  /**
+   * Resolves once the consumer took `item`. Rejects when `signal` aborts first (the
+   * statement's limit passed, or the caller went away), so a statement whose client stopped
+   * reading gives its slot back instead of waiting forever.
+   */
+  push(item: T, signal?: AbortSignal): Promise<void>;
   /** Ends the stream (after the items pushed so far), or fails it with `err`. */
   end(err?: unknown): void;
 }
@@ -19,10 +24,23 @@ export function createResultChannel<T>(): ResultChannel<T> {
     wake = undefined;
   };
   return {
-    push(item) {
+    push(item, signal) {
       if (consumerGone) return Promise.reject(new Error("the consumer stopped reading"));
-      return new Promise<void>((resolve) => {
-        items.push({ item, taken: resolve });
+      if (signal?.aborted) return Promise.reject(signal.reason);
+      return new Promise<void>((resolve, reject) => {
+        const onAbort = () => {
+          const i = items.findIndex((pending) => pending.item === item);
+          if (i >= 0) items.splice(i, 1);
+          reject(signal?.reason);
+        };
+        signal?.addEventListener("abort", onAbort, { once: true });
+        items.push({
+          item,
+          taken: () => {
+            signal?.removeEventListener("abort", onAbort);
+            resolve();
+          },
+        });
         notify();
       });
     },
