@@ -34,7 +34,7 @@
  * protobuf encoding, which the direct DuckDB side (in this process) does not pay. Samples of ours and DuckDB alternate, so drift on a shared box hits both alike.
  */
 import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { create, type MessageInitShape, toJson } from "@bufbuild/protobuf";
@@ -212,6 +212,8 @@ try {
   const output: Record<string, unknown> = {
     benchmark: "query-api",
     startedAt: new Date().toISOString(),
+    // Other work on the box shows here (the 1-minute figure is the one to read).
+    loadAverageAtStart: loadavg().map((l) => Number(l.toFixed(2))),
     rows,
     table,
     lake: {
@@ -448,6 +450,7 @@ try {
         let bytes = 0;
         let newlines = 0;
         const cpuStarted = cpuSeconds(server.process.pid);
+        const clientCpuStarted = process.cpuUsage();
         const [ms] = await timed(async () => {
           for await (const chunk of client.export({
             source: { case: "browse", value: exportFilter },
@@ -460,6 +463,9 @@ try {
           }
         });
         const serverCores = (cpuSeconds(server.process.pid) - cpuStarted) / (ms / 1000);
+        const clientCpu = process.cpuUsage(clientCpuStarted);
+        // This process receiving the stream (Connect client, counting lines).
+        const clientCores = (clientCpu.user + clientCpu.system) / 1000 / ms;
         const counted = name === "csv" ? newlines - 1 : name === "ndjson" ? newlines : undefined;
         if (counted !== undefined && counted !== exportRows)
           throw new Error(`${name} export held ${counted} rows, not ${exportRows}`);
@@ -470,6 +476,7 @@ try {
           bytes,
           rowsPerSecond,
           queryApiCores: Number(serverCores.toFixed(2)),
+          clientCores: Number(clientCores.toFixed(2)),
           duckdbCopy: against,
           vsDuckdbCopy: Number((rowsPerSecond / limit).toFixed(2)),
           goalAtLeastHalf: rowsPerSecond >= limit / 2,
@@ -545,6 +552,7 @@ try {
   }
 
   output.endedAt = new Date().toISOString();
+  output.loadAverageAtEnd = loadavg().map((l) => Number(l.toFixed(2)));
   process.stdout.write(`${JSON.stringify(output, null, 2)}\n`);
   direct.closeSync();
   instance.closeSync();
