@@ -10,6 +10,7 @@
  */
 export const unitTestFiles: readonly string[] = [
   "packages/errors/src/langtian-error.test.ts",
+  "packages/connector-config/src/connector-config.test.ts",
   "packages/envelope/src/create-envelope.test.ts",
   "packages/envelope/src/decode-envelope.test.ts",
   "packages/envelope/src/encode-envelope.test.ts",
@@ -39,6 +40,7 @@ export const unitTestFiles: readonly string[] = [
   "services/admin/src/overview/metrics-text.test.ts",
   "services/bridge/src/ack-subject.test.ts",
   "services/bridge/src/config.test.ts",
+  "services/bridge/src/connector-config-watch.test.ts",
   "services/bridge/src/event-metadata.test.ts",
   "services/bridge/src/jetstream-source.test.ts",
   "services/bridge/src/mapping.test.ts",

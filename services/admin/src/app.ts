@@ -6,6 +6,10 @@ import type { DestinationStream } from "pino";
 import pkg from "../package.json" with { type: "json" };
 import { type AuditLog, openAuditLog } from "./audit/audit-log.ts";
 import { type AdminConfig, adminConfigSchema } from "./config.ts";
+import {
+  type ConnectorConfigStore,
+  openConnectorConfigStore,
+} from "./connector-config/connector-config-store.ts";
 import { parseDeployment } from "./deployment.ts";
 import { createInstanceReader } from "./overview/instances.ts";
 import { createLakeReader } from "./overview/lake.ts";
@@ -39,6 +43,7 @@ export function createApp(config: AdminConfig, deps: AdminDeps = {}): AdminApp {
   const lake = createLakeReader(lakeConfigFrom(config.lake), config.lake.extensionDir);
   let nc: NatsConnection | undefined;
   let audit: AuditLog | undefined;
+  let connectorConfig: ConnectorConfigStore | undefined;
   const overview = () =>
     readOverview({
       instances,
@@ -60,9 +65,14 @@ export function createApp(config: AdminConfig, deps: AdminDeps = {}): AdminApp {
       audit: () => audit,
       instanceOperatorToken: config.instanceOperatorToken,
       instanceTimeoutMs: config.deployment.instanceTimeoutMs,
+      connectorConfig: () => connectorConfig,
     }),
     // Mutations need the operator token (the kit checks it before the handler runs).
-    mutatingMethods: [AdminService.method.drainInstance],
+    mutatingMethods: [
+      AdminService.method.setConnectorConfig,
+      AdminService.method.rollbackConnectorConfig,
+      AdminService.method.drainInstance,
+    ],
     ...(deps.logDestination === undefined ? {} : { logDestination: deps.logDestination }),
   });
   service.health.add({
@@ -104,6 +114,15 @@ export function createApp(config: AdminConfig, deps: AdminDeps = {}): AdminApp {
               return undefined;
             },
           );
+          connectorConfig = await openConnectorConfigStore(
+            connection,
+            config.connectorConfig.bucket,
+            config.connectorConfig.key,
+            config.connectorConfig.replicas,
+          ).catch((err: unknown) => {
+            service.logger.error({ err }, "cannot open the connector configuration bucket");
+            return undefined;
+          });
         },
         (err: unknown) => service.logger.error({ err }, "cannot connect to NATS"),
       );

@@ -1,3 +1,4 @@
+import { ConnectorConfigLocation } from "@langtian/connector-config";
 import { lakeConfigFields, lakeConfigIssues } from "@langtian/lake";
 import {
   type ConfigFile,
@@ -55,6 +56,20 @@ export const adminConfigSchema = defineConfigSchema("admin", {
       min: 1,
       max: 5,
       description: "Replicas of the audit stream (3 on a 3-node cluster).",
+    }),
+  },
+  connectorConfig: {
+    bucket: string({
+      default: ConnectorConfigLocation.bucket,
+      description:
+        "NATS KV bucket of the shared connector configuration the bridges watch (created when missing).",
+    }),
+    key: string({ default: ConnectorConfigLocation.key, description: "Key of the bridges' configuration." }),
+    replicas: integer({
+      default: 1,
+      min: 1,
+      max: 5,
+      description: "Replicas of the bucket when the admin creates it (3 on a 3-node cluster).",
     }),
   },
   instanceOperatorToken: string({

@@ -11,6 +11,8 @@ import {
 } from "@langtian/proto";
 import { toConnectError } from "@langtian/service-kit";
 import type { AuditLog } from "./audit/audit-log.ts";
+import { connectorConfigHandlers } from "./connector-config/connector-config-handlers.ts";
+import type { ConnectorConfigStore } from "./connector-config/connector-config-store.ts";
 import type { InstanceSpec } from "./deployment.ts";
 import { drainInstance } from "./drain/drain-instance.ts";
 
@@ -25,6 +27,8 @@ export interface AdminRouteDeps {
   readonly instanceOperatorToken: string | undefined;
   /** Bound of one call to an instance. */
   readonly instanceTimeoutMs: number;
+  /** The shared connector configuration's store once NATS answered; undefined before. */
+  readonly connectorConfig: () => ConnectorConfigStore | undefined;
 }
 
 /** The audit log is not reachable (NATS away): a mutation that cannot be audited is refused. */
@@ -46,6 +50,18 @@ const DEFAULT_DRAIN_DEADLINE_MS = 60_000;
 export function adminRoutes(deps: AdminRouteDeps): (router: ConnectRouter) => void {
   return (router) => {
     router.service(AdminService, {
+      // GetConnectorConfig … RollbackConnectorConfig (connector-config/).
+      ...connectorConfigHandlers({
+        store: deps.connectorConfig,
+        requireAudit: () => {
+          const audit = deps.audit();
+          if (audit === undefined)
+            throw new AuditUnavailableError(
+              "the audit log is not reachable (NATS): mutations are refused until it is",
+            );
+          return audit;
+        },
+      }),
       async getOverview() {
         return create(GetOverviewResponseSchema, { overview: await deps.overview() });
       },

@@ -4,9 +4,14 @@ import { connect, type NatsConnection } from "@nats-io/transport-node";
 import type { DestinationStream } from "pino";
 import pkg from "../package.json" with { type: "json" };
 import { type BridgeConfig, bridgeConfigSchema } from "./config.ts";
+import {
+  type AppliedConnectorConfig,
+  appliedConnectorConfig,
+  type ConnectorConfigWatch,
+  startConnectorConfigWatch,
+} from "./connector-config-watch.ts";
 import { type JetStreamSource, startJetStreamSource } from "./jetstream-source.ts";
 import { createKafkaSink, type KafkaSink } from "./kafka-sink.ts";
-import { createTopicRouter } from "./mapping.ts";
 import { type BridgeMetrics, createBridgeMetrics } from "./metrics.ts";
 import { createPipeline, type Pipeline } from "./pipeline.ts";
 import { bridgeRoutes } from "./routes.ts";
@@ -51,6 +56,7 @@ export function createApp(config: BridgeConfig, deps: BridgeDeps = {}): BridgeAp
           ordered: source?.ordered ?? false,
           active: source?.pinned() ?? false,
           inFlight: pipeline?.inFlight() ?? 0,
+          routing: routing(),
         }),
       })(router),
     ...(deps.logDestination === undefined ? {} : { logDestination: deps.logDestination }),
@@ -62,6 +68,10 @@ export function createApp(config: BridgeConfig, deps: BridgeDeps = {}): BridgeAp
   let pipeline: Pipeline | undefined;
   let source: JetStreamSource | undefined;
   let infoTimer: NodeJS.Timeout | undefined;
+  let configWatch: ConnectorConfigWatch | undefined;
+  const ownRouting = appliedConnectorConfig(config, 0);
+  /** The routing and pipeline settings in effect: the shared configuration's when watched. */
+  const routing = (): AppliedConnectorConfig => configWatch?.current() ?? ownRouting;
   let stopping = false;
   let rejectFailed: (err: unknown) => void = () => undefined;
   const failed = new Promise<never>((_resolve, reject) => {
@@ -111,6 +121,7 @@ export function createApp(config: BridgeConfig, deps: BridgeDeps = {}): BridgeAp
     run: async () => {
       stopping = true;
       if (infoTimer !== undefined) clearInterval(infoTimer);
+      configWatch?.stop();
       // Draining first releases a fetch loop blocked on backpressure; what the client had
       // buffered is then naked at once so another instance takes it without waiting AckWait.
       drained = pipeline?.drain();
@@ -170,22 +181,22 @@ export function createApp(config: BridgeConfig, deps: BridgeDeps = {}): BridgeAp
       const consumer = await js.consumers.get(config.nats.stream, config.nats.durable);
       const info = await consumer.info();
       const ordered = info.config.priority_policy === "pinned_client";
+      if (config.connectorConfig.bucket !== "") {
+        // Each change is applied between two messages: held ones keep the topic they were
+        // routed to, later ones take the new rules (see Pipeline.reconfigure).
+        configWatch = await startConnectorConfigWatch({
+          nc,
+          config,
+          metrics: service.metrics,
+          logger,
+          onChange: (next) => pipeline?.reconfigure(next.settings),
+        });
+      }
+      // No await between reading the settings and creating the pipeline: no change is missed.
       pipeline = createPipeline({
         sink,
-        router: createTopicRouter(config.topicRules, config.topics.defaultTopic),
-        deadLetterTopic: config.topics.deadLetterTopic,
+        ...routing().settings,
         headerSet: config.topics.headers,
-        maxBatchRecords: config.pipeline.maxBatchRecords,
-        maxBatchBytes: config.pipeline.maxBatchBytes,
-        maxRecordBytes: config.pipeline.maxRecordBytes,
-        maxInFlight: config.pipeline.maxInFlight,
-        poisonMaxDeliveries: config.pipeline.poisonMaxDeliveries,
-        produceTimeoutMs: config.pipeline.produceTimeoutMs,
-        backoff: {
-          initialMs: config.pipeline.backoffInitialMs,
-          maxMs: config.pipeline.backoffMaxMs,
-          jitter: 0.2,
-        },
         // Three chances per AckWait, so one late timer never lets a slow write expire.
         workingIntervalMs: Math.max(250, Math.floor((info.config.ack_wait ?? 30e9) / 1e6 / 3)),
         ordered,

@@ -1,3 +1,4 @@
+import { ConnectorConfigLocation, livePipelineSettings } from "@langtian/connector-config";
 import {
   boolean,
   type ConfigFile,
@@ -113,44 +114,60 @@ export const bridgeConfigSchema = defineConfigSchema("bridge", {
   pipeline: {
     maxBatchRecords: integer({
       default: 2000,
-      min: 1,
+      min: livePipelineSettings.maxBatchRecords.min,
       description: "Most records in one Kafka produce request.",
     }),
     maxBatchBytes: integer({
       default: 800_000,
-      min: 1024,
+      min: livePipelineSettings.maxBatchBytes.min,
       description: "Most bytes in one produce request.",
     }),
     maxRecordBytes: integer({
       default: 1_000_000,
-      min: 1024,
+      min: livePipelineSettings.maxRecordBytes.min,
       description: "Larger records are poison (keep below the broker's message.max.bytes).",
     }),
     produceTimeoutMs: integer({
       default: 120_000,
-      min: 100,
+      min: livePipelineSettings.produceTimeoutMs.min,
       description: "A produce not settled in this time counts as failed (naked), in ms.",
     }),
     maxInFlight: integer({
       default: 30_000,
-      min: 1,
+      min: livePipelineSettings.maxInFlight.min,
       description:
         "Safety valve: beyond this many held messages new ones are naked (keep above nats.maxAckPending).",
     }),
     poisonMaxDeliveries: integer({
       default: 3,
-      min: 1,
+      min: livePipelineSettings.poisonMaxDeliveries.min,
       description: "Delivery on which a poison message is dead-lettered and terminated.",
     }),
     backoffInitialMs: integer({
       default: 250,
-      min: 0,
+      min: livePipelineSettings.backoffInitialMs.min,
       description: "First nak delay / produce pause, in ms.",
     }),
     backoffMaxMs: integer({
       default: 10_000,
-      min: 0,
+      min: livePipelineSettings.backoffMaxMs.min,
       description: "Largest nak delay / produce pause, in ms.",
+    }),
+  },
+  connectorConfig: {
+    bucket: string({
+      default: "",
+      description: `NATS KV bucket of the shared connector configuration (routing and live pipeline settings, written through the admin), e.g. "${ConnectorConfigLocation.bucket}"; empty: off, this file's topics and pipeline settings apply.`,
+    }),
+    key: string({
+      default: ConnectorConfigLocation.key,
+      description: "Key of the bridges' configuration in the bucket.",
+    }),
+    replicas: integer({
+      default: 1,
+      min: 1,
+      max: 5,
+      description: "Replicas of the bucket when this instance creates it (3 on a 3-node cluster).",
     }),
   },
 });

@@ -47,6 +47,25 @@ export interface PipelineOptions {
   readonly now?: () => number;
 }
 
+/**
+ * What a running pipeline can change (the shared connector configuration): routing and the
+ * settings read per message or per batch. Fields left out keep their value.
+ */
+export type PipelineSettings = Partial<
+  Pick<
+    PipelineOptions,
+    | "router"
+    | "deadLetterTopic"
+    | "maxBatchRecords"
+    | "maxBatchBytes"
+    | "maxRecordBytes"
+    | "maxInFlight"
+    | "poisonMaxDeliveries"
+    | "produceTimeoutMs"
+    | "backoff"
+  >
+>;
+
 /** The consume → produce → ack stage. */
 export interface Pipeline {
   /**
@@ -64,6 +83,12 @@ export interface Pipeline {
   drain(): Promise<void>;
   /** Stops timers; call after drain. */
   close(): void;
+  /**
+   * Applies new settings at once, between two messages and two batches: messages admitted from
+   * now on are routed and limited by them, a batch taken from now on by their sizes. Held
+   * messages keep the topic they were routed to, so nothing is dropped or written twice.
+   */
+  reconfigure(settings: PipelineSettings): void;
 }
 
 /**
@@ -97,8 +122,15 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     if (held() === 0) while (idleWaiters.length > 0) idleWaiters.shift()?.();
   }
 
-  const admission = createAdmission({ ...options, now, nak });
-  const settlement = createSettlement({ ...options, now, queue, nak });
+  // One mutable copy of the options, read by every stage per message and per batch, so
+  // reconfigure() changes them all at once (JavaScript runs one message or batch at a time).
+  const live: { -readonly [K in keyof PipelineOptions]: PipelineOptions[K] } & {
+    now: () => number;
+    nak: typeof nak;
+    queue: Item[];
+  } = { ...options, now, nak, queue };
+  const admission = createAdmission(live);
+  const settlement = createSettlement(live);
   const stopWorking = startWorkingHeartbeat(options.workingIntervalMs, () => [sending, queue]);
 
   /** Starts the next produce request unless one is out, writing is paused, or nothing waits. */
@@ -114,10 +146,10 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       }
       return;
     }
-    const batch = takeBatch(queue, options.maxBatchRecords, options.maxBatchBytes);
+    const batch = takeBatch(queue, live.maxBatchRecords, live.maxBatchBytes);
     sending = batch;
     const started = performance.now();
-    produceBatch(sink, batch, options.produceTimeoutMs).then(
+    produceBatch(sink, batch, live.produceTimeoutMs).then(
       () => {
         metrics.produceSeconds.observe((performance.now() - started) / 1000);
         sending = [];
@@ -168,6 +200,11 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     close() {
       stopWorking();
       if (pauseTimer !== undefined) clearTimeout(pauseTimer);
+    },
+    reconfigure(settings) {
+      for (const [key, value] of Object.entries(settings))
+        if (value !== undefined) Object.assign(live, { [key]: value });
+      pump();
     },
   };
 }

@@ -2,6 +2,7 @@ import { create } from "@bufbuild/protobuf";
 import type { ConnectRouter } from "@connectrpc/connect";
 import { BridgeService, type GetBridgeStateResponse, GetBridgeStateResponseSchema } from "@langtian/proto";
 import type { BridgeConfig } from "./config.ts";
+import type { AppliedConnectorConfig } from "./connector-config-watch.ts";
 
 /** What this instance is doing now; read on every request. */
 export interface BridgeRuntimeState {
@@ -11,6 +12,8 @@ export interface BridgeRuntimeState {
   readonly active: boolean;
   /** Messages held now, not yet acked. */
   readonly inFlight: number;
+  /** The routing in effect (the shared connector configuration's when watched); else the config's. */
+  readonly routing?: AppliedConnectorConfig;
 }
 
 /** What the bridge's routes need. */
@@ -29,9 +32,13 @@ export function bridgeState(deps: BridgeRouteDeps): GetBridgeStateResponse {
     ordered: now.ordered,
     active: now.active,
     inFlight: now.inFlight,
-    topicRules: config.topicRules.map((r) => ({ subjectPattern: r.subject, topic: r.topic })),
-    defaultTopic: config.topics.defaultTopic,
-    deadLetterTopic: config.topics.deadLetterTopic,
+    topicRules: (now.routing?.rules ?? config.topicRules).map((r) => ({
+      subjectPattern: r.subject,
+      topic: r.topic,
+    })),
+    defaultTopic: now.routing?.defaultTopic ?? config.topics.defaultTopic,
+    deadLetterTopic: now.routing?.deadLetterTopic ?? config.topics.deadLetterTopic,
+    connectorConfigRevision: BigInt(now.routing?.revision ?? 0),
   });
 }
 

@@ -4,6 +4,7 @@ import { ConnectError, createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { AdminService } from "@langtian/proto";
 import { audit, drain, ExitCode, status } from "./commands.ts";
+import { ConfigUsageError, config } from "./config-commands.ts";
 
 const USAGE = `langtian — operate a Langtian EDA deployment through its admin service
 
@@ -14,6 +15,18 @@ usage:
                                                  drain one instance and follow it until drained;
                                                  exit 4 when the deadline passed
   langtian audit [--limit <n>] [--json]          the audit log, newest first
+  langtian config get [--revision <n>] [--json]  the shared connector configuration (value on stdout)
+  langtian config history [--limit <n>] [--json] its revisions, newest first
+  langtian config validate <file|-> [--subject <s>]... [--json]
+                                                 check a value and dry-run its routing on subjects;
+                                                 exit 1 when invalid
+  langtian config set <file|-> [--expect <rev>] [--json]
+                                                 write a new revision (only over revision <rev>,
+                                                 0 = only when none yet, with --expect)
+  langtian config diff <from> [<to>] | diff [<from>] --file <file|-> [--json]
+                                                 what changed between revisions (current when
+                                                 left out) or to a proposed value
+  langtian config rollback <revision> [--json]   write an earlier revision's value as a new one
 
 options:
   --admin <url>   the admin service (default $LANGTIAN_ADMIN_URL or http://127.0.0.1:4105)
@@ -32,6 +45,10 @@ const { values, positionals } = (() => {
         force: { type: "boolean", default: false },
         deadline: { type: "string" },
         limit: { type: "string" },
+        revision: { type: "string" },
+        expect: { type: "string" },
+        file: { type: "string" },
+        subject: { type: "string", multiple: true },
         help: { type: "boolean", short: "h", default: false },
       },
     });
@@ -83,6 +100,37 @@ try {
     case "audit":
       process.exitCode = await audit(client, number(values.limit, 50, "limit"), token, values.json, output);
       break;
+    case "config": {
+      const expect = values.expect;
+      if (expect !== undefined && !/^\d+$/.test(expect)) {
+        process.stderr.write(`--expect must be a revision number (got ${JSON.stringify(expect)})\n`);
+        process.exit(ExitCode.usage);
+      }
+      try {
+        process.exitCode = await config(
+          {
+            client,
+            token,
+            json: values.json,
+            out: output,
+            err: { out: (t) => process.stderr.write(`${t}\n`) },
+          },
+          rest,
+          {
+            revision: values.revision === undefined ? undefined : number(values.revision, 0, "revision"),
+            expect: expect === undefined ? undefined : Number(expect),
+            file: values.file,
+            subjects: values.subject ?? [],
+            limit: values.limit === undefined ? undefined : number(values.limit, 0, "limit"),
+          },
+        );
+      } catch (err) {
+        if (!(err instanceof ConfigUsageError)) throw err;
+        process.stderr.write(`${err.message}\n\n${USAGE}`);
+        process.exitCode = ExitCode.usage;
+      }
+      break;
+    }
     default:
       process.stderr.write(`unknown command ${JSON.stringify(command)}\n\n${USAGE}`);
       process.exitCode = ExitCode.usage;

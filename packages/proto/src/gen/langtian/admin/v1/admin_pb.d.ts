@@ -719,6 +719,977 @@ export declare type ListAuditResponse = Message<"langtian.admin.v1.ListAuditResp
 export declare const ListAuditResponseSchema: GenMessage<ListAuditResponse>;
 
 /**
+ * ConnectorConfigRevision is one revision of the shared connector configuration.
+ *
+ * @generated from message langtian.admin.v1.ConnectorConfigRevision
+ */
+export declare type ConnectorConfigRevision = Message<"langtian.admin.v1.ConnectorConfigRevision"> & {
+  /**
+   * KV revision (increases with every write to the bucket).
+   *
+   * @generated from field: uint64 revision = 1;
+   */
+  revision: bigint;
+
+  /**
+   * When it was written.
+   *
+   * @generated from field: google.protobuf.Timestamp time = 2;
+   */
+  time?: Timestamp | undefined;
+
+  /**
+   * The value, JSON: {"topics": {"rules": ["subject-pattern=topic", ...], "defaultTopic": ...,
+   * "deadLetterTopic": ...}, "pipeline": {"maxBatchRecords": ..., ...}}; empty when deleted.
+   *
+   * @generated from field: string value = 3;
+   */
+  value: string;
+
+  /**
+   * True when this revision deleted the value (bridges then apply their own configuration).
+   *
+   * @generated from field: bool deleted = 4;
+   */
+  deleted: boolean;
+};
+
+/**
+ * Describes the message langtian.admin.v1.ConnectorConfigRevision.
+ * Use `create(ConnectorConfigRevisionSchema)` to create a new message.
+ */
+export declare const ConnectorConfigRevisionSchema: GenMessage<ConnectorConfigRevision>;
+
+/**
+ * GetConnectorConfigRequest asks for the current configuration, or one revision.
+ *
+ * @generated from message langtian.admin.v1.GetConnectorConfigRequest
+ */
+export declare type GetConnectorConfigRequest = Message<"langtian.admin.v1.GetConnectorConfigRequest"> & {
+  /**
+   * A revision the bucket still keeps; 0 = the current one.
+   *
+   * @generated from field: uint64 revision = 1;
+   */
+  revision: bigint;
+};
+
+/**
+ * Describes the message langtian.admin.v1.GetConnectorConfigRequest.
+ * Use `create(GetConnectorConfigRequestSchema)` to create a new message.
+ */
+export declare const GetConnectorConfigRequestSchema: GenMessage<GetConnectorConfigRequest>;
+
+/**
+ * GetConnectorConfigResponse holds the configuration asked for.
+ *
+ * @generated from message langtian.admin.v1.GetConnectorConfigResponse
+ */
+export declare type GetConnectorConfigResponse = Message<"langtian.admin.v1.GetConnectorConfigResponse"> & {
+  /**
+   * Unset when no configuration was ever written (bridges apply their own).
+   *
+   * @generated from field: langtian.admin.v1.ConnectorConfigRevision config = 1;
+   */
+  config?: ConnectorConfigRevision | undefined;
+};
+
+/**
+ * Describes the message langtian.admin.v1.GetConnectorConfigResponse.
+ * Use `create(GetConnectorConfigResponseSchema)` to create a new message.
+ */
+export declare const GetConnectorConfigResponseSchema: GenMessage<GetConnectorConfigResponse>;
+
+/**
+ * ValidateConnectorConfigRequest is a value to check and the subjects to route with it.
+ *
+ * @generated from message langtian.admin.v1.ValidateConnectorConfigRequest
+ */
+export declare type ValidateConnectorConfigRequest = Message<"langtian.admin.v1.ValidateConnectorConfigRequest"> & {
+  /**
+   * The value, JSON.
+   *
+   * @generated from field: string value = 1;
+   */
+  value: string;
+
+  /**
+   * NATS subjects (no wildcards) to dry-run the routing on, e.g. "eda.device.telemetry".
+   *
+   * @generated from field: repeated string sample_subjects = 2;
+   */
+  sampleSubjects: string[];
+};
+
+/**
+ * Describes the message langtian.admin.v1.ValidateConnectorConfigRequest.
+ * Use `create(ValidateConnectorConfigRequestSchema)` to create a new message.
+ */
+export declare const ValidateConnectorConfigRequestSchema: GenMessage<ValidateConnectorConfigRequest>;
+
+/**
+ * RoutedSubject is where one sample subject is routed.
+ *
+ * @generated from message langtian.admin.v1.RoutedSubject
+ */
+export declare type RoutedSubject = Message<"langtian.admin.v1.RoutedSubject"> & {
+  /**
+   * The sample subject.
+   *
+   * @generated from field: string subject = 1;
+   */
+  subject: string;
+
+  /**
+   * The Kafka topic its events are written to.
+   *
+   * @generated from field: string topic = 2;
+   */
+  topic: string;
+
+  /**
+   * The rule that matched ("subject-pattern=topic"); empty when the default topic applies.
+   *
+   * @generated from field: string rule = 3;
+   */
+  rule: string;
+
+  /**
+   * Set when the sample is not a concrete subject.
+   *
+   * @generated from field: string problem = 4;
+   */
+  problem: string;
+};
+
+/**
+ * Describes the message langtian.admin.v1.RoutedSubject.
+ * Use `create(RoutedSubjectSchema)` to create a new message.
+ */
+export declare const RoutedSubjectSchema: GenMessage<RoutedSubject>;
+
+/**
+ * ValidateConnectorConfigResponse says whether the value is valid and how it routes.
+ *
+ * @generated from message langtian.admin.v1.ValidateConnectorConfigResponse
+ */
+export declare type ValidateConnectorConfigResponse = Message<"langtian.admin.v1.ValidateConnectorConfigResponse"> & {
+  /**
+   * No problems.
+   *
+   * @generated from field: bool valid = 1;
+   */
+  valid: boolean;
+
+  /**
+   * Every problem found.
+   *
+   * @generated from field: repeated string problems = 2;
+   */
+  problems: string[];
+
+  /**
+   * The value in the form it is stored in (fixed field order), when valid.
+   *
+   * @generated from field: string normalized_value = 3;
+   */
+  normalizedValue: string;
+
+  /**
+   * The sample subjects' routing, when valid.
+   *
+   * @generated from field: repeated langtian.admin.v1.RoutedSubject routes = 4;
+   */
+  routes: RoutedSubject[];
+};
+
+/**
+ * Describes the message langtian.admin.v1.ValidateConnectorConfigResponse.
+ * Use `create(ValidateConnectorConfigResponseSchema)` to create a new message.
+ */
+export declare const ValidateConnectorConfigResponseSchema: GenMessage<ValidateConnectorConfigResponse>;
+
+/**
+ * SetConnectorConfigRequest is the new value.
+ *
+ * @generated from message langtian.admin.v1.SetConnectorConfigRequest
+ */
+export declare type SetConnectorConfigRequest = Message<"langtian.admin.v1.SetConnectorConfigRequest"> & {
+  /**
+   * The value, JSON.
+   *
+   * @generated from field: string value = 1;
+   */
+  value: string;
+
+  /**
+   * Write only when the current revision is this one (0 = only when none was written yet).
+   *
+   * @generated from field: optional uint64 expected_revision = 2;
+   */
+  expectedRevision?: bigint | undefined;
+};
+
+/**
+ * Describes the message langtian.admin.v1.SetConnectorConfigRequest.
+ * Use `create(SetConnectorConfigRequestSchema)` to create a new message.
+ */
+export declare const SetConnectorConfigRequestSchema: GenMessage<SetConnectorConfigRequest>;
+
+/**
+ * SetConnectorConfigResponse is the revision written.
+ *
+ * @generated from message langtian.admin.v1.SetConnectorConfigResponse
+ */
+export declare type SetConnectorConfigResponse = Message<"langtian.admin.v1.SetConnectorConfigResponse"> & {
+  /**
+   * The revision written.
+   *
+   * @generated from field: langtian.admin.v1.ConnectorConfigRevision config = 1;
+   */
+  config?: ConnectorConfigRevision | undefined;
+};
+
+/**
+ * Describes the message langtian.admin.v1.SetConnectorConfigResponse.
+ * Use `create(SetConnectorConfigResponseSchema)` to create a new message.
+ */
+export declare const SetConnectorConfigResponseSchema: GenMessage<SetConnectorConfigResponse>;
+
+/**
+ * ListConnectorConfigRevisionsRequest asks for the revisions kept.
+ *
+ * @generated from message langtian.admin.v1.ListConnectorConfigRevisionsRequest
+ */
+export declare type ListConnectorConfigRevisionsRequest = Message<"langtian.admin.v1.ListConnectorConfigRevisionsRequest"> & {
+  /**
+   * Most revisions: default 64 (all the bucket keeps).
+   *
+   * @generated from field: uint32 limit = 1;
+   */
+  limit: number;
+};
+
+/**
+ * Describes the message langtian.admin.v1.ListConnectorConfigRevisionsRequest.
+ * Use `create(ListConnectorConfigRevisionsRequestSchema)` to create a new message.
+ */
+export declare const ListConnectorConfigRevisionsRequestSchema: GenMessage<ListConnectorConfigRevisionsRequest>;
+
+/**
+ * ListConnectorConfigRevisionsResponse holds revisions, newest first.
+ *
+ * @generated from message langtian.admin.v1.ListConnectorConfigRevisionsResponse
+ */
+export declare type ListConnectorConfigRevisionsResponse = Message<"langtian.admin.v1.ListConnectorConfigRevisionsResponse"> & {
+  /**
+   * Revisions.
+   *
+   * @generated from field: repeated langtian.admin.v1.ConnectorConfigRevision revisions = 1;
+   */
+  revisions: ConnectorConfigRevision[];
+};
+
+/**
+ * Describes the message langtian.admin.v1.ListConnectorConfigRevisionsResponse.
+ * Use `create(ListConnectorConfigRevisionsResponseSchema)` to create a new message.
+ */
+export declare const ListConnectorConfigRevisionsResponseSchema: GenMessage<ListConnectorConfigRevisionsResponse>;
+
+/**
+ * DiffConnectorConfigRequest names what to compare.
+ *
+ * @generated from message langtian.admin.v1.DiffConnectorConfigRequest
+ */
+export declare type DiffConnectorConfigRequest = Message<"langtian.admin.v1.DiffConnectorConfigRequest"> & {
+  /**
+   * The earlier revision; 0 = the current one.
+   *
+   * @generated from field: uint64 from_revision = 1;
+   */
+  fromRevision: bigint;
+
+  /**
+   * The later revision; 0 = the current one.
+   *
+   * @generated from field: uint64 to_revision = 2;
+   */
+  toRevision: bigint;
+
+  /**
+   * A proposed value (JSON) to compare with instead of to_revision.
+   *
+   * @generated from field: string to_value = 3;
+   */
+  toValue: string;
+};
+
+/**
+ * Describes the message langtian.admin.v1.DiffConnectorConfigRequest.
+ * Use `create(DiffConnectorConfigRequestSchema)` to create a new message.
+ */
+export declare const DiffConnectorConfigRequestSchema: GenMessage<DiffConnectorConfigRequest>;
+
+/**
+ * ConnectorConfigChange is one field that differs.
+ *
+ * @generated from message langtian.admin.v1.ConnectorConfigChange
+ */
+export declare type ConnectorConfigChange = Message<"langtian.admin.v1.ConnectorConfigChange"> & {
+  /**
+   * The field, e.g. "topics.rules[1]", "topics.defaultTopic", "pipeline.maxBatchRecords".
+   *
+   * @generated from field: string path = 1;
+   */
+  path: string;
+
+  /**
+   * Its value before, JSON; empty when absent.
+   *
+   * @generated from field: string from = 2;
+   */
+  from: string;
+
+  /**
+   * Its value after, JSON; empty when absent.
+   *
+   * @generated from field: string to = 3;
+   */
+  to: string;
+};
+
+/**
+ * Describes the message langtian.admin.v1.ConnectorConfigChange.
+ * Use `create(ConnectorConfigChangeSchema)` to create a new message.
+ */
+export declare const ConnectorConfigChangeSchema: GenMessage<ConnectorConfigChange>;
+
+/**
+ * DiffConnectorConfigResponse holds the changes, in field order.
+ *
+ * @generated from message langtian.admin.v1.DiffConnectorConfigResponse
+ */
+export declare type DiffConnectorConfigResponse = Message<"langtian.admin.v1.DiffConnectorConfigResponse"> & {
+  /**
+   * The revision compared from.
+   *
+   * @generated from field: uint64 from_revision = 1;
+   */
+  fromRevision: bigint;
+
+  /**
+   * The revision compared to; 0 for a proposed value.
+   *
+   * @generated from field: uint64 to_revision = 2;
+   */
+  toRevision: bigint;
+
+  /**
+   * Fields that differ (empty: the same routing and settings).
+   *
+   * @generated from field: repeated langtian.admin.v1.ConnectorConfigChange changes = 3;
+   */
+  changes: ConnectorConfigChange[];
+};
+
+/**
+ * Describes the message langtian.admin.v1.DiffConnectorConfigResponse.
+ * Use `create(DiffConnectorConfigResponseSchema)` to create a new message.
+ */
+export declare const DiffConnectorConfigResponseSchema: GenMessage<DiffConnectorConfigResponse>;
+
+/**
+ * RollbackConnectorConfigRequest names the revision to restore.
+ *
+ * @generated from message langtian.admin.v1.RollbackConnectorConfigRequest
+ */
+export declare type RollbackConnectorConfigRequest = Message<"langtian.admin.v1.RollbackConnectorConfigRequest"> & {
+  /**
+   * A revision the bucket still keeps.
+   *
+   * @generated from field: uint64 revision = 1;
+   */
+  revision: bigint;
+};
+
+/**
+ * Describes the message langtian.admin.v1.RollbackConnectorConfigRequest.
+ * Use `create(RollbackConnectorConfigRequestSchema)` to create a new message.
+ */
+export declare const RollbackConnectorConfigRequestSchema: GenMessage<RollbackConnectorConfigRequest>;
+
+/**
+ * RollbackConnectorConfigResponse is the revision written.
+ *
+ * @generated from message langtian.admin.v1.RollbackConnectorConfigResponse
+ */
+export declare type RollbackConnectorConfigResponse = Message<"langtian.admin.v1.RollbackConnectorConfigResponse"> & {
+  /**
+   * The new revision, holding the restored value.
+   *
+   * @generated from field: langtian.admin.v1.ConnectorConfigRevision config = 1;
+   */
+  config?: ConnectorConfigRevision | undefined;
+};
+
+/**
+ * Describes the message langtian.admin.v1.RollbackConnectorConfigResponse.
+ * Use `create(RollbackConnectorConfigResponseSchema)` to create a new message.
+ */
+export declare const RollbackConnectorConfigResponseSchema: GenMessage<RollbackConnectorConfigResponse>;
+
+/**
+ * TailRequest selects the events to follow.
+ *
+ * @generated from message langtian.admin.v1.TailRequest
+ */
+export declare type TailRequest = Message<"langtian.admin.v1.TailRequest"> & {
+  /**
+   * NATS subject filter, e.g. "eda.events.device.>"; a JetStream stream must hold it.
+   *
+   * @generated from field: string subject_filter = 1;
+   */
+  subjectFilter: string;
+
+  /**
+   * Most events sent per second: default 10, at most 1000.
+   *
+   * @generated from field: uint32 max_events_per_second = 2;
+   */
+  maxEventsPerSecond: number;
+
+  /**
+   * Look at one event in `sample` only (1 = every event, the default); the others count as
+   * skipped.
+   *
+   * @generated from field: optional uint32 sample = 3;
+   */
+  sample?: number | undefined;
+};
+
+/**
+ * Describes the message langtian.admin.v1.TailRequest.
+ * Use `create(TailRequestSchema)` to create a new message.
+ */
+export declare const TailRequestSchema: GenMessage<TailRequest>;
+
+/**
+ * TailResponse is one event, or (event unset) a report of events skipped meanwhile.
+ *
+ * @generated from message langtian.admin.v1.TailResponse
+ */
+export declare type TailResponse = Message<"langtian.admin.v1.TailResponse"> & {
+  /**
+   * The event; unset on a report of skipped events only.
+   *
+   * @generated from field: langtian.admin.v1.TailedEvent event = 1;
+   */
+  event?: TailedEvent | undefined;
+
+  /**
+   * Events skipped (over the rate, or not sampled) since the previous response.
+   *
+   * @generated from field: uint64 skipped = 2;
+   */
+  skipped: bigint;
+};
+
+/**
+ * Describes the message langtian.admin.v1.TailResponse.
+ * Use `create(TailResponseSchema)` to create a new message.
+ */
+export declare const TailResponseSchema: GenMessage<TailResponse>;
+
+/**
+ * TailedEvent is one event of the stream, decoded.
+ *
+ * @generated from message langtian.admin.v1.TailedEvent
+ */
+export declare type TailedEvent = Message<"langtian.admin.v1.TailedEvent"> & {
+  /**
+   * The NATS subject it was published on.
+   *
+   * @generated from field: string subject = 1;
+   */
+  subject: string;
+
+  /**
+   * Its stream sequence.
+   *
+   * @generated from field: uint64 stream_sequence = 2;
+   */
+  streamSequence: bigint;
+
+  /**
+   * When JetStream stored it.
+   *
+   * @generated from field: google.protobuf.Timestamp stored_at = 3;
+   */
+  storedAt?: Timestamp | undefined;
+
+  /**
+   * The envelope's fields (its payload bytes are in payload_json, or raw_payload).
+   *
+   * @generated from field: string event_id = 4;
+   */
+  eventId: string;
+
+  /**
+   * Event type, e.g. "device.telemetry".
+   *
+   * @generated from field: string event_type = 5;
+   */
+  eventType: string;
+
+  /**
+   * Schema version.
+   *
+   * @generated from field: string schema_version = 6;
+   */
+  schemaVersion: string;
+
+  /**
+   * Source system.
+   *
+   * @generated from field: string source_system = 7;
+   */
+  sourceSystem: string;
+
+  /**
+   * Partition key, when set.
+   *
+   * @generated from field: string partition_key = 8;
+   */
+  partitionKey: string;
+
+  /**
+   * Event time.
+   *
+   * @generated from field: google.protobuf.Timestamp event_timestamp = 9;
+   */
+  eventTimestamp?: Timestamp | undefined;
+
+  /**
+   * When the collector received it.
+   *
+   * @generated from field: google.protobuf.Timestamp received_timestamp = 10;
+   */
+  receivedTimestamp?: Timestamp | undefined;
+
+  /**
+   * Payload type (a protobuf message name, or a media type).
+   *
+   * @generated from field: string payload_type = 11;
+   */
+  payloadType: string;
+
+  /**
+   * Attributes.
+   *
+   * @generated from field: map<string, string> attributes = 12;
+   */
+  attributes: { [key: string]: string };
+
+  /**
+   * The payload as JSON, when its type is in the payload registry.
+   *
+   * @generated from field: string payload_json = 13;
+   */
+  payloadJson: string;
+
+  /**
+   * The payload bytes, when they could not be decoded to JSON.
+   *
+   * @generated from field: bytes raw_payload = 14;
+   */
+  rawPayload: Uint8Array;
+
+  /**
+   * Why the message (or its payload) could not be decoded; empty when it was.
+   *
+   * @generated from field: string error = 15;
+   */
+  error: string;
+};
+
+/**
+ * Describes the message langtian.admin.v1.TailedEvent.
+ * Use `create(TailedEventSchema)` to create a new message.
+ */
+export declare const TailedEventSchema: GenMessage<TailedEvent>;
+
+/**
+ * ListDeadLettersRequest filters and pages the dead letters.
+ *
+ * @generated from message langtian.admin.v1.ListDeadLettersRequest
+ */
+export declare type ListDeadLettersRequest = Message<"langtian.admin.v1.ListDeadLettersRequest"> & {
+  /**
+   * Only this stage: "collector", "bridge" or "lake-writer" (empty = every stage).
+   *
+   * @generated from field: string stage = 1;
+   */
+  stage: string;
+
+  /**
+   * Only this reason (the collector's reason, the bridge's reason, the lake writer's
+   * error_kind); empty = any.
+   *
+   * @generated from field: string reason = 2;
+   */
+  reason: string;
+
+  /**
+   * Only dead letters that failed at or after this time.
+   *
+   * @generated from field: google.protobuf.Timestamp since = 3;
+   */
+  since?: Timestamp | undefined;
+
+  /**
+   * Only dead letters that failed before this time.
+   *
+   * @generated from field: google.protobuf.Timestamp until = 4;
+   */
+  until?: Timestamp | undefined;
+
+  /**
+   * Most entries: default 50, at most 1000.
+   *
+   * @generated from field: uint32 limit = 5;
+   */
+  limit: number;
+
+  /**
+   * Next page: the next_cursor of the previous response.
+   *
+   * @generated from field: string cursor = 6;
+   */
+  cursor: string;
+};
+
+/**
+ * Describes the message langtian.admin.v1.ListDeadLettersRequest.
+ * Use `create(ListDeadLettersRequestSchema)` to create a new message.
+ */
+export declare const ListDeadLettersRequestSchema: GenMessage<ListDeadLettersRequest>;
+
+/**
+ * ListDeadLettersResponse holds dead letters, newest first.
+ *
+ * @generated from message langtian.admin.v1.ListDeadLettersResponse
+ */
+export declare type ListDeadLettersResponse = Message<"langtian.admin.v1.ListDeadLettersResponse"> & {
+  /**
+   * Entries, without their raw bytes.
+   *
+   * @generated from field: repeated langtian.admin.v1.DeadLetter dead_letters = 1;
+   */
+  deadLetters: DeadLetter[];
+
+  /**
+   * Cursor of the next page; empty on the last.
+   *
+   * @generated from field: string next_cursor = 2;
+   */
+  nextCursor: string;
+
+  /**
+   * Stages that could not be read, with why (the others are still listed).
+   *
+   * @generated from field: map<string, string> errors = 3;
+   */
+  errors: { [key: string]: string };
+};
+
+/**
+ * Describes the message langtian.admin.v1.ListDeadLettersResponse.
+ * Use `create(ListDeadLettersResponseSchema)` to create a new message.
+ */
+export declare const ListDeadLettersResponseSchema: GenMessage<ListDeadLettersResponse>;
+
+/**
+ * DeadLetter is one record a stage could not process.
+ *
+ * @generated from message langtian.admin.v1.DeadLetter
+ */
+export declare type DeadLetter = Message<"langtian.admin.v1.DeadLetter"> & {
+  /**
+   * Identifies it: "<stage>/<where>/<partition>/<position>".
+   *
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * collector, bridge or lake-writer.
+   *
+   * @generated from field: string stage = 2;
+   */
+  stage: string;
+
+  /**
+   * Why, as a short code: the collector's reason, the bridge's reason, the lake writer's
+   * error kind.
+   *
+   * @generated from field: string reason = 3;
+   */
+  reason: string;
+
+  /**
+   * The error in words.
+   *
+   * @generated from field: string error = 4;
+   */
+  error: string;
+
+  /**
+   * When it failed.
+   *
+   * @generated from field: google.protobuf.Timestamp failed_at = 5;
+   */
+  failedAt?: Timestamp | undefined;
+
+  /**
+   * Its event id and type, when the bytes decoded as an envelope.
+   *
+   * @generated from field: string event_id = 6;
+   */
+  eventId: string;
+
+  /**
+   * Event type.
+   *
+   * @generated from field: string event_type = 7;
+   */
+  eventType: string;
+
+  /**
+   * Where it came from.
+   *
+   * @generated from field: langtian.admin.v1.DeadLetterOrigin origin = 8;
+   */
+  origin?: DeadLetterOrigin | undefined;
+
+  /**
+   * Size of the raw bytes.
+   *
+   * @generated from field: uint32 raw_bytes = 9;
+   */
+  rawBytes: number;
+
+  /**
+   * The raw bytes (GetDeadLetter only); base64 in JSON.
+   *
+   * @generated from field: bytes raw = 10;
+   */
+  raw: Uint8Array;
+};
+
+/**
+ * Describes the message langtian.admin.v1.DeadLetter.
+ * Use `create(DeadLetterSchema)` to create a new message.
+ */
+export declare const DeadLetterSchema: GenMessage<DeadLetter>;
+
+/**
+ * DeadLetterOrigin says where a dead letter came from and where it is kept.
+ *
+ * @generated from message langtian.admin.v1.DeadLetterOrigin
+ */
+export declare type DeadLetterOrigin = Message<"langtian.admin.v1.DeadLetterOrigin"> & {
+  /**
+   * The NATS subject it was published on (collector's listener subject, bridge's source).
+   *
+   * @generated from field: string subject = 1;
+   */
+  subject: string;
+
+  /**
+   * Its JetStream stream sequence (bridge), when known.
+   *
+   * @generated from field: uint64 stream_sequence = 2;
+   */
+  streamSequence: bigint;
+
+  /**
+   * The Kafka topic it was read from (lake writer) or written to (bridge's dead-letter topic).
+   *
+   * @generated from field: string topic = 3;
+   */
+  topic: string;
+
+  /**
+   * Kafka partition.
+   *
+   * @generated from field: int32 partition = 4;
+   */
+  partition: number;
+
+  /**
+   * Kafka offset.
+   *
+   * @generated from field: int64 offset = 5;
+   */
+  offset: bigint;
+
+  /**
+   * The lake writer's source ("kafka:<topic>", "jetstream:<stream>"), partition and position.
+   *
+   * @generated from field: string lake_source = 6;
+   */
+  lakeSource: string;
+
+  /**
+   * The lake writer's partition.
+   *
+   * @generated from field: string lake_partition = 7;
+   */
+  lakePartition: string;
+
+  /**
+   * The lake writer's position.
+   *
+   * @generated from field: int64 lake_position = 8;
+   */
+  lakePosition: bigint;
+
+  /**
+   * The collector's listener.
+   *
+   * @generated from field: string listener = 9;
+   */
+  listener: string;
+};
+
+/**
+ * Describes the message langtian.admin.v1.DeadLetterOrigin.
+ * Use `create(DeadLetterOriginSchema)` to create a new message.
+ */
+export declare const DeadLetterOriginSchema: GenMessage<DeadLetterOrigin>;
+
+/**
+ * GetDeadLetterRequest names one dead letter.
+ *
+ * @generated from message langtian.admin.v1.GetDeadLetterRequest
+ */
+export declare type GetDeadLetterRequest = Message<"langtian.admin.v1.GetDeadLetterRequest"> & {
+  /**
+   * Its id.
+   *
+   * @generated from field: string id = 1;
+   */
+  id: string;
+};
+
+/**
+ * Describes the message langtian.admin.v1.GetDeadLetterRequest.
+ * Use `create(GetDeadLetterRequestSchema)` to create a new message.
+ */
+export declare const GetDeadLetterRequestSchema: GenMessage<GetDeadLetterRequest>;
+
+/**
+ * GetDeadLetterResponse holds it, raw bytes included.
+ *
+ * @generated from message langtian.admin.v1.GetDeadLetterResponse
+ */
+export declare type GetDeadLetterResponse = Message<"langtian.admin.v1.GetDeadLetterResponse"> & {
+  /**
+   * The dead letter.
+   *
+   * @generated from field: langtian.admin.v1.DeadLetter dead_letter = 1;
+   */
+  deadLetter?: DeadLetter | undefined;
+};
+
+/**
+ * Describes the message langtian.admin.v1.GetDeadLetterResponse.
+ * Use `create(GetDeadLetterResponseSchema)` to create a new message.
+ */
+export declare const GetDeadLetterResponseSchema: GenMessage<GetDeadLetterResponse>;
+
+/**
+ * ReplayDeadLettersRequest selects the dead letters to replay: ids, or a filter.
+ *
+ * @generated from message langtian.admin.v1.ReplayDeadLettersRequest
+ */
+export declare type ReplayDeadLettersRequest = Message<"langtian.admin.v1.ReplayDeadLettersRequest"> & {
+  /**
+   * These dead letters.
+   *
+   * @generated from field: repeated string ids = 1;
+   */
+  ids: string[];
+
+  /**
+   * Or every dead letter this filter lists (limit and cursor apply); ignored when ids are set.
+   *
+   * @generated from field: langtian.admin.v1.ListDeadLettersRequest filter = 2;
+   */
+  filter?: ListDeadLettersRequest | undefined;
+};
+
+/**
+ * Describes the message langtian.admin.v1.ReplayDeadLettersRequest.
+ * Use `create(ReplayDeadLettersRequestSchema)` to create a new message.
+ */
+export declare const ReplayDeadLettersRequestSchema: GenMessage<ReplayDeadLettersRequest>;
+
+/**
+ * ReplayDeadLettersResponse says what became of each.
+ *
+ * @generated from message langtian.admin.v1.ReplayDeadLettersResponse
+ */
+export declare type ReplayDeadLettersResponse = Message<"langtian.admin.v1.ReplayDeadLettersResponse"> & {
+  /**
+   * One per dead letter, in request order.
+   *
+   * @generated from field: repeated langtian.admin.v1.ReplayResult results = 1;
+   */
+  results: ReplayResult[];
+};
+
+/**
+ * Describes the message langtian.admin.v1.ReplayDeadLettersResponse.
+ * Use `create(ReplayDeadLettersResponseSchema)` to create a new message.
+ */
+export declare const ReplayDeadLettersResponseSchema: GenMessage<ReplayDeadLettersResponse>;
+
+/**
+ * ReplayResult is one dead letter's replay.
+ *
+ * @generated from message langtian.admin.v1.ReplayResult
+ */
+export declare type ReplayResult = Message<"langtian.admin.v1.ReplayResult"> & {
+  /**
+   * The dead letter.
+   *
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * It was sent again.
+   *
+   * @generated from field: bool replayed = 2;
+   */
+  replayed: boolean;
+
+  /**
+   * Where it was sent ("nats:<subject>", "kafka:<topic>/<partition>"), or why not.
+   *
+   * @generated from field: string detail = 3;
+   */
+  detail: string;
+};
+
+/**
+ * Describes the message langtian.admin.v1.ReplayResult.
+ * Use `create(ReplayResultSchema)` to create a new message.
+ */
+export declare const ReplayResultSchema: GenMessage<ReplayResult>;
+
+/**
  * AdminService is how operators run the platform: the whole pipeline at a glance, draining
  * instances before an upgrade, and the audit of every mutating action. The web UI and the
  * `langtian` CLI call it.
@@ -768,6 +1739,116 @@ export declare const AdminService: GenService<{
     methodKind: "unary";
     input: typeof ListAuditRequestSchema;
     output: typeof ListAuditResponseSchema;
+  },
+  /**
+   * GetConnectorConfig answers the shared connector configuration every bridge applies (topic
+   * rules, default and dead-letter topics, live pipeline settings) with its KV revision.
+   *
+   * @generated from rpc langtian.admin.v1.AdminService.GetConnectorConfig
+   */
+  getConnectorConfig: {
+    methodKind: "unary";
+    input: typeof GetConnectorConfigRequestSchema;
+    output: typeof GetConnectorConfigResponseSchema;
+  },
+  /**
+   * ValidateConnectorConfig checks a value with the bridge's own rules and dry-runs its routing
+   * on sample subjects. Changes nothing.
+   *
+   * @generated from rpc langtian.admin.v1.AdminService.ValidateConnectorConfig
+   */
+  validateConnectorConfig: {
+    methodKind: "unary";
+    input: typeof ValidateConnectorConfigRequestSchema;
+    output: typeof ValidateConnectorConfigResponseSchema;
+  },
+  /**
+   * SetConnectorConfig writes a new revision after checking it (invalid_argument otherwise),
+   * optionally only when the current revision is the expected one (aborted otherwise). Every
+   * bridge watching the bucket applies it. Operator only; audited.
+   *
+   * @generated from rpc langtian.admin.v1.AdminService.SetConnectorConfig
+   */
+  setConnectorConfig: {
+    methodKind: "unary";
+    input: typeof SetConnectorConfigRequestSchema;
+    output: typeof SetConnectorConfigResponseSchema;
+  },
+  /**
+   * ListConnectorConfigRevisions lists the revisions the bucket keeps, newest first.
+   *
+   * @generated from rpc langtian.admin.v1.AdminService.ListConnectorConfigRevisions
+   */
+  listConnectorConfigRevisions: {
+    methodKind: "unary";
+    input: typeof ListConnectorConfigRevisionsRequestSchema;
+    output: typeof ListConnectorConfigRevisionsResponseSchema;
+  },
+  /**
+   * DiffConnectorConfig lists the fields that differ between two revisions, or between a
+   * revision and a proposed value.
+   *
+   * @generated from rpc langtian.admin.v1.AdminService.DiffConnectorConfig
+   */
+  diffConnectorConfig: {
+    methodKind: "unary";
+    input: typeof DiffConnectorConfigRequestSchema;
+    output: typeof DiffConnectorConfigResponseSchema;
+  },
+  /**
+   * RollbackConnectorConfig writes the value of an earlier revision as a new revision.
+   * Operator only; audited.
+   *
+   * @generated from rpc langtian.admin.v1.AdminService.RollbackConnectorConfig
+   */
+  rollbackConnectorConfig: {
+    methodKind: "unary";
+    input: typeof RollbackConnectorConfigRequestSchema;
+    output: typeof RollbackConnectorConfigResponseSchema;
+  },
+  /**
+   * Tail streams the events of a subject filter as they arrive, decoded (envelope fields and
+   * the payload as JSON), through an ephemeral ordered consumer that is deleted when the client
+   * goes away. At most max_events_per_second are sent; the others are skipped and counted.
+   *
+   * @generated from rpc langtian.admin.v1.AdminService.Tail
+   */
+  tail: {
+    methodKind: "server_streaming";
+    input: typeof TailRequestSchema;
+    output: typeof TailResponseSchema;
+  },
+  /**
+   * ListDeadLetters lists the dead letters of every stage (collector, bridge, lake writer),
+   * newest first, filtered and paged.
+   *
+   * @generated from rpc langtian.admin.v1.AdminService.ListDeadLetters
+   */
+  listDeadLetters: {
+    methodKind: "unary";
+    input: typeof ListDeadLettersRequestSchema;
+    output: typeof ListDeadLettersResponseSchema;
+  },
+  /**
+   * GetDeadLetter answers one dead letter with its raw bytes and origin.
+   *
+   * @generated from rpc langtian.admin.v1.AdminService.GetDeadLetter
+   */
+  getDeadLetter: {
+    methodKind: "unary";
+    input: typeof GetDeadLetterRequestSchema;
+    output: typeof GetDeadLetterResponseSchema;
+  },
+  /**
+   * ReplayDeadLetters sends dead letters back to where they came from so they flow again.
+   * Safe to repeat: the lake writer keeps one row per event id. Operator only; audited.
+   *
+   * @generated from rpc langtian.admin.v1.AdminService.ReplayDeadLetters
+   */
+  replayDeadLetters: {
+    methodKind: "unary";
+    input: typeof ReplayDeadLettersRequestSchema;
+    output: typeof ReplayDeadLettersResponseSchema;
   },
 }>;
 

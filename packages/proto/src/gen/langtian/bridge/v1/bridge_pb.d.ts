@@ -86,6 +86,14 @@ export declare type GetBridgeStateResponse = Message<"langtian.bridge.v1.GetBrid
    * @generated from field: string dead_letter_topic = 8;
    */
   deadLetterTopic: string;
+
+  /**
+   * KV revision of the shared connector configuration in effect (the routing above comes from
+   * it); 0 when the instance's own configuration applies (not watched, key absent or deleted).
+   *
+   * @generated from field: uint64 connector_config_revision = 9;
+   */
+  connectorConfigRevision: bigint;
 };
 
 /**
