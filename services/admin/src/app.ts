@@ -66,6 +66,7 @@ export function createApp(config: AdminConfig, deps: AdminDeps = {}): AdminApp {
       instanceOperatorToken: config.instanceOperatorToken,
       instanceTimeoutMs: config.deployment.instanceTimeoutMs,
       connectorConfig: () => connectorConfig,
+      nats: () => nc,
     }),
     // Mutations need the operator token (the kit checks it before the handler runs).
     mutatingMethods: [

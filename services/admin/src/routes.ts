@@ -10,11 +10,13 @@ import {
   WatchOverviewResponseSchema,
 } from "@langtian/proto";
 import { toConnectError } from "@langtian/service-kit";
+import type { NatsConnection } from "@nats-io/transport-node";
 import type { AuditLog } from "./audit/audit-log.ts";
 import { connectorConfigHandlers } from "./connector-config/connector-config-handlers.ts";
 import type { ConnectorConfigStore } from "./connector-config/connector-config-store.ts";
 import type { InstanceSpec } from "./deployment.ts";
 import { drainInstance } from "./drain/drain-instance.ts";
+import { DEFAULT_TAIL_RATE, MAX_TAIL_RATE, tailEvents } from "./tail/tail-events.ts";
 
 /** What the admin routes need. */
 export interface AdminRouteDeps {
@@ -29,6 +31,14 @@ export interface AdminRouteDeps {
   readonly instanceTimeoutMs: number;
   /** The shared connector configuration's store once NATS answered; undefined before. */
   readonly connectorConfig: () => ConnectorConfigStore | undefined;
+  /** The NATS connection once it answered; undefined before. */
+  readonly nats: () => NatsConnection | undefined;
+}
+
+/** NATS has not answered yet: what needs it (tail, dead letters) is unavailable meanwhile. */
+export class NatsUnavailableError extends LangtianError {
+  override readonly name = "NatsUnavailableError";
+  override readonly code = ErrorCode.unavailable;
 }
 
 /** The audit log is not reachable (NATS away): a mutation that cannot be audited is refused. */
@@ -114,6 +124,16 @@ export function adminRoutes(deps: AdminRouteDeps): (router: ConnectRouter) => vo
         if (audit === undefined) throw new AuditUnavailableError("the audit log is not reachable (NATS)");
         const limit = request.limit === 0 ? 100 : Math.min(request.limit, 1000);
         return create(ListAuditResponseSchema, { entries: await audit.list(limit, request.beforeSequence) });
+      },
+      async *tail(request, context) {
+        const nc = deps.nats();
+        if (nc === undefined || nc.isClosed()) throw new NatsUnavailableError("NATS is not reachable");
+        yield* tailEvents(nc, {
+          subjectFilter: request.subjectFilter,
+          maxEventsPerSecond: Math.min(MAX_TAIL_RATE, request.maxEventsPerSecond || DEFAULT_TAIL_RATE),
+          sample: Math.max(1, request.sample ?? 1),
+          signal: context.signal,
+        });
       },
     });
   };

@@ -8,6 +8,8 @@ import {
   type Overview,
   OverviewSchema,
   Phase,
+  type TailedEvent,
+  TailResponseSchema,
 } from "@langtian/proto";
 import { formatTable } from "./table.ts";
 
@@ -177,6 +179,53 @@ export async function audit(
       ),
     );
   return ExitCode.ok;
+}
+
+/** `langtian tail <subject>`: follows the events until interrupted (or `limit` events came). */
+export async function tail(
+  client: Client<typeof AdminService>,
+  request: { subjectFilter: string; maxEventsPerSecond: number; sample: number },
+  limit: number | undefined,
+  json: boolean,
+  o: Output,
+  signal?: AbortSignal,
+): Promise<number> {
+  let events = 0;
+  // Ends the call itself when the limit is reached: leaving the loop alone keeps the response open.
+  const call = new AbortController();
+  signal?.addEventListener("abort", () => call.abort(), { once: true });
+  try {
+    for await (const response of client.tail(request, { signal: call.signal })) {
+      if (json) o.out(JSON.stringify(toJson(TailResponseSchema, response)));
+      else {
+        if (response.skipped > 0n) o.out(`… ${response.skipped} skipped`);
+        if (response.event !== undefined) o.out(eventLine(response.event));
+      }
+      if (response.event !== undefined && limit !== undefined && ++events >= limit) {
+        call.abort();
+        break;
+      }
+    }
+  } catch (err) {
+    // Interrupted by the user (Ctrl-C), or the limit reached: a normal end of a tail.
+    if (call.signal.aborted) return ExitCode.ok;
+    throw err;
+  }
+  return ExitCode.ok;
+}
+
+/** One event on one line: time, subject, id, type, source, then the payload. */
+function eventLine(e: TailedEvent): string {
+  const time = e.eventTimestamp === undefined ? "-" : new Date(timestampMs(e.eventTimestamp)).toISOString();
+  const payload =
+    e.payloadJson !== ""
+      ? e.payloadJson
+      : e.rawPayload.length > 0
+        ? `<${e.rawPayload.length} bytes ${e.payloadType}>`
+        : "";
+  return [time, e.subject, e.eventId || "-", e.eventType || "-", e.sourceSystem || "-", payload, e.error]
+    .filter((part) => part !== "")
+    .join("  ");
 }
 
 /** `3d 4h`, `5m 2s`, `800ms`. */

@@ -3,7 +3,7 @@ import { parseArgs } from "node:util";
 import { ConnectError, createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { AdminService } from "@langtian/proto";
-import { audit, drain, ExitCode, status } from "./commands.ts";
+import { audit, drain, ExitCode, status, tail } from "./commands.ts";
 import { ConfigUsageError, config } from "./config-commands.ts";
 
 const USAGE = `langtian — operate a Langtian EDA deployment through its admin service
@@ -15,6 +15,10 @@ usage:
                                                  drain one instance and follow it until drained;
                                                  exit 4 when the deadline passed
   langtian audit [--limit <n>] [--json]          the audit log, newest first
+  langtian tail <subject> [--rate <n>] [--sample <n>] [--limit <n>] [--json]
+                                                 follow the events of a subject filter, decoded,
+                                                 at most <n> per second (default 10), until
+                                                 Ctrl-C or <limit> events
   langtian config get [--revision <n>] [--json]  the shared connector configuration (value on stdout)
   langtian config history [--limit <n>] [--json] its revisions, newest first
   langtian config validate <file|-> [--subject <s>]... [--json]
@@ -45,6 +49,8 @@ const { values, positionals } = (() => {
         force: { type: "boolean", default: false },
         deadline: { type: "string" },
         limit: { type: "string" },
+        rate: { type: "string" },
+        sample: { type: "string" },
         revision: { type: "string" },
         expect: { type: "string" },
         file: { type: "string" },
@@ -100,6 +106,28 @@ try {
     case "audit":
       process.exitCode = await audit(client, number(values.limit, 50, "limit"), token, values.json, output);
       break;
+    case "tail": {
+      const subjectFilter = rest[0];
+      if (subjectFilter === undefined) {
+        process.stderr.write(`name the subject (filter) to tail\n\n${USAGE}`);
+        process.exit(ExitCode.usage);
+      }
+      const interrupted = new AbortController();
+      process.once("SIGINT", () => interrupted.abort());
+      process.exitCode = await tail(
+        client,
+        {
+          subjectFilter,
+          maxEventsPerSecond: number(values.rate, 10, "rate"),
+          sample: number(values.sample, 1, "sample"),
+        },
+        values.limit === undefined ? undefined : number(values.limit, 1, "limit"),
+        values.json,
+        output,
+        interrupted.signal,
+      );
+      break;
+    }
     case "config": {
       const expect = values.expect;
       if (expect !== undefined && !/^\d+$/.test(expect)) {
