@@ -10,6 +10,10 @@ import {
   type ConnectorConfigStore,
   openConnectorConfigStore,
 } from "./connector-config/connector-config-store.ts";
+import { createBridgeDeadLetters } from "./dead-letters/bridge-dead-letters.ts";
+import { createCollectorDeadLetters } from "./dead-letters/collector-dead-letters.ts";
+import { createDeadLetters } from "./dead-letters/dead-letters.ts";
+import { createLakeDeadLetters } from "./dead-letters/lake-dead-letters.ts";
 import { parseDeployment } from "./deployment.ts";
 import { createInstanceReader } from "./overview/instances.ts";
 import { createLakeReader } from "./overview/lake.ts";
@@ -44,6 +48,28 @@ export function createApp(config: AdminConfig, deps: AdminDeps = {}): AdminApp {
   let nc: NatsConnection | undefined;
   let audit: AuditLog | undefined;
   let connectorConfig: ConnectorConfigStore | undefined;
+  const lakeDeadLetters = createLakeDeadLetters(lakeConfigFrom(config.lake), config.lake.extensionDir);
+  const bridgeDeadLetters =
+    config.deadLetters.bridgeTopic === ""
+      ? undefined
+      : createBridgeDeadLetters(
+          config.kafka.bootstrap,
+          config.deadLetters.bridgeTopic,
+          config.deadLetters.scan,
+          config.deployment.instanceTimeoutMs,
+        );
+  const collectorStream = config.deadLetters.collectorStream;
+  const deadLetters = createDeadLetters({
+    lake: lakeDeadLetters,
+    bridge: bridgeDeadLetters,
+    collector: () =>
+      collectorStream === undefined || nc === undefined
+        ? undefined
+        : createCollectorDeadLetters(nc, collectorStream, config.deadLetters.scan),
+    nats: () => nc,
+    kafkaBootstrap: config.kafka.bootstrap,
+    eventsSubjectPrefix: config.deadLetters.eventsSubjectPrefix,
+  });
   const overview = () =>
     readOverview({
       instances,
@@ -67,12 +93,14 @@ export function createApp(config: AdminConfig, deps: AdminDeps = {}): AdminApp {
       instanceTimeoutMs: config.deployment.instanceTimeoutMs,
       connectorConfig: () => connectorConfig,
       nats: () => nc,
+      deadLetters,
     }),
     // Mutations need the operator token (the kit checks it before the handler runs).
     mutatingMethods: [
       AdminService.method.setConnectorConfig,
       AdminService.method.rollbackConnectorConfig,
       AdminService.method.drainInstance,
+      AdminService.method.replayDeadLetters,
     ],
     ...(deps.logDestination === undefined ? {} : { logDestination: deps.logDestination }),
   });
@@ -90,6 +118,8 @@ export function createApp(config: AdminConfig, deps: AdminDeps = {}): AdminApp {
     order: DrainOrder.closeConnections,
     run: async () => {
       lake.close();
+      lakeDeadLetters.close();
+      await bridgeDeadLetters?.close();
       if (nc !== undefined && !nc.isClosed()) await nc.close();
     },
   });

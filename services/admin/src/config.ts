@@ -72,6 +72,28 @@ export const adminConfigSchema = defineConfigSchema("admin", {
       description: "Replicas of the bucket when the admin creates it (3 on a 3-node cluster).",
     }),
   },
+  deadLetters: {
+    bridgeTopic: string({
+      default: "eda.bridge.dead-letter",
+      description: "The bridge's dead-letter topic (its topics.deadLetterTopic); empty = not read.",
+    }),
+    collectorStream: string({
+      optional: true,
+      description:
+        "JetStream stream holding the collector's dead-letter subject (its deadLetter.subject); unset = not read.",
+    }),
+    eventsSubjectPrefix: string({
+      default: "eda.events",
+      description:
+        "Where replayed collector dead letters go: <prefix>.<event_type> (the collector's stream.subjectPrefix).",
+    }),
+    scan: integer({
+      default: 10_000,
+      min: 1,
+      description:
+        "Newest records a list reads from each partition of the bridge's topic and from the collector's stream.",
+    }),
+  },
   instanceOperatorToken: string({
     optional: true,
     secret: true,

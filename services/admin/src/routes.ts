@@ -4,9 +4,13 @@ import { ErrorCode, LangtianError } from "@langtian/errors";
 import {
   AdminService,
   DrainInstanceRequestSchema,
+  GetDeadLetterResponseSchema,
   GetOverviewResponseSchema,
   ListAuditResponseSchema,
+  ListDeadLettersRequestSchema,
   type Overview,
+  ReplayDeadLettersRequestSchema,
+  ReplayDeadLettersResponseSchema,
   WatchOverviewResponseSchema,
 } from "@langtian/proto";
 import { toConnectError } from "@langtian/service-kit";
@@ -14,6 +18,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import type { AuditLog } from "./audit/audit-log.ts";
 import { connectorConfigHandlers } from "./connector-config/connector-config-handlers.ts";
 import type { ConnectorConfigStore } from "./connector-config/connector-config-store.ts";
+import type { DeadLetters } from "./dead-letters/dead-letters.ts";
 import type { InstanceSpec } from "./deployment.ts";
 import { drainInstance } from "./drain/drain-instance.ts";
 import { DEFAULT_TAIL_RATE, MAX_TAIL_RATE, tailEvents } from "./tail/tail-events.ts";
@@ -33,6 +38,8 @@ export interface AdminRouteDeps {
   readonly connectorConfig: () => ConnectorConfigStore | undefined;
   /** The NATS connection once it answered; undefined before. */
   readonly nats: () => NatsConnection | undefined;
+  /** Every stage's dead letters. */
+  readonly deadLetters: DeadLetters;
 }
 
 /** NATS has not answered yet: what needs it (tail, dead letters) is unavailable meanwhile. */
@@ -134,6 +141,51 @@ export function adminRoutes(deps: AdminRouteDeps): (router: ConnectRouter) => vo
           sample: Math.max(1, request.sample ?? 1),
           signal: context.signal,
         });
+      },
+      async listDeadLetters(request) {
+        return deps.deadLetters.list(request);
+      },
+      async getDeadLetter(request) {
+        return create(GetDeadLetterResponseSchema, { deadLetter: await deps.deadLetters.get(request.id) });
+      },
+      async replayDeadLetters(request) {
+        const audit = deps.audit();
+        if (audit === undefined)
+          throw new AuditUnavailableError(
+            "the audit log is not reachable (NATS): mutations are refused until it is",
+          );
+        const record = {
+          actor: "operator",
+          action: "ReplayDeadLetters",
+          target: request.ids.length > 0 ? request.ids.join(" ") : "filter",
+          request: toJson(ReplayDeadLettersRequestSchema, request),
+        };
+        await audit.record({ ...record, result: "requested", detail: "" });
+        try {
+          const ids =
+            request.ids.length > 0
+              ? request.ids
+              : (
+                  await deps.deadLetters.list(request.filter ?? create(ListDeadLettersRequestSchema))
+                ).deadLetters.map((d) => d.id);
+          const results = await deps.deadLetters.replay(ids);
+          const replayed = results.filter((r) => r.replayed).length;
+          await audit.record({
+            ...record,
+            result: "ok",
+            detail: `${replayed} of ${results.length} replayed${results
+              .filter((r) => !r.replayed)
+              .map((r) => `; ${r.id}: ${r.detail}`)
+              .join("")}`,
+          });
+          return create(ReplayDeadLettersResponseSchema, { results });
+        } catch (err) {
+          const error = toConnectError(err);
+          await audit
+            .record({ ...record, result: codeName(error), detail: error.rawMessage })
+            .catch(() => undefined);
+          throw err;
+        }
       },
     });
   };

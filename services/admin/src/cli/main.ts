@@ -5,6 +5,7 @@ import { createConnectTransport } from "@connectrpc/connect-node";
 import { AdminService } from "@langtian/proto";
 import { audit, drain, ExitCode, status, tail } from "./commands.ts";
 import { ConfigUsageError, config } from "./config-commands.ts";
+import { DlqUsageError, dlq } from "./dlq-commands.ts";
 
 const USAGE = `langtian — operate a Langtian EDA deployment through its admin service
 
@@ -19,6 +20,11 @@ usage:
                                                  follow the events of a subject filter, decoded,
                                                  at most <n> per second (default 10), until
                                                  Ctrl-C or <limit> events
+  langtian dlq list [--stage <s>] [--reason <r>] [--limit <n>] [--cursor <c>] [--json]
+                                                 dead letters of every stage, newest first
+  langtian dlq show <id> [--json]                one dead letter: origin, error, raw bytes (base64)
+  langtian dlq replay <id>... [--json]           send them back where they came from (operator);
+                                                 exit 1 when any was not replayed
   langtian config get [--revision <n>] [--json]  the shared connector configuration (value on stdout)
   langtian config history [--limit <n>] [--json] its revisions, newest first
   langtian config validate <file|-> [--subject <s>]... [--json]
@@ -50,6 +56,9 @@ const { values, positionals } = (() => {
         deadline: { type: "string" },
         limit: { type: "string" },
         rate: { type: "string" },
+        stage: { type: "string" },
+        reason: { type: "string" },
+        cursor: { type: "string" },
         sample: { type: "string" },
         revision: { type: "string" },
         expect: { type: "string" },
@@ -128,6 +137,27 @@ try {
       );
       break;
     }
+    case "dlq":
+      try {
+        process.exitCode = await dlq(
+          client,
+          {
+            rest,
+            stage: values.stage,
+            reason: values.reason,
+            limit: number(values.limit, 50, "limit"),
+            cursor: values.cursor,
+            token,
+            json: values.json,
+          },
+          output,
+        );
+      } catch (err) {
+        if (!(err instanceof DlqUsageError)) throw err;
+        process.stderr.write(`${err.message}\n\n${USAGE}`);
+        process.exitCode = ExitCode.usage;
+      }
+      break;
     case "config": {
       const expect = values.expect;
       if (expect !== undefined && !/^\d+$/.test(expect)) {

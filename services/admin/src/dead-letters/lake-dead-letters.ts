@@ -1,0 +1,156 @@
+import { create } from "@bufbuild/protobuf";
+import { timestampFromMs } from "@bufbuild/protobuf/wkt";
+import { DuckDBConnection, DuckDBInstance, type DuckDBTimestampTZValue } from "@duckdb/node-api";
+import { attachLake, LAKE, type LakeConfig, requireDuckdbExtensions } from "@langtian/lake";
+import { type DeadLetter, DeadLetterOriginSchema, DeadLetterSchema } from "@langtian/proto";
+
+/** The stage name of the lake writer's dead letters. */
+export const LAKE_WRITER_STAGE = "lake-writer";
+
+/** What a list of dead letters selects. */
+export interface DeadLetterQuery {
+  readonly reason: string;
+  /** Failed at or after (ms), when set. */
+  readonly sinceMs: number | undefined;
+  /** Failed before (ms), when set. */
+  readonly untilMs: number | undefined;
+  /** Only entries older than this (failed-at ms, then id): the previous page's last. */
+  readonly before: { readonly ms: number; readonly id: string } | undefined;
+  readonly limit: number;
+}
+
+/** The lake writer's dead letters: the `dead_letters` table of the lake, read-only. */
+export interface LakeDeadLetters {
+  list(q: DeadLetterQuery): Promise<DeadLetter[]>;
+  /** One by its origin (source, partition, position), raw bytes included. */
+  get(source: string, partition: string, position: bigint): Promise<DeadLetter | undefined>;
+  close(): void;
+}
+
+/** `lake-writer/<source>/<partition>/<position>`: the origin is unique per row. */
+export function lakeDeadLetterId(source: string, partition: string, position: bigint): string {
+  return `${LAKE_WRITER_STAGE}/${source}/${partition}/${position}`;
+}
+
+const COLUMNS =
+  "_source, _partition, _position, error_kind, error, event_id, event_type, failed_at, octet_length(raw)";
+
+/** Opens the lake on first use (read-only; a lake not created yet fails that call only). */
+export function createLakeDeadLetters(config: LakeConfig, extensionDir: string): LakeDeadLetters {
+  let opened: Promise<{ instance: DuckDBInstance; connection: DuckDBConnection }> | undefined;
+  const open = async () => {
+    const extensions = await requireDuckdbExtensions(extensionDir);
+    const instance = await DuckDBInstance.create(":memory:", {
+      autoinstall_known_extensions: "false",
+      autoload_known_extensions: "false",
+    });
+    const connection = await DuckDBConnection.create(instance);
+    try {
+      await attachLake(connection, config, extensions, { readOnly: true });
+    } catch (err) {
+      connection.closeSync();
+      instance.closeSync();
+      throw err;
+    }
+    return { instance, connection };
+  };
+  const connection = async () => {
+    opened ??= open();
+    return (
+      await opened.catch((err: unknown) => {
+        opened = undefined;
+        throw err;
+      })
+    ).connection;
+  };
+  // The table appears with the first dead letter: none yet is an empty list, not an error.
+  const exists = async (c: DuckDBConnection) =>
+    (
+      await c.runAndReadAll(
+        `SELECT count(*) FROM duckdb_tables() WHERE database_name = '${LAKE}' AND schema_name = 'main' AND table_name = 'dead_letters'`,
+      )
+    ).getRows()[0]?.[0] !== 0n;
+  return {
+    async list(q) {
+      const c = await connection();
+      if (!(await exists(c))) return [];
+      const where: string[] = [];
+      const params: Record<string, string | number | bigint> = {};
+      if (q.reason !== "") {
+        where.push("error_kind = $reason");
+        params.reason = q.reason;
+      }
+      if (q.sinceMs !== undefined) {
+        where.push("failed_at >= make_timestamptz($since::BIGINT * 1000)");
+        params.since = q.sinceMs;
+      }
+      if (q.untilMs !== undefined) {
+        where.push("failed_at < make_timestamptz($until::BIGINT * 1000)");
+        params.until = q.untilMs;
+      }
+      if (q.before !== undefined) {
+        where.push("failed_at <= make_timestamptz($before::BIGINT * 1000)");
+        params.before = q.before.ms;
+      }
+      const sql =
+        `SELECT ${COLUMNS} FROM ${LAKE}.dead_letters` +
+        (where.length === 0 ? "" : ` WHERE ${where.join(" AND ")}`) +
+        ` ORDER BY failed_at DESC, _source DESC, _partition DESC, _position DESC LIMIT ${q.limit + 1000}`;
+      const rows = (await c.runAndReadAll(sql, params)).getRows();
+      return rows.map((r) => toDeadLetter(r, undefined));
+    },
+    async get(source, partition, position) {
+      const c = await connection();
+      if (!(await exists(c))) return undefined;
+      const rows = (
+        await c.runAndReadAll(
+          `SELECT ${COLUMNS}, raw FROM ${LAKE}.dead_letters WHERE _source = $source AND _partition = $partition AND _position = $position LIMIT 1`,
+          { source, partition, position },
+        )
+      ).getRows();
+      const row = rows[0];
+      return row === undefined ? undefined : toDeadLetter(row, row[9]);
+    },
+    close() {
+      void opened?.then(
+        ({ instance, connection }) => {
+          connection.closeSync();
+          instance.closeSync();
+        },
+        () => undefined,
+      );
+    },
+  };
+}
+
+function toDeadLetter(r: readonly unknown[], raw: unknown): DeadLetter {
+  const [source, partition, position, kind, error, eventId, eventType, failedAt, bytes] = r;
+  const src = String(source ?? "");
+  const part = String(partition ?? "");
+  const pos = BigInt((position ?? 0n) as bigint);
+  const failedMs = Number((failedAt as DuckDBTimestampTZValue | null)?.micros ?? 0n) / 1000;
+  const topic = src.startsWith("kafka:") ? src.slice("kafka:".length) : "";
+  return create(DeadLetterSchema, {
+    id: lakeDeadLetterId(src, part, pos),
+    stage: LAKE_WRITER_STAGE,
+    reason: String(kind ?? ""),
+    error: String(error ?? ""),
+    failedAt: timestampFromMs(Math.floor(failedMs)),
+    eventId: eventId === null ? "" : String(eventId),
+    eventType: eventType === null ? "" : String(eventType),
+    rawBytes: Number(bytes ?? 0),
+    origin: create(DeadLetterOriginSchema, {
+      lakeSource: src,
+      lakePartition: part,
+      lakePosition: pos,
+      ...(topic !== "" && { topic, partition: Number(part), offset: pos }),
+    }),
+    ...(raw !== undefined && raw !== null && { raw: blobBytes(raw) }),
+  });
+}
+
+function blobBytes(v: unknown): Uint8Array {
+  if (v instanceof Uint8Array) return v;
+  const bytes = (v as { bytes?: Uint8Array }).bytes;
+  return bytes ?? new Uint8Array();
+}
