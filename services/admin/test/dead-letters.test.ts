@@ -175,6 +175,15 @@ describe("admin dead letters", () => {
     const copies = again.filter((d) => d.rawBytes === garbage.length && d.origin?.partition === 1);
     assert.equal(copies.length, 2);
     assert.notEqual(copies[0]?.origin?.offset, copies[1]?.origin?.offset);
+    // Paged one at a time: the same two, newest first, then no further page.
+    const page1 = await client.listDeadLetters({ stage: "lake-writer", limit: 1 });
+    assert.notEqual(page1.nextCursor, "");
+    const page2 = await client.listDeadLetters({ stage: "lake-writer", limit: 1, cursor: page1.nextCursor });
+    assert.equal(page2.nextCursor, "");
+    assert.deepEqual(
+      [...page1.deadLetters, ...page2.deadLetters].map((d) => d.id),
+      again.map((d) => d.id),
+    );
     const { entries } = await client.listAudit({ limit: 2 }, operator);
     assert.deepEqual(
       entries.map((e) => [e.action, e.target, e.result]),

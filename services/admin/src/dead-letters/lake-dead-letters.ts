@@ -32,6 +32,9 @@ export function lakeDeadLetterId(source: string, partition: string, position: bi
   return `${LAKE_WRITER_STAGE}/${source}/${partition}/${position}`;
 }
 
+/** {@link lakeDeadLetterId} in SQL. */
+const ID_SQL = `'${LAKE_WRITER_STAGE}/' || _source || '/' || _partition || '/' || CAST(_position AS VARCHAR)`;
+
 const COLUMNS =
   "_source, _partition, _position, error_kind, error, event_id, event_type, failed_at, octet_length(raw)";
 
@@ -88,14 +91,18 @@ export function createLakeDeadLetters(config: LakeConfig, extensionDir: string):
         where.push("failed_at < make_timestamptz($until::BIGINT * 1000)");
         params.until = q.untilMs;
       }
+      // The page order is the list's: failed-at ms, then id, both descending.
       if (q.before !== undefined) {
-        where.push("failed_at <= make_timestamptz($before::BIGINT * 1000)");
-        params.before = q.before.ms;
+        where.push(
+          `(epoch_ms(failed_at) < $beforeMs OR (epoch_ms(failed_at) = $beforeMs AND ${ID_SQL} < $beforeId))`,
+        );
+        params.beforeMs = q.before.ms;
+        params.beforeId = q.before.id;
       }
       const sql =
         `SELECT ${COLUMNS} FROM ${LAKE}.dead_letters` +
         (where.length === 0 ? "" : ` WHERE ${where.join(" AND ")}`) +
-        ` ORDER BY failed_at DESC, _source DESC, _partition DESC, _position DESC LIMIT ${q.limit + 1000}`;
+        ` ORDER BY epoch_ms(failed_at) DESC, ${ID_SQL} DESC LIMIT ${q.limit + 1}`;
       const rows = (await c.runAndReadAll(sql, params)).getRows();
       return rows.map((r) => toDeadLetter(r, undefined));
     },
