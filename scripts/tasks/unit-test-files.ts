@@ -38,6 +38,7 @@ export const unitTestFiles: readonly string[] = [
   "scripts/tasks/proto.test.ts",
   "services/admin/src/deployment.test.ts",
   "services/admin/src/overview/metrics-text.test.ts",
+  "services/admin/src/overview/shared-read.test.ts",
   "services/bridge/src/ack-subject.test.ts",
   "services/bridge/src/config.test.ts",
   "services/bridge/src/connector-config-watch.test.ts",

@@ -16,8 +16,10 @@ import { createDeadLetters } from "./dead-letters/dead-letters.ts";
 import { createLakeDeadLetters } from "./dead-letters/lake-dead-letters.ts";
 import { parseDeployment } from "./deployment.ts";
 import { createInstanceReader } from "./overview/instances.ts";
+import { createTopicReader } from "./overview/kafka.ts";
 import { createLakeReader } from "./overview/lake.ts";
 import { readOverview } from "./overview/overview.ts";
+import { sharedRead } from "./overview/shared-read.ts";
 import { adminRoutes } from "./routes.ts";
 
 /** Optional collaborators, for tests. */
@@ -40,10 +42,14 @@ export interface AdminApp {
 /** How long `start()` waits for NATS (and the audit log) before serving without them. */
 const NATS_START_WAIT_MS = 5_000;
 
+/** How long one overview read serves every caller after it finished. */
+const OVERVIEW_SHARED_MS = 500;
+
 /** Builds the admin service. Connects to nothing and binds nothing until `start()`. */
 export function createApp(config: AdminConfig, deps: AdminDeps = {}): AdminApp {
   const { instances } = parseDeployment(config.deployment.instances);
   const instanceReader = createInstanceReader(config.deployment.instanceTimeoutMs);
+  const topicReader = createTopicReader(config.kafka.bootstrap, config.deployment.instanceTimeoutMs);
   const lake = createLakeReader(lakeConfigFrom(config.lake), config.lake.extensionDir);
   let nc: NatsConnection | undefined;
   let audit: AuditLog | undefined;
@@ -70,17 +76,21 @@ export function createApp(config: AdminConfig, deps: AdminDeps = {}): AdminApp {
     kafkaBootstrap: config.kafka.bootstrap,
     eventsSubjectPrefix: config.deadLetters.eventsSubjectPrefix,
   });
-  const overview = () =>
-    readOverview({
-      instances,
-      instanceReader,
-      nats: () => nc,
-      streams: config.nats.streams,
-      kafkaBootstrap: config.kafka.bootstrap,
-      topics: config.kafka.topics,
-      lake,
-      timeoutMs: config.deployment.instanceTimeoutMs,
-    });
+  // Every caller within half a second shares one read (WatchOverview streams, screens, the CLI).
+  const overview = sharedRead(
+    () =>
+      readOverview({
+        instances,
+        instanceReader,
+        nats: () => nc,
+        streams: config.nats.streams,
+        topicReader,
+        topics: config.kafka.topics,
+        lake,
+        timeoutMs: config.deployment.instanceTimeoutMs,
+      }),
+    OVERVIEW_SHARED_MS,
+  );
   const service = createServiceApp({
     schema: adminConfigSchema,
     version: pkg.version,
@@ -118,6 +128,7 @@ export function createApp(config: AdminConfig, deps: AdminDeps = {}): AdminApp {
     order: DrainOrder.closeConnections,
     run: async () => {
       lake.close();
+      await topicReader.close();
       lakeDeadLetters.close();
       await bridgeDeadLetters?.close();
       if (nc !== undefined && !nc.isClosed()) await nc.close();

@@ -1,5 +1,5 @@
 import { create, toJson } from "@bufbuild/protobuf";
-import { Code, type ConnectError, type ConnectRouter } from "@connectrpc/connect";
+import type { ConnectRouter } from "@connectrpc/connect";
 import { ErrorCode, LangtianError } from "@langtian/errors";
 import {
   AdminService,
@@ -13,7 +13,7 @@ import {
   ReplayDeadLettersResponseSchema,
   WatchOverviewResponseSchema,
 } from "@langtian/proto";
-import { toConnectError } from "@langtian/service-kit";
+import { codeName, toConnectError } from "@langtian/service-kit";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { AuditLog } from "./audit/audit-log.ts";
 import { connectorConfigHandlers } from "./connector-config/connector-config-handlers.ts";
@@ -121,7 +121,7 @@ export function adminRoutes(deps: AdminRouteDeps): (router: ConnectRouter) => vo
         } catch (err) {
           const error = toConnectError(err);
           await audit
-            .record({ ...record, result: codeName(error), detail: error.rawMessage })
+            .record({ ...record, result: codeName(error.code), detail: error.rawMessage })
             .catch(() => undefined);
           throw err;
         }
@@ -182,21 +182,13 @@ export function adminRoutes(deps: AdminRouteDeps): (router: ConnectRouter) => vo
         } catch (err) {
           const error = toConnectError(err);
           await audit
-            .record({ ...record, result: codeName(error), detail: error.rawMessage })
+            .record({ ...record, result: codeName(error.code), detail: error.rawMessage })
             .catch(() => undefined);
           throw err;
         }
       },
     });
   };
-}
-
-/** `failed_precondition`, as Connect names the code on the wire. */
-function codeName(err: ConnectError): string {
-  return (Code[err.code] ?? "unknown").replace(
-    /[A-Z]/g,
-    (c, i: number) => (i === 0 ? "" : "_") + c.toLowerCase(),
-  );
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

@@ -110,11 +110,11 @@ describe("admin drain", () => {
   });
 
   it("the langtian CLI drains, exits non-zero when refused, and lists the audit", async () => {
-    const env = { LANGTIAN_ADMIN_URL: adminUrl, LANGTIAN_OPERATOR_TOKEN: ADMIN_TOKEN };
+    const env = { LANGTIAN_CLI_ADMIN_URL: adminUrl, LANGTIAN_OPERATOR_TOKEN: ADMIN_TOKEN };
     const refused = await runCli(["drain", "nope"], env);
     assert.equal(refused.code, 1);
     assert.match(refused.stderr, /no instance "nope"/);
-    const noToken = await runCli(["drain", "lw-1", "--force"], { LANGTIAN_ADMIN_URL: adminUrl });
+    const noToken = await runCli(["drain", "lw-1", "--force"], { LANGTIAN_CLI_ADMIN_URL: adminUrl });
     assert.equal(noToken.code, 1);
     const again = await runCli(["drain", "lw-1", "--force", "--json"], env);
     assert.equal(again.code, 0, again.stderr);

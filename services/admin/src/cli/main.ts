@@ -3,6 +3,7 @@ import { parseArgs } from "node:util";
 import { ConnectError, createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { AdminService } from "@langtian/proto";
+import { codeName } from "@langtian/service-kit";
 import { audit, drain, ExitCode, status, tail } from "./commands.ts";
 import { ConfigUsageError, config } from "./config-commands.ts";
 import { DlqUsageError, dlq } from "./dlq-commands.ts";
@@ -39,7 +40,7 @@ usage:
   langtian config rollback <revision> [--json]   write an earlier revision's value as a new one
 
 options:
-  --admin <url>   the admin service (default $LANGTIAN_ADMIN_URL or http://127.0.0.1:4105)
+  --admin <url>   the admin service (default $LANGTIAN_CLI_ADMIN_URL or http://127.0.0.1:4105)
   --token <t>     operator token for mutations (default $LANGTIAN_OPERATOR_TOKEN)
   --json          machine-readable output (one JSON document, or one per line for drain)
 `;
@@ -78,7 +79,7 @@ if (values.help || command === undefined) {
   process.stdout.write(USAGE);
   process.exit(values.help ? ExitCode.ok : ExitCode.usage);
 }
-const baseUrl = values.admin ?? process.env.LANGTIAN_ADMIN_URL ?? "http://127.0.0.1:4105";
+const baseUrl = values.admin ?? process.env.LANGTIAN_CLI_ADMIN_URL ?? "http://127.0.0.1:4105";
 const token = values.token ?? process.env.LANGTIAN_OPERATOR_TOKEN;
 const client = createClient(AdminService, createConnectTransport({ baseUrl, httpVersion: "1.1" }));
 const output = { out: (text: string) => process.stdout.write(`${text}\n`) };
@@ -195,6 +196,6 @@ try {
   }
 } catch (err) {
   const e = ConnectError.from(err);
-  process.stderr.write(`langtian ${command}: ${e.rawMessage} (${e.code === undefined ? "error" : e.code})\n`);
+  process.stderr.write(`langtian ${command}: ${e.rawMessage} (${codeName(e.code)})\n`);
   process.exitCode = ExitCode.failed;
 }

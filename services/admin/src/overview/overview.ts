@@ -5,7 +5,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import type { InstanceSpec } from "../deployment.ts";
 import type { InstanceReader } from "./instances.ts";
 import { readStream } from "./jetstream.ts";
-import { readTopics } from "./kafka.ts";
+import type { TopicReader } from "./kafka.ts";
 import type { LakeReader } from "./lake.ts";
 
 /** What an overview reads. */
@@ -14,7 +14,7 @@ export interface OverviewSources {
   readonly instanceReader: InstanceReader;
   readonly nats: () => NatsConnection | undefined;
   readonly streams: readonly string[];
-  readonly kafkaBootstrap: readonly string[];
+  readonly topicReader: TopicReader;
   readonly topics: readonly string[];
   readonly lake: LakeReader;
   /** Bound of each part's read, in ms. */
@@ -32,6 +32,6 @@ export async function readOverview(s: OverviewSources): Promise<Overview> {
     Promise.all(s.streams.map((name) => readStream(s.nats(), name, s.timeoutMs))),
     s.lake.read(),
   ]);
-  const topics = await readTopics(s.kafkaBootstrap, s.topics, lake.positions, s.timeoutMs);
+  const topics = await s.topicReader.read(s.topics, lake.positions);
   return create(OverviewSchema, { time: timestampNow(), instances, streams, topics, lake: lake.overview });
 }
