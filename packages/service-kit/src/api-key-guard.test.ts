@@ -89,4 +89,23 @@ describe("API key guard", () => {
     assert.deepEqual(guard.admit(undefined, Role.reader), { name: ANONYMOUS, role: Role.reader });
     assert.deepEqual(guard.admit("Bearer whatever", Role.reader), { name: ANONYMOUS, role: Role.reader });
   });
+
+  it("admits a call without any key as anonymous when asked to, still checking presented keys", async () => {
+    const metrics = createMetrics({ service: "admin", instanceId: "t", defaultMetrics: false });
+    const guard = createApiKeyGuard(keys, {
+      roles: ROLES,
+      anonymousRole: Role.reader,
+      anonymousWithoutKey: true,
+      rateLimit: { requestsPerSecond: 0, burst: 1 },
+      metrics,
+      refusedMetric: "admin_refused_total",
+    });
+    assert.deepEqual(guard.admit(undefined, Role.reader), { name: ANONYMOUS, role: Role.reader });
+    assert.equal(refusal(() => guard.admit(undefined, Role.operator)).code, Code.Unauthenticated);
+    assert.equal(
+      refusal(() => guard.admit("Bearer wrong-key-0123456789abcdef", Role.reader)).code,
+      Code.Unauthenticated,
+    );
+    assert.deepEqual(guard.admit(`Bearer ${OPS}`, Role.operator), { name: "ops", role: Role.operator });
+  });
 });

@@ -24,6 +24,11 @@ export interface ApiKeyGuardOptions<R extends string> {
   readonly roles: readonly R[];
   /** The role of callers when no keys are configured (the service then listens on loopback only). */
   readonly anonymousRole: R;
+  /**
+   * Also admit a call that presents no key at all, with `anonymousRole`, when keys are
+   * configured (e.g. read-only viewing on a loopback-only service). Default false.
+   */
+  readonly anonymousWithoutKey?: boolean;
   /** Calls per second per key (0 = no limit) and the calls a key may make at once. */
   readonly rateLimit: { readonly requestsPerSecond: number; readonly burst: number };
   readonly metrics: MetricFactory;
@@ -66,6 +71,8 @@ export function createApiKeyGuard<R extends string>(
   };
   const identify = (authorization: string | null | undefined): ApiKey<R> => {
     if (keys.byDigest.size === 0) return { name: ANONYMOUS, role: o.anonymousRole };
+    if (o.anonymousWithoutKey === true && (authorization ?? "") === "")
+      return { name: ANONYMOUS, role: o.anonymousRole };
     const secret = BEARER.exec(authorization ?? "")?.[1];
     if (secret === undefined)
       throw refuse(
@@ -85,6 +92,17 @@ export function createApiKeyGuard<R extends string>(
   return {
     admit(authorization, needs) {
       const key = identify(authorization);
+      // Without a key, a call that needs more than anonymous callers may do needs credentials.
+      if (key.name === ANONYMOUS && rank(key.role) < rank(needs))
+        throw refuse(
+          key.name,
+          Code.Unauthenticated,
+          "missing_credentials",
+          `the ${needs} role is needed: send 'Authorization: Bearer <api key>'`,
+          {
+            "www-authenticate": "Bearer",
+          },
+        );
       if (rank(key.role) < rank(needs))
         throw refuse(
           key.name,

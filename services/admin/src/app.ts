@@ -1,9 +1,17 @@
+import { ErrorCode, LangtianError } from "@langtian/errors";
 import { lakeConfigFrom } from "@langtian/lake";
-import { AdminService, type Overview } from "@langtian/proto";
-import { createServiceApp, DrainOrder, type ServiceApp } from "@langtian/service-kit";
+import type { Overview } from "@langtian/proto";
+import {
+  createApiKeyGuard,
+  createServiceApp,
+  DrainOrder,
+  isLoopbackHost,
+  type ServiceApp,
+} from "@langtian/service-kit";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import type { DestinationStream } from "pino";
 import pkg from "../package.json" with { type: "json" };
+import { adminKeys, ROLES, Role } from "./access/admin-access.ts";
 import { type AuditLog, openAuditLog } from "./audit/audit-log.ts";
 import { type AdminConfig, adminConfigSchema } from "./config.ts";
 import {
@@ -42,11 +50,22 @@ export interface AdminApp {
 /** How long `start()` waits for NATS (and the audit log) before serving without them. */
 const NATS_START_WAIT_MS = 5_000;
 
+/** Viewing is open only on loopback: beyond it, keys are required. */
+export class UnprotectedAdminError extends LangtianError {
+  override readonly name = "UnprotectedAdminError";
+  override readonly code = ErrorCode.failedPrecondition;
+}
+
 /** How long one overview read serves every caller after it finished. */
 const OVERVIEW_SHARED_MS = 500;
 
 /** Builds the admin service. Connects to nothing and binds nothing until `start()`. */
 export function createApp(config: AdminConfig, deps: AdminDeps = {}): AdminApp {
+  const keys = adminKeys(config.access.apiKeys, config.operatorToken);
+  if (config.access.apiKeys.length === 0 && !isLoopbackHost(config.host))
+    throw new UnprotectedAdminError(
+      `the admin listens on ${config.host} without access.apiKeys: anyone could view the deployment; configure keys, or listen on 127.0.0.1`,
+    );
   const { instances } = parseDeployment(config.deployment.instances);
   const instanceReader = createInstanceReader(config.deployment.instanceTimeoutMs);
   const topicReader = createTopicReader(config.kafka.bootstrap, config.deployment.instanceTimeoutMs);
@@ -95,24 +114,29 @@ export function createApp(config: AdminConfig, deps: AdminDeps = {}): AdminApp {
     schema: adminConfigSchema,
     version: pkg.version,
     config,
-    routes: adminRoutes({
-      overview,
-      instances,
-      audit: () => audit,
-      instanceOperatorToken: config.instanceOperatorToken,
-      instanceTimeoutMs: config.deployment.instanceTimeoutMs,
-      connectorConfig: () => connectorConfig,
-      nats: () => nc,
-      deadLetters,
-    }),
-    // Mutations need the operator token (the kit checks it before the handler runs).
-    mutatingMethods: [
-      AdminService.method.setConnectorConfig,
-      AdminService.method.rollbackConnectorConfig,
-      AdminService.method.drainInstance,
-      AdminService.method.replayDeadLetters,
-    ],
+    routes: (router) => routes(router),
     ...(deps.logDestination === undefined ? {} : { logDestination: deps.logDestination }),
+  });
+  // Every AdminService call is admitted by key and role before its message is read; mutations
+  // need the operator role. (The kit's own Lifecycle Drain keeps its operator-token check.)
+  const guard = createApiKeyGuard(keys, {
+    roles: ROLES,
+    anonymousRole: Role.viewer,
+    anonymousWithoutKey: config.access.apiKeys.length === 0,
+    rateLimit: { requestsPerSecond: config.access.requestsPerSecond, burst: config.access.burst },
+    metrics: service.metrics,
+    refusedMetric: "admin_refused_total",
+  });
+  const routes = adminRoutes({
+    overview,
+    instances,
+    audit: () => audit,
+    instanceOperatorToken: config.instanceOperatorToken,
+    instanceTimeoutMs: config.deployment.instanceTimeoutMs,
+    connectorConfig: () => connectorConfig,
+    nats: () => nc,
+    deadLetters,
+    guard,
   });
   service.health.add({
     name: "nats",

@@ -8,10 +8,12 @@ import {
   type InferConfig,
   integer,
   loadConfig,
+  parseApiKeys,
   serviceFields,
   string,
   stringList,
 } from "@langtian/service-kit";
+import { ROLES } from "./access/admin-access.ts";
 import { parseDeployment } from "./deployment.ts";
 
 /**
@@ -94,6 +96,24 @@ export const adminConfigSchema = defineConfigSchema("admin", {
         "Newest records a list reads from each partition of the bridge's topic and from the collector's stream.",
     }),
   },
+  access: {
+    apiKeys: stringList({
+      default: [],
+      secret: true,
+      description:
+        'Keys as "name:secret:role" (role viewer or operator; secret at least 16 characters). The service\'s operatorToken counts as an operator key named "operator". Without keys, callers without a key may view (loopback only).',
+    }),
+    requestsPerSecond: integer({
+      default: 50,
+      min: 0,
+      description: "Calls per second per key (0 = no limit).",
+    }),
+    burst: integer({
+      default: 100,
+      min: 1,
+      description: "Calls a key may make at once before the rate applies.",
+    }),
+  },
   instanceOperatorToken: string({
     optional: true,
     secret: true,
@@ -113,5 +133,9 @@ export function loadAdminConfig(env: Env, file?: ConfigFile): AdminConfig {
 }
 
 function adminChecks(config: AdminConfig): ConfigIssue[] {
-  return [...lakeConfigIssues(config.lake), ...parseDeployment(config.deployment.instances).issues];
+  return [
+    ...lakeConfigIssues(config.lake),
+    ...parseDeployment(config.deployment.instances).issues,
+    ...parseApiKeys(config.access.apiKeys, ROLES).issues,
+  ];
 }

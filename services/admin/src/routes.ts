@@ -13,8 +13,9 @@ import {
   ReplayDeadLettersResponseSchema,
   WatchOverviewResponseSchema,
 } from "@langtian/proto";
-import { codeName, toConnectError } from "@langtian/service-kit";
+import { type ApiKeyGuard, codeName, toConnectError } from "@langtian/service-kit";
 import type { NatsConnection } from "@nats-io/transport-node";
+import { CALLER, callerName, MUTATIONS, Role } from "./access/admin-access.ts";
 import type { AuditLog } from "./audit/audit-log.ts";
 import { connectorConfigHandlers } from "./connector-config/connector-config-handlers.ts";
 import type { ConnectorConfigStore } from "./connector-config/connector-config-store.ts";
@@ -40,6 +41,8 @@ export interface AdminRouteDeps {
   readonly nats: () => NatsConnection | undefined;
   /** Every stage's dead letters. */
   readonly deadLetters: DeadLetters;
+  /** Admits each call by key and role (see access/admin-access.ts). */
+  readonly guard: ApiKeyGuard<Role>;
 }
 
 /** NATS has not answered yet: what needs it (tail, dead letters) is unavailable meanwhile. */
@@ -60,134 +63,145 @@ const DEFAULT_WATCH_INTERVAL_MS = 2_000;
 const DEFAULT_DRAIN_DEADLINE_MS = 60_000;
 
 /**
- * Connect routes: `langtian.admin.v1.AdminService`. DrainInstance is a mutation: the kit
- * requires the operator token for it (see app.ts), and it is audited before it acts (refused
- * when the audit log cannot be written) and again with its result.
+ * Connect routes: `langtian.admin.v1.AdminService`. Every call is admitted by key and role
+ * before its message is read (mutations need the operator role); every mutation is audited
+ * before it acts (refused when the audit log cannot be written) and again with its result.
  */
 export function adminRoutes(deps: AdminRouteDeps): (router: ConnectRouter) => void {
   return (router) => {
-    router.service(AdminService, {
-      // GetConnectorConfig … RollbackConnectorConfig (connector-config/).
-      ...connectorConfigHandlers({
-        store: deps.connectorConfig,
-        requireAudit: () => {
+    router.service(
+      AdminService,
+      {
+        // GetConnectorConfig … RollbackConnectorConfig (connector-config/).
+        ...connectorConfigHandlers({
+          store: deps.connectorConfig,
+          requireAudit: () => {
+            const audit = deps.audit();
+            if (audit === undefined)
+              throw new AuditUnavailableError(
+                "the audit log is not reachable (NATS): mutations are refused until it is",
+              );
+            return audit;
+          },
+        }),
+        async getOverview() {
+          return create(GetOverviewResponseSchema, { overview: await deps.overview() });
+        },
+        async *watchOverview(request, context) {
+          const intervalMs = Math.max(MIN_WATCH_INTERVAL_MS, request.intervalMs || DEFAULT_WATCH_INTERVAL_MS);
+          while (!context.signal.aborted) {
+            yield create(WatchOverviewResponseSchema, { overview: await deps.overview() });
+            await sleep(intervalMs, context.signal);
+          }
+        },
+        async *drainInstance(request, context) {
           const audit = deps.audit();
           if (audit === undefined)
             throw new AuditUnavailableError(
               "the audit log is not reachable (NATS): mutations are refused until it is",
             );
-          return audit;
-        },
-      }),
-      async getOverview() {
-        return create(GetOverviewResponseSchema, { overview: await deps.overview() });
-      },
-      async *watchOverview(request, context) {
-        const intervalMs = Math.max(MIN_WATCH_INTERVAL_MS, request.intervalMs || DEFAULT_WATCH_INTERVAL_MS);
-        while (!context.signal.aborted) {
-          yield create(WatchOverviewResponseSchema, { overview: await deps.overview() });
-          await sleep(intervalMs, context.signal);
-        }
-      },
-      async *drainInstance(request, context) {
-        const audit = deps.audit();
-        if (audit === undefined)
-          throw new AuditUnavailableError(
-            "the audit log is not reachable (NATS): mutations are refused until it is",
-          );
-        const record = {
-          actor: "operator",
-          action: "DrainInstance",
-          target: request.instance,
-          request: toJson(DrainInstanceRequestSchema, request),
-        };
-        await audit.record({ ...record, result: "requested", detail: "" });
-        try {
-          let last = "";
-          for await (const progress of drainInstance({
-            instances: deps.instances,
-            name: request.instance,
-            deadlineMs: request.deadlineMs || DEFAULT_DRAIN_DEADLINE_MS,
-            force: request.force,
-            operatorToken: deps.instanceOperatorToken,
-            pollMs: 250,
-            timeoutMs: deps.instanceTimeoutMs,
-            signal: context.signal,
-          })) {
-            last = progress.detail;
-            yield progress;
+          const record = {
+            actor: callerName(context.values),
+            action: "DrainInstance",
+            target: request.instance,
+            request: toJson(DrainInstanceRequestSchema, request),
+          };
+          await audit.record({ ...record, result: "requested", detail: "" });
+          try {
+            let last = "";
+            for await (const progress of drainInstance({
+              instances: deps.instances,
+              name: request.instance,
+              deadlineMs: request.deadlineMs || DEFAULT_DRAIN_DEADLINE_MS,
+              force: request.force,
+              operatorToken: deps.instanceOperatorToken,
+              pollMs: 250,
+              timeoutMs: deps.instanceTimeoutMs,
+              signal: context.signal,
+            })) {
+              last = progress.detail;
+              yield progress;
+            }
+            await audit.record({ ...record, result: "ok", detail: last });
+          } catch (err) {
+            const error = toConnectError(err);
+            await audit
+              .record({ ...record, result: codeName(error.code), detail: error.rawMessage })
+              .catch(() => undefined);
+            throw err;
           }
-          await audit.record({ ...record, result: "ok", detail: last });
-        } catch (err) {
-          const error = toConnectError(err);
-          await audit
-            .record({ ...record, result: codeName(error.code), detail: error.rawMessage })
-            .catch(() => undefined);
-          throw err;
-        }
-      },
-      async listAudit(request) {
-        const audit = deps.audit();
-        if (audit === undefined) throw new AuditUnavailableError("the audit log is not reachable (NATS)");
-        const limit = request.limit === 0 ? 100 : Math.min(request.limit, 1000);
-        return create(ListAuditResponseSchema, { entries: await audit.list(limit, request.beforeSequence) });
-      },
-      async *tail(request, context) {
-        const nc = deps.nats();
-        if (nc === undefined || nc.isClosed()) throw new NatsUnavailableError("NATS is not reachable");
-        yield* tailEvents(nc, {
-          subjectFilter: request.subjectFilter,
-          maxEventsPerSecond: Math.min(MAX_TAIL_RATE, request.maxEventsPerSecond || DEFAULT_TAIL_RATE),
-          sample: Math.max(1, request.sample ?? 1),
-          signal: context.signal,
-        });
-      },
-      async listDeadLetters(request) {
-        return deps.deadLetters.list(request);
-      },
-      async getDeadLetter(request) {
-        return create(GetDeadLetterResponseSchema, { deadLetter: await deps.deadLetters.get(request.id) });
-      },
-      async replayDeadLetters(request) {
-        const audit = deps.audit();
-        if (audit === undefined)
-          throw new AuditUnavailableError(
-            "the audit log is not reachable (NATS): mutations are refused until it is",
-          );
-        const record = {
-          actor: "operator",
-          action: "ReplayDeadLetters",
-          target: request.ids.length > 0 ? request.ids.join(" ") : "filter",
-          request: toJson(ReplayDeadLettersRequestSchema, request),
-        };
-        await audit.record({ ...record, result: "requested", detail: "" });
-        try {
-          const ids =
-            request.ids.length > 0
-              ? request.ids
-              : (
-                  await deps.deadLetters.list(request.filter ?? create(ListDeadLettersRequestSchema))
-                ).deadLetters.map((d) => d.id);
-          const results = await deps.deadLetters.replay(ids);
-          const replayed = results.filter((r) => r.replayed).length;
-          await audit.record({
-            ...record,
-            result: "ok",
-            detail: `${replayed} of ${results.length} replayed${results
-              .filter((r) => !r.replayed)
-              .map((r) => `; ${r.id}: ${r.detail}`)
-              .join("")}`,
+        },
+        async listAudit(request) {
+          const audit = deps.audit();
+          if (audit === undefined) throw new AuditUnavailableError("the audit log is not reachable (NATS)");
+          const limit = request.limit === 0 ? 100 : Math.min(request.limit, 1000);
+          return create(ListAuditResponseSchema, {
+            entries: await audit.list(limit, request.beforeSequence),
           });
-          return create(ReplayDeadLettersResponseSchema, { results });
-        } catch (err) {
-          const error = toConnectError(err);
-          await audit
-            .record({ ...record, result: codeName(error.code), detail: error.rawMessage })
-            .catch(() => undefined);
-          throw err;
-        }
+        },
+        async *tail(request, context) {
+          const nc = deps.nats();
+          if (nc === undefined || nc.isClosed()) throw new NatsUnavailableError("NATS is not reachable");
+          yield* tailEvents(nc, {
+            subjectFilter: request.subjectFilter,
+            maxEventsPerSecond: Math.min(MAX_TAIL_RATE, request.maxEventsPerSecond || DEFAULT_TAIL_RATE),
+            sample: Math.max(1, request.sample ?? 1),
+            signal: context.signal,
+          });
+        },
+        async listDeadLetters(request) {
+          return deps.deadLetters.list(request);
+        },
+        async getDeadLetter(request) {
+          return create(GetDeadLetterResponseSchema, { deadLetter: await deps.deadLetters.get(request.id) });
+        },
+        async replayDeadLetters(request, context) {
+          const audit = deps.audit();
+          if (audit === undefined)
+            throw new AuditUnavailableError(
+              "the audit log is not reachable (NATS): mutations are refused until it is",
+            );
+          const record = {
+            actor: callerName(context.values),
+            action: "ReplayDeadLetters",
+            target: request.ids.length > 0 ? request.ids.join(" ") : "filter",
+            request: toJson(ReplayDeadLettersRequestSchema, request),
+          };
+          await audit.record({ ...record, result: "requested", detail: "" });
+          try {
+            const ids =
+              request.ids.length > 0
+                ? request.ids
+                : (
+                    await deps.deadLetters.list(request.filter ?? create(ListDeadLettersRequestSchema))
+                  ).deadLetters.map((d) => d.id);
+            const results = await deps.deadLetters.replay(ids);
+            const replayed = results.filter((r) => r.replayed).length;
+            await audit.record({
+              ...record,
+              result: "ok",
+              detail: `${replayed} of ${results.length} replayed${results
+                .filter((r) => !r.replayed)
+                .map((r) => `; ${r.id}: ${r.detail}`)
+                .join("")}`,
+            });
+            return create(ReplayDeadLettersResponseSchema, { results });
+          } catch (err) {
+            const error = toConnectError(err);
+            await audit
+              .record({ ...record, result: codeName(error.code), detail: error.rawMessage })
+              .catch(() => undefined);
+            throw err;
+          }
+        },
       },
-    });
+      {
+        requestGate(context) {
+          const needs = MUTATIONS.has(context.method.name) ? Role.operator : Role.viewer;
+          context.values.set(CALLER, deps.guard.admit(context.requestHeader.get("authorization"), needs));
+        },
+      },
+    );
   };
 }
 

@@ -1,4 +1,5 @@
 import { create, toJson } from "@bufbuild/protobuf";
+import type { HandlerContext } from "@connectrpc/connect";
 import {
   type ConnectorConfig,
   checkConnectorConfig,
@@ -25,6 +26,7 @@ import {
   ValidateConnectorConfigResponseSchema,
 } from "@langtian/proto";
 import { codeName, toConnectError } from "@langtian/service-kit";
+import { callerName } from "../access/admin-access.ts";
 import type { AuditLog, AuditRecord } from "../audit/audit-log.ts";
 import { type ConnectorConfigStore, UnknownRevisionError } from "./connector-config-store.ts";
 
@@ -70,13 +72,14 @@ export function connectorConfigHandlers(deps: ConnectorConfigDeps) {
 
   /** Runs a mutation between its two audit entries. */
   async function audited<T>(
+    actor: string,
     action: string,
     request: unknown,
     run: () => Promise<{ result: T; detail: string }>,
   ): Promise<T> {
     const audit = deps.requireAudit();
     const record: Omit<AuditRecord, "result" | "detail"> = {
-      actor: "operator",
+      actor,
       action,
       target: store().name,
       request,
@@ -131,17 +134,22 @@ export function connectorConfigHandlers(deps: ConnectorConfigDeps) {
       });
     },
 
-    async setConnectorConfig(request: SetConnectorConfigRequest) {
-      return audited("SetConnectorConfig", toJson(SetConnectorConfigRequestSchema, request), async () => {
-        const value = checked(request.value);
-        const expected =
-          request.expectedRevision === undefined ? undefined : Number(request.expectedRevision);
-        const config = await store().put(value, expected);
-        return {
-          result: create(SetConnectorConfigResponseSchema, { config }),
-          detail: `revision ${config.revision}`,
-        };
-      });
+    async setConnectorConfig(request: SetConnectorConfigRequest, context: HandlerContext) {
+      return audited(
+        callerName(context.values),
+        "SetConnectorConfig",
+        toJson(SetConnectorConfigRequestSchema, request),
+        async () => {
+          const value = checked(request.value);
+          const expected =
+            request.expectedRevision === undefined ? undefined : Number(request.expectedRevision);
+          const config = await store().put(value, expected);
+          return {
+            result: create(SetConnectorConfigResponseSchema, { config }),
+            detail: `revision ${config.revision}`,
+          };
+        },
+      );
     },
 
     async listConnectorConfigRevisions(request: ListConnectorConfigRevisionsRequest) {
@@ -173,8 +181,9 @@ export function connectorConfigHandlers(deps: ConnectorConfigDeps) {
       });
     },
 
-    async rollbackConnectorConfig(request: RollbackConnectorConfigRequest) {
+    async rollbackConnectorConfig(request: RollbackConnectorConfigRequest, context: HandlerContext) {
       return audited(
+        callerName(context.values),
         "RollbackConnectorConfig",
         toJson(RollbackConnectorConfigRequestSchema, request),
         async () => {
