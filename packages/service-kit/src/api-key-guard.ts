@@ -16,6 +16,11 @@ export interface ApiKeyGuard<R extends string> {
    * `permission_denied` (role too low), `resource_exhausted` (rate limit, with retry-after).
    */
   admit(authorization: string | null | undefined, needs: R): ApiKey<R>;
+  /**
+   * The same checks (role, rate limit) for a caller identified another way (a UI session
+   * opened with a key), without presenting the key again.
+   */
+  admitKnown(key: ApiKey<R>, needs: R): ApiKey<R>;
 }
 
 /** Options of {@link createApiKeyGuard}. */
@@ -89,41 +94,42 @@ export function createApiKeyGuard<R extends string>(
       throw refuse("unknown", Code.Unauthenticated, "invalid_credentials", "API key rejected");
     return key;
   };
+  const check = (key: ApiKey<R>, needs: R): ApiKey<R> => {
+    // Without a key, a call that needs more than anonymous callers may do needs credentials.
+    if (key.name === ANONYMOUS && rank(key.role) < rank(needs))
+      throw refuse(
+        key.name,
+        Code.Unauthenticated,
+        "missing_credentials",
+        `the ${needs} role is needed: send 'Authorization: Bearer <api key>'`,
+        {
+          "www-authenticate": "Bearer",
+        },
+      );
+    if (rank(key.role) < rank(needs))
+      throw refuse(
+        key.name,
+        Code.PermissionDenied,
+        "role",
+        `the ${needs} role is needed; key ${key.name} is ${key.role}`,
+      );
+    const bucket = bucketOf(key.name);
+    if (bucket !== undefined && !bucket.tryTake(1)) {
+      const retryAfterS = Math.max(1, Math.ceil(bucket.msUntil(1) / 1000));
+      throw refuse(
+        key.name,
+        Code.ResourceExhausted,
+        "rate_limited",
+        `rate limit of key ${key.name} reached`,
+        {
+          "retry-after": String(retryAfterS),
+        },
+      );
+    }
+    return key;
+  };
   return {
-    admit(authorization, needs) {
-      const key = identify(authorization);
-      // Without a key, a call that needs more than anonymous callers may do needs credentials.
-      if (key.name === ANONYMOUS && rank(key.role) < rank(needs))
-        throw refuse(
-          key.name,
-          Code.Unauthenticated,
-          "missing_credentials",
-          `the ${needs} role is needed: send 'Authorization: Bearer <api key>'`,
-          {
-            "www-authenticate": "Bearer",
-          },
-        );
-      if (rank(key.role) < rank(needs))
-        throw refuse(
-          key.name,
-          Code.PermissionDenied,
-          "role",
-          `the ${needs} role is needed; key ${key.name} is ${key.role}`,
-        );
-      const bucket = bucketOf(key.name);
-      if (bucket !== undefined && !bucket.tryTake(1)) {
-        const retryAfterS = Math.max(1, Math.ceil(bucket.msUntil(1) / 1000));
-        throw refuse(
-          key.name,
-          Code.ResourceExhausted,
-          "rate_limited",
-          `rate limit of key ${key.name} reached`,
-          {
-            "retry-after": String(retryAfterS),
-          },
-        );
-      }
-      return key;
-    },
+    admit: (authorization, needs) => check(identify(authorization), needs),
+    admitKnown: check,
   };
 }

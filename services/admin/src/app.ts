@@ -29,6 +29,9 @@ import { createLakeReader } from "./overview/lake.ts";
 import { readOverview } from "./overview/overview.ts";
 import { sharedRead } from "./overview/shared-read.ts";
 import { adminRoutes } from "./routes.ts";
+import { serveWeb } from "./web/serve-web.ts";
+import { registerSessionRoutes } from "./web/session-routes.ts";
+import { createSessions } from "./web/sessions.ts";
 
 /** Optional collaborators, for tests. */
 export interface AdminDeps {
@@ -127,6 +130,9 @@ export function createApp(config: AdminConfig, deps: AdminDeps = {}): AdminApp {
     metrics: service.metrics,
     refusedMetric: "admin_refused_total",
   });
+  const sessions = createSessions(config.web.sessionTtlMs, config.web.secureCookie);
+  registerSessionRoutes(service.fastify, guard, sessions);
+  if (config.web.dir !== "") serveWeb(service.fastify, config.web.dir);
   const routes = adminRoutes({
     overview,
     instances,
@@ -137,6 +143,7 @@ export function createApp(config: AdminConfig, deps: AdminDeps = {}): AdminApp {
     nats: () => nc,
     deadLetters,
     guard,
+    sessions,
   });
   service.health.add({
     name: "nats",

@@ -1,6 +1,7 @@
 import { ConnectorConfigLocation } from "@langtian/connector-config";
 import { lakeConfigFields, lakeConfigIssues } from "@langtian/lake";
 import {
+  boolean,
   type ConfigFile,
   type ConfigIssue,
   defineConfigSchema,
@@ -112,6 +113,21 @@ export const adminConfigSchema = defineConfigSchema("admin", {
       default: 100,
       min: 1,
       description: "Calls a key may make at once before the rate applies.",
+    }),
+  },
+  web: {
+    dir: string({
+      default: "",
+      description: "Folder of the built web UI (web/dist) to serve; empty: no UI.",
+    }),
+    sessionTtlMs: integer({
+      default: 12 * 3_600_000,
+      min: 60_000,
+      description: "How long a UI session lasts, in ms.",
+    }),
+    secureCookie: boolean({
+      default: false,
+      description: "Mark the session cookie Secure: set it whenever the UI is served over https.",
     }),
   },
   instanceOperatorToken: string({

@@ -23,6 +23,7 @@ import type { DeadLetters } from "./dead-letters/dead-letters.ts";
 import type { InstanceSpec } from "./deployment.ts";
 import { drainInstance } from "./drain/drain-instance.ts";
 import { DEFAULT_TAIL_RATE, MAX_TAIL_RATE, tailEvents } from "./tail/tail-events.ts";
+import type { Sessions } from "./web/sessions.ts";
 
 /** What the admin routes need. */
 export interface AdminRouteDeps {
@@ -43,6 +44,8 @@ export interface AdminRouteDeps {
   readonly deadLetters: DeadLetters;
   /** Admits each call by key and role (see access/admin-access.ts). */
   readonly guard: ApiKeyGuard<Role>;
+  /** UI sessions: a call with the session cookie and no key is its session's caller. */
+  readonly sessions: Sessions;
 }
 
 /** NATS has not answered yet: what needs it (tail, dead letters) is unavailable meanwhile. */
@@ -198,7 +201,15 @@ export function adminRoutes(deps: AdminRouteDeps): (router: ConnectRouter) => vo
       {
         requestGate(context) {
           const needs = MUTATIONS.has(context.method.name) ? Role.operator : Role.viewer;
-          context.values.set(CALLER, deps.guard.admit(context.requestHeader.get("authorization"), needs));
+          const authorization = context.requestHeader.get("authorization");
+          const session =
+            authorization === null ? deps.sessions.callerOf(context.requestHeader.get("cookie")) : undefined;
+          context.values.set(
+            CALLER,
+            session === undefined
+              ? deps.guard.admit(authorization, needs)
+              : deps.guard.admitKnown(session, needs),
+          );
         },
       },
     );
