@@ -25,6 +25,9 @@ const scripts = {
 /** The lake's event table the device frames land in (`device.telemetry` 1.x). */
 export const TELEMETRY_TABLE = "device_telemetry_v1";
 
+/** The operator token every service of the pipeline takes (drains through the admin need it). */
+export const E2E_OPERATOR_TOKEN = "e2e-operator-token-0123456789";
+
 /** Which way events take from JetStream to the lake. */
 export type PipelineSource =
   | { kind: "kafka"; bridges: number; lakeWriters: number; partitions: number }
@@ -111,6 +114,7 @@ export async function startPipeline(source: PipelineSource, timeline: Timeline):
     const extensions = await provisionDuckdbExtensions();
     const lakeEnv: Record<string, string> = {
       LANGTIAN_LAKE_WRITER_PORT: "0",
+      LANGTIAN_LAKE_WRITER_OPERATOR_TOKEN: E2E_OPERATOR_TOKEN,
       LANGTIAN_LAKE_WRITER_LAKE_EXTENSION_DIR: extensions.extensionDirectory,
       LANGTIAN_LAKE_WRITER_LAKE_CATALOG: "sqlite",
       LANGTIAN_LAKE_WRITER_LAKE_CATALOG_PATH: lake.catalogPath,
@@ -121,6 +125,7 @@ export async function startPipeline(source: PipelineSource, timeline: Timeline):
     if (source.kind === "kafka" && kafka) {
       const bridgeEnv: Record<string, string> = {
         LANGTIAN_BRIDGE_PORT: "0",
+        LANGTIAN_BRIDGE_OPERATOR_TOKEN: E2E_OPERATOR_TOKEN,
         LANGTIAN_BRIDGE_NATS_URL: nats.url,
         LANGTIAN_BRIDGE_NATS_STREAM: names.stream,
         LANGTIAN_BRIDGE_NATS_DURABLE: names.durable,

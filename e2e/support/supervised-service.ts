@@ -27,6 +27,8 @@ export interface SupervisedService {
   crash(pauseMs: number): Promise<void>;
   /** SIGTERM and wait (drain); no restart afterwards. */
   stop(): Promise<ProcessExit | undefined>;
+  /** SIGTERM and wait (the graceful shutdown), then start again: one instance's upgrade. */
+  restart(): Promise<ProcessExit | undefined>;
   /** Reads `/metrics` of the running process (ignored when it does not answer). */
   scrape(): Promise<void>;
   /** Sum over process lifetimes of a counter's last scraped value (`undefined`: never seen). */
@@ -110,6 +112,24 @@ export function superviseService(spec: SupervisedSpec, timeline: Timeline): Supe
         await scrapeInto(service);
         const exit = await service.process.stop(60_000);
         running = undefined;
+        return exit;
+      }),
+    restart: () =>
+      serial(async () => {
+        const service = running;
+        if (!service) throw new Error(`${spec.name} is not running, nothing to restart`);
+        await scrapeInto(service);
+        killing = true;
+        let exit: ProcessExit | undefined;
+        try {
+          exit = await service.process.stop(60_000);
+        } finally {
+          killing = false;
+        }
+        running = undefined;
+        timeline.record("stopped", spec.name, `exit ${exit?.code ?? exit?.signal}; starting again`);
+        const back = await launch();
+        timeline.log(`${spec.name} back (pid ${back.process.pid})`);
         return exit;
       }),
     async scrape() {
