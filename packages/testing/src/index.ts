@@ -23,6 +23,7 @@ export {
   freezeFolder,
   freezeMethod,
 } from "./faults/freeze-folder.ts";
+export { type GrpcCallback, grpcClient, grpcUnary } from "./grpc/grpc-client.ts";
 export {
   FIRST_EVENT_MS,
   startWrittenLake,

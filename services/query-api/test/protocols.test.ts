@@ -5,17 +5,16 @@ import { type JsonValue, toJson } from "@bufbuild/protobuf";
 import { ValueSchema } from "@bufbuild/protobuf/wkt";
 import { type Client, Code, ConnectError, createClient, type Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
-import * as grpc from "@grpc/grpc-js";
-import * as protoLoader from "@grpc/proto-loader";
+import type * as grpc from "@grpc/grpc-js";
 import { QueryService, type Row } from "@langtian/proto";
 import { provisionDuckdbExtensions } from "@langtian/provision";
+import { type GrpcCallback, grpcClient, grpcUnary } from "@langtian/testing";
 import { createApp, type QueryApiApp } from "../src/app.ts";
 import { startWrittenLake, type WrittenLake } from "../src/testing/index.ts";
 
 const EVENTS = 200;
 const PAGE = 5;
 const PROCEDURE = "/langtian.query.v1.QueryService";
-const protoRoot = join(import.meta.dirname, "../../../proto");
 
 /** What every protocol must answer alike: the same four calls, reduced to comparable values. */
 interface Answers {
@@ -88,7 +87,11 @@ describe("query API protocols (real lake writer, SQLite catalog)", () => {
   });
 
   it("answers the stock grpc-js client over cleartext HTTP/2 alike", async () => {
-    const client = grpcClient(url);
+    const client = grpcClient<GrpcQueryClient>(
+      "langtian/query/v1/query.proto",
+      "langtian.query.v1.QueryService",
+      url,
+    );
     try {
       assert.deepEqual(await viaGrpcJs(client), expected);
     } finally {
@@ -199,7 +202,7 @@ async function viaConnectClient(transport: Transport): Promise<Answers> {
   };
 }
 
-type Callback<T> = (err: grpc.ServiceError | null, res?: T) => void;
+type Callback<T> = GrpcCallback<T>;
 type Plain = Record<string, unknown>;
 /** A `google.protobuf.Value` as proto-loader gives it: `kind` names the set field. */
 type GrpcValue = { kind: string } & Record<string, unknown>;
@@ -214,43 +217,21 @@ interface GrpcQueryClient extends grpc.Client {
   Sql(req: Plain): grpc.ClientReadableStream<Plain & { part: string }>;
 }
 
-/** A grpc-js client built from the .proto file, as any gRPC user would. */
-function grpcClient(baseUrl: string): GrpcQueryClient {
-  const definition = protoLoader.loadSync("langtian/query/v1/query.proto", {
-    includeDirs: [protoRoot],
-    keepCase: true,
-    longs: String,
-    enums: String,
-    defaults: true,
-    oneofs: true,
-  });
-  const loaded = grpc.loadPackageDefinition(definition) as unknown as {
-    langtian: {
-      query: { v1: { QueryService: new (a: string, c: grpc.ChannelCredentials) => GrpcQueryClient } };
-    };
-  };
-  return new loaded.langtian.query.v1.QueryService(new URL(baseUrl).host, grpc.credentials.createInsecure());
-}
-
-function unary<T>(fn: (cb: Callback<T>) => void): Promise<T> {
-  return new Promise((resolve, reject) => fn((err, res) => (err ? reject(err) : resolve(res as T))));
-}
-
 const grpcCell = (value: GrpcValue | undefined): string => String(value?.[value.kind]);
 
 /** The four calls through grpc-js. */
 async function viaGrpcJs(client: GrpcQueryClient): Promise<Answers> {
-  const listed = await unary<{ tables: Plain[] }>((cb) => client.ListTables({}, cb));
+  const listed = await grpcUnary<{ tables: Plain[] }>((cb) => client.ListTables({}, cb));
   const tables = listed.tables
     .filter((t) => t.event_table === true)
     .map((t): [string, string] => [String(t.name), String(t.rows)]);
   const table = tables[0]?.[0] ?? assert.fail("no event table");
-  const browsed = await unary<{ columns: { name: string }[]; rows: GrpcRow[] }>((cb) =>
+  const browsed = await grpcUnary<{ columns: { name: string }[]; rows: GrpcRow[] }>((cb) =>
     client.Browse({ filter: { table }, page_size: PAGE }, cb),
   );
   const idIndex = browsed.columns.findIndex((c) => c.name === "event_id");
   const page = browsed.rows.map((r) => grpcCell(r.cells[idIndex]));
-  const found = await unary<{ table: string; columns: { name: string }[]; row: GrpcRow; lineage: Plain }>(
+  const found = await grpcUnary<{ table: string; columns: { name: string }[]; row: GrpcRow; lineage: Plain }>(
     (cb) => client.GetEvent({ event_id: page[0] }, cb),
   );
   const foundId = grpcCell(found.row.cells[found.columns.findIndex((c) => c.name === "event_id")]);
