@@ -66,6 +66,10 @@ describe("admin access", () => {
       await codeOf(() => client.replayDeadLetters({ ids: ["x"] }, as(VIEWER))),
       "PermissionDenied",
     );
+    assert.equal(
+      await codeOf(() => client.rollbackConnectorConfig({ revision: 1n }, as(VIEWER))),
+      "PermissionDenied",
+    );
     // The operator passes the gate; the instance it names does not exist.
     assert.equal(await drain(OPERATOR), "NotFound");
   });
