@@ -13,8 +13,9 @@ const USAGE = `langtian — operate a Langtian EDA deployment through its admin 
 usage:
   langtian status [--json]                       every instance, stream, topic and the lake;
                                                  exit 3 when a part is not ready or unreadable
-  langtian drain <instance> [--force] [--deadline <ms>] [--json]
-                                                 drain one instance and follow it until drained;
+  langtian drain <instance> [--wait] [--force] [--deadline <ms>] [--json]
+                                                 drain one instance and follow it until drained
+                                                 (--wait, the default, is accepted for scripts);
                                                  exit 4 when the deadline passed
   langtian audit [--limit <n>] [--json]          the audit log, newest first
   langtian tail <subject> [--rate <n>] [--sample <n>] [--limit <n>] [--json]
@@ -54,6 +55,7 @@ const { values, positionals } = (() => {
         token: { type: "string" },
         json: { type: "boolean", default: false },
         force: { type: "boolean", default: false },
+        wait: { type: "boolean", default: true },
         deadline: { type: "string" },
         limit: { type: "string" },
         rate: { type: "string" },
