@@ -28,6 +28,7 @@ import { createTopicReader } from "./overview/kafka.ts";
 import { createLakeReader } from "./overview/lake.ts";
 import { readOverview } from "./overview/overview.ts";
 import { sharedRead } from "./overview/shared-read.ts";
+import { createReadOnlyLake } from "./read-only-lake.ts";
 import { adminRoutes } from "./routes.ts";
 import { serveWeb } from "./web/serve-web.ts";
 import { registerSessionRoutes } from "./web/session-routes.ts";
@@ -72,11 +73,13 @@ export function createApp(config: AdminConfig, deps: AdminDeps = {}): AdminApp {
   const { instances } = parseDeployment(config.deployment.instances);
   const instanceReader = createInstanceReader(config.deployment.instanceTimeoutMs);
   const topicReader = createTopicReader(config.kafka.bootstrap, config.deployment.instanceTimeoutMs);
-  const lake = createLakeReader(lakeConfigFrom(config.lake), config.lake.extensionDir);
+  // One read-only attach of the lake, for the overview and the dead letters.
+  const readOnlyLake = createReadOnlyLake(lakeConfigFrom(config.lake), config.lake.extensionDir);
+  const lake = createLakeReader(readOnlyLake);
   let nc: NatsConnection | undefined;
   let audit: AuditLog | undefined;
   let connectorConfig: ConnectorConfigStore | undefined;
-  const lakeDeadLetters = createLakeDeadLetters(lakeConfigFrom(config.lake), config.lake.extensionDir);
+  const lakeDeadLetters = createLakeDeadLetters(readOnlyLake);
   const bridgeDeadLetters =
     config.deadLetters.bridgeTopic === ""
       ? undefined
@@ -158,9 +161,8 @@ export function createApp(config: AdminConfig, deps: AdminDeps = {}): AdminApp {
     name: "close-connections",
     order: DrainOrder.closeConnections,
     run: async () => {
-      lake.close();
       await topicReader.close();
-      lakeDeadLetters.close();
+      readOnlyLake.close();
       await bridgeDeadLetters?.close();
       if (nc !== undefined && !nc.isClosed()) await nc.close();
     },

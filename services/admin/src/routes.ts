@@ -17,6 +17,7 @@ import { type ApiKeyGuard, codeName, toConnectError } from "@langtian/service-ki
 import type { NatsConnection } from "@nats-io/transport-node";
 import { CALLER, callerName, MUTATIONS, Role } from "./access/admin-access.ts";
 import type { AuditLog } from "./audit/audit-log.ts";
+import { audited } from "./audit/audited.ts";
 import { connectorConfigHandlers } from "./connector-config/connector-config-handlers.ts";
 import type { ConnectorConfigStore } from "./connector-config/connector-config-store.ts";
 import type { DeadLetters } from "./dead-letters/dead-letters.ts";
@@ -170,8 +171,7 @@ export function adminRoutes(deps: AdminRouteDeps): (router: ConnectRouter) => vo
             target: request.ids.length > 0 ? request.ids.join(" ") : "filter",
             request: toJson(ReplayDeadLettersRequestSchema, request),
           };
-          await audit.record({ ...record, result: "requested", detail: "" });
-          try {
+          return audited(audit, record, async () => {
             const ids =
               request.ids.length > 0
                 ? request.ids
@@ -180,22 +180,14 @@ export function adminRoutes(deps: AdminRouteDeps): (router: ConnectRouter) => vo
                   ).deadLetters.map((d) => d.id);
             const results = await deps.deadLetters.replay(ids);
             const replayed = results.filter((r) => r.replayed).length;
-            await audit.record({
-              ...record,
-              result: "ok",
+            return {
+              result: create(ReplayDeadLettersResponseSchema, { results }),
               detail: `${replayed} of ${results.length} replayed${results
                 .filter((r) => !r.replayed)
                 .map((r) => `; ${r.id}: ${r.detail}`)
                 .join("")}`,
-            });
-            return create(ReplayDeadLettersResponseSchema, { results });
-          } catch (err) {
-            const error = toConnectError(err);
-            await audit
-              .record({ ...record, result: codeName(error.code), detail: error.rawMessage })
-              .catch(() => undefined);
-            throw err;
-          }
+            };
+          });
         },
       },
       {

@@ -25,9 +25,9 @@ import {
   type ValidateConnectorConfigRequest,
   ValidateConnectorConfigResponseSchema,
 } from "@langtian/proto";
-import { codeName, toConnectError } from "@langtian/service-kit";
 import { callerName } from "../access/admin-access.ts";
-import type { AuditLog, AuditRecord } from "../audit/audit-log.ts";
+import type { AuditLog } from "../audit/audit-log.ts";
+import { audited } from "../audit/audited.ts";
 import { type ConnectorConfigStore, UnknownRevisionError } from "./connector-config-store.ts";
 
 /** The value is not a valid connector configuration. */
@@ -70,33 +70,13 @@ export function connectorConfigHandlers(deps: ConnectorConfigDeps) {
     return s;
   };
 
-  /** Runs a mutation between its two audit entries. */
-  async function audited<T>(
+  /** Runs a mutation between its two audit entries, on the bucket as its target. */
+  const auditedChange = <T>(
     actor: string,
     action: string,
     request: unknown,
     run: () => Promise<{ result: T; detail: string }>,
-  ): Promise<T> {
-    const audit = deps.requireAudit();
-    const record: Omit<AuditRecord, "result" | "detail"> = {
-      actor,
-      action,
-      target: store().name,
-      request,
-    };
-    await audit.record({ ...record, result: "requested", detail: "" });
-    try {
-      const { result, detail } = await run();
-      await audit.record({ ...record, result: "ok", detail });
-      return result;
-    } catch (err) {
-      const error = toConnectError(err);
-      await audit
-        .record({ ...record, result: codeName(error.code), detail: error.rawMessage })
-        .catch(() => undefined);
-      throw err;
-    }
-  }
+  ): Promise<T> => audited(deps.requireAudit(), { actor, action, target: store().name, request }, run);
 
   /** The stored form of a valid value. @throws InvalidConnectorConfigError listing every problem. */
   function checked(value: string): string {
@@ -135,7 +115,7 @@ export function connectorConfigHandlers(deps: ConnectorConfigDeps) {
     },
 
     async setConnectorConfig(request: SetConnectorConfigRequest, context: HandlerContext) {
-      return audited(
+      return auditedChange(
         callerName(context.values),
         "SetConnectorConfig",
         toJson(SetConnectorConfigRequestSchema, request),
@@ -182,7 +162,7 @@ export function connectorConfigHandlers(deps: ConnectorConfigDeps) {
     },
 
     async rollbackConnectorConfig(request: RollbackConnectorConfigRequest, context: HandlerContext) {
-      return audited(
+      return auditedChange(
         callerName(context.values),
         "RollbackConnectorConfig",
         toJson(RollbackConnectorConfigRequestSchema, request),

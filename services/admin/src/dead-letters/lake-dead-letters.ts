@@ -1,8 +1,9 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
-import { DuckDBConnection, DuckDBInstance, type DuckDBTimestampTZValue } from "@duckdb/node-api";
-import { attachLake, LAKE, type LakeConfig, requireDuckdbExtensions } from "@langtian/lake";
+import type { DuckDBConnection, DuckDBTimestampTZValue } from "@duckdb/node-api";
+import { LAKE } from "@langtian/lake";
 import { type DeadLetter, DeadLetterOriginSchema, DeadLetterSchema } from "@langtian/proto";
+import type { ReadOnlyLake } from "../read-only-lake.ts";
 
 /** The stage name of the lake writer's dead letters. */
 export const LAKE_WRITER_STAGE = "lake-writer";
@@ -24,7 +25,6 @@ export interface LakeDeadLetters {
   list(q: DeadLetterQuery): Promise<DeadLetter[]>;
   /** One by its origin (source, partition, position), raw bytes included. */
   get(source: string, partition: string, position: bigint): Promise<DeadLetter | undefined>;
-  close(): void;
 }
 
 /** `lake-writer/<source>/<partition>/<position>`: the origin is unique per row. */
@@ -38,34 +38,9 @@ const ID_SQL = `'${LAKE_WRITER_STAGE}/' || _source || '/' || _partition || '/' |
 const COLUMNS =
   "_source, _partition, _position, error_kind, error, event_id, event_type, failed_at, octet_length(raw)";
 
-/** Opens the lake on first use (read-only; a lake not created yet fails that call only). */
-export function createLakeDeadLetters(config: LakeConfig, extensionDir: string): LakeDeadLetters {
-  let opened: Promise<{ instance: DuckDBInstance; connection: DuckDBConnection }> | undefined;
-  const open = async () => {
-    const extensions = await requireDuckdbExtensions(extensionDir);
-    const instance = await DuckDBInstance.create(":memory:", {
-      autoinstall_known_extensions: "false",
-      autoload_known_extensions: "false",
-    });
-    const connection = await DuckDBConnection.create(instance);
-    try {
-      await attachLake(connection, config, extensions, { readOnly: true });
-    } catch (err) {
-      connection.closeSync();
-      instance.closeSync();
-      throw err;
-    }
-    return { instance, connection };
-  };
-  const connection = async () => {
-    opened ??= open();
-    return (
-      await opened.catch((err: unknown) => {
-        opened = undefined;
-        throw err;
-      })
-    ).connection;
-  };
+/** Reads the lake's `dead_letters` table (read-only; a lake not created yet fails that call only). */
+export function createLakeDeadLetters(lake: ReadOnlyLake): LakeDeadLetters {
+  const connection = () => lake.connection("dead-letters");
   // The table appears with the first dead letter: none yet is an empty list, not an error.
   const exists = async (c: DuckDBConnection) =>
     (
@@ -117,15 +92,6 @@ export function createLakeDeadLetters(config: LakeConfig, extensionDir: string):
       ).getRows();
       const row = rows[0];
       return row === undefined ? undefined : toDeadLetter(row, row[9]);
-    },
-    close() {
-      void opened?.then(
-        ({ instance, connection }) => {
-          connection.closeSync();
-          instance.closeSync();
-        },
-        () => undefined,
-      );
     },
   };
 }

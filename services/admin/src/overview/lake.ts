@@ -1,7 +1,8 @@
 import { create } from "@bufbuild/protobuf";
-import { DuckDBConnection, DuckDBInstance, type DuckDBTimestampTZValue } from "@duckdb/node-api";
-import { attachLake, LAKE, type LakeConfig, quoteIdent, requireDuckdbExtensions } from "@langtian/lake";
+import type { DuckDBConnection, DuckDBTimestampTZValue } from "@duckdb/node-api";
+import { LAKE, quoteIdent } from "@langtian/lake";
 import { type LakeOverview, LakeOverviewSchema, LakeTableSchema } from "@langtian/proto";
+import type { ReadOnlyLake } from "../read-only-lake.ts";
 import { type LakePositions, positionKey } from "./kafka.ts";
 
 /** Where the lake writer keeps its per-partition positions (its `lake_writer` schema). */
@@ -12,40 +13,18 @@ const METADATA = `__ducklake_metadata_${LAKE}`;
 export interface LakeReader {
   /** Tables, the latest snapshot and the writer's stored positions. */
   read(): Promise<{ overview: LakeOverview; positions: LakePositions | undefined }>;
-  close(): void;
 }
 
 /**
- * Opens the lake read-only (its catalog must admit several processes: SQLite or PostgreSQL).
- * Opening is retried on each read while it fails (the lake may not exist before the first
- * commit); a read that fails gets `error`.
+ * Reads the lake for the overview (read-only; its catalog must admit several processes: SQLite
+ * or PostgreSQL). A read that fails (the lake may not exist before the first commit) gets
+ * `error`; the next read tries again.
  */
-export function createLakeReader(config: LakeConfig, extensionDir: string): LakeReader {
-  let opened: Promise<{ instance: DuckDBInstance; connection: DuckDBConnection }> | undefined;
-  const open = async () => {
-    const extensions = await requireDuckdbExtensions(extensionDir);
-    const instance = await DuckDBInstance.create(":memory:", {
-      autoinstall_known_extensions: "false",
-      autoload_known_extensions: "false",
-    });
-    const connection = await DuckDBConnection.create(instance);
-    try {
-      await attachLake(connection, config, extensions, { readOnly: true });
-    } catch (err) {
-      connection.closeSync();
-      instance.closeSync();
-      throw err;
-    }
-    return { instance, connection };
-  };
+export function createLakeReader(lake: ReadOnlyLake): LakeReader {
   return {
     async read() {
       try {
-        opened ??= open();
-        const { connection } = await opened.catch((err: unknown) => {
-          opened = undefined;
-          throw err;
-        });
+        const connection = await lake.connection("overview");
         return { overview: await readOverview(connection), positions: await readPositions(connection) };
       } catch (err) {
         return {
@@ -53,15 +32,6 @@ export function createLakeReader(config: LakeConfig, extensionDir: string): Lake
           positions: undefined,
         };
       }
-    },
-    close() {
-      void opened?.then(
-        ({ instance, connection }) => {
-          connection.closeSync();
-          instance.closeSync();
-        },
-        () => undefined,
-      );
     },
   };
 }
