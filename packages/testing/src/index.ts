@@ -23,7 +23,6 @@ export {
   freezeFolder,
   freezeMethod,
 } from "./faults/freeze-folder.ts";
-export { type GrpcCallback, grpcClient, grpcUnary } from "./grpc/grpc-client.ts";
 export {
   FIRST_EVENT_MS,
   startWrittenLake,
@@ -31,6 +30,7 @@ export {
   type WrittenLakeOptions,
   waitForCommitted,
 } from "./fixtures/written-lake.ts";
+export { type GrpcCallback, grpcClient, grpcUnary } from "./grpc/grpc-client.ts";
 export {
   type KafkaBroker,
   type KafkaCluster,
