@@ -7,6 +7,7 @@
  *   node bench/query-api/query-api-bench.ts [--rows 10000000] [--kafka-rows 1000000]
  *       [--page-size 100] [--pages 1,1000,10000] [--samples 200] [--get-samples 100]
  *       [--agg-samples 5] [--export-rows 1000000] [--writer-events 500000] [--no-writer] [--fill-only]
+ *       [--threads N]
  *
  * - Lake: cached in `<cache>/bench/query-api-<rows>` (`LANGTIAN_CACHE_DIR` or
  *   ~/.cache/langtian-eda) and reused. Filled once: the first `--kafka-rows` rows as encoded
@@ -80,6 +81,7 @@ const { values: args } = parseArgs({
     "writer-events": { type: "string", default: "500000" },
     writer: { type: "boolean", default: true },
     "fill-only": { type: "boolean", default: false },
+    threads: { type: "string" },
   },
   allowNegative: true,
 });
@@ -183,6 +185,8 @@ try {
     LANGTIAN_QUERY_API_SANDBOX_TEMP_DIR: join(scratch, "query-tmp"),
     // The benchmark is one caller making calls back to back: no per-key rate limit.
     LANGTIAN_QUERY_API_ACCESS_REQUESTS_PER_SECOND: "0",
+    // DuckDB threads of both sides (default: the service's own default).
+    ...(args.threads === undefined ? {} : { LANGTIAN_QUERY_API_SANDBOX_THREADS: args.threads }),
   };
   // The settings the service loads from the same env (its DuckDB limits, for the raw side).
   const config = loadQueryApiConfig(queryEnv);
