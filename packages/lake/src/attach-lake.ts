@@ -1,5 +1,6 @@
 import { mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
+import { DatabaseSync } from "node:sqlite";
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { ErrorCode, LangtianError } from "@langtian/errors";
 import type { DuckdbExtensions } from "@langtian/provision";
@@ -57,6 +58,7 @@ export async function attachLake(
     }
     if (config.catalog.kind !== "postgres" && !options.readOnly)
       await mkdir(dirname(config.catalog.path), { recursive: true });
+    if (config.catalog.kind === "sqlite" && !options.readOnly) useWriteAheadLog(config.catalog.path);
     const attachOptions = options.readOnly ? ["READ_ONLY"] : [`DATA_PATH ${quoteString(config.dataPath)}`];
     if (!options.readOnly && config.dataInliningRowLimit !== undefined) {
       attachOptions.push(`DATA_INLINING_ROW_LIMIT ${Math.trunc(config.dataInliningRowLimit)}`);
@@ -67,6 +69,26 @@ export async function attachLake(
   } catch (err) {
     if (err instanceof LakeAttachError) throw err;
     throw new LakeAttachError(`cannot attach the lake: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/**
+ * Puts a SQLite catalog in write-ahead-log mode (kept in the file, so once is enough; a new file
+ * is created in it). In SQLite's default rollback-journal mode a reader's lock makes the
+ * writer's COMMIT fail with "database is locked" — and a COMMIT that failed that way can leave
+ * the writer's catalog transaction holding its lock, so every later commit fails too. In WAL
+ * mode readers (the query API, the admin) never block the writer, nor the writer them.
+ */
+function useWriteAheadLog(path: string): void {
+  const db = new DatabaseSync(path);
+  try {
+    const mode = db.prepare("PRAGMA journal_mode = WAL").get() as { journal_mode?: string } | undefined;
+    if (mode?.journal_mode !== "wal")
+      throw new LakeAttachError(
+        `cannot put the SQLite catalog ${path} in WAL mode (it stays ${mode?.journal_mode})`,
+      );
+  } finally {
+    db.close();
   }
 }
 

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
 import { describe, it } from "node:test";
 import type { LakeConfig } from "@langtian/lake";
 import { provisionDuckdbExtensions } from "@langtian/provision";
@@ -56,6 +57,54 @@ describe("SQLite catalog", () => {
     } finally {
       first.close();
       second.close();
+    }
+  });
+
+  it("keeps the catalog in WAL mode, so a reader polling it never fails the writer's commits", async () => {
+    const dir = tempDir("sqlite-wal");
+    const config: LakeConfig = {
+      catalog: { kind: "sqlite", path: join(dir, "catalog.sqlite") },
+      dataPath: join(dir, "data"),
+    };
+    const extensions = await provisionDuckdbExtensions();
+    const writerLake = await openLake(config, extensions);
+    const readerLake = await openLake(config, extensions);
+    try {
+      const probe = new DatabaseSync(config.catalog.kind === "sqlite" ? config.catalog.path : "", {
+        readOnly: true,
+      });
+      assert.equal(
+        (probe.prepare("PRAGMA journal_mode").get() as { journal_mode: string }).journal_mode,
+        "wal",
+      );
+      probe.close();
+      const a = await writerLake.connect();
+      await ensureStateSchema(a);
+      const key = { source: "kafka:wal", partition: "0" };
+      const writer = createBatchWriter({ connection: a, tables: createTableManager(a), maxCommitRetries: 0 });
+      // A reader in another DuckDB instance reads the lake as fast as it can meanwhile.
+      const reader = await readerLake.connect();
+      let reading = true;
+      let reads = 0;
+      const readLoop = (async () => {
+        while (reading) {
+          await reader.run("SELECT count(*) FROM lake.snapshots()");
+          reads++;
+        }
+      })();
+      const lease = await claimPartition(a, key, "writer");
+      for (let i = 0; i < 30; i++)
+        await writer.write({
+          tables: telemetryBatch(key, 100, i * 100),
+          positions: [{ lease, nextPosition: BigInt((i + 1) * 100) }],
+        });
+      reading = false;
+      await readLoop;
+      assert.ok(reads > 30, `the reader read meanwhile (${reads} reads)`);
+      assert.equal(await queryNumber(a, "SELECT count(*) FROM lake.device_telemetry_v1"), 3_000);
+    } finally {
+      writerLake.close();
+      readerLake.close();
     }
   });
 });
