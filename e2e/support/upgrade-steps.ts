@@ -28,6 +28,10 @@ export function upgradeStep(
     atMs,
     what: `upgrade ${target.name}: drain through the admin, stop, start, wait until ready`,
     run: async () => {
+      // As an operator does: the stage's other instances must be ready before one is drained
+      // (a lake writer retrying a conflicting commit is not ready for a moment).
+      const stage = pipeline.bridges.includes(target) ? pipeline.bridges : pipeline.lakeWriters;
+      for (const other of stage.filter((s) => s !== target)) await untilReady(other);
       const instances = [
         ...pipeline.bridges.map((s) => ["bridge", s] as const),
         ...pipeline.lakeWriters.map((s) => ["lake-writer", s] as const),
@@ -79,16 +83,21 @@ export function upgradeStep(
       }
       await target.restart();
       // The next instance of the stage may only be drained once this one takes work again.
-      await waitFor(
-        async () => {
-          const url = target.current()?.url;
-          if (url === undefined) return undefined;
-          const res = await fetch(`${url}/readyz`).catch(() => undefined);
-          return res?.status === 200 ? true : undefined;
-        },
-        { what: `${target.name} to be ready after its restart`, timeoutMs: 90_000, intervalMs: 250 },
-      );
+      await untilReady(target);
       timeline.record("ready", target.name, "after its upgrade");
     },
   };
+}
+
+/** Waits until the instance answers `/readyz` with 200. */
+function untilReady(service: SupervisedService): Promise<true> {
+  return waitFor(
+    async () => {
+      const url = service.current()?.url;
+      if (url === undefined) return undefined;
+      const res = await fetch(`${url}/readyz`).catch(() => undefined);
+      return res?.status === 200 ? true : undefined;
+    },
+    { what: `${service.name} to be ready`, timeoutMs: 90_000, intervalMs: 250 },
+  );
 }
