@@ -1,5 +1,5 @@
 import { Code } from "@connectrpc/connect";
-import { type ApiKeyGuard, RefusedError, type ServiceFastify } from "@langtian/service-kit";
+import { type ApiKey, type ApiKeyGuard, RefusedError, type ServiceFastify } from "@langtian/service-kit";
 import { Role } from "../access/admin-access.ts";
 import type { Sessions } from "./sessions.ts";
 
@@ -31,8 +31,13 @@ export function registerSessionRoutes(
     reply.header("set-cookie", sessions.open(caller));
     return { name: caller.name, role: caller.role };
   });
+  // Who the UI is: its session; else the bearer key a cross-origin UI sends; else anonymous,
+  // when this admin lets callers without a key view (no keys configured, loopback only).
   fastify.get(SESSION_PATH, async (request) => {
-    const caller = sessions.callerOf(request.headers.cookie);
+    const authorization = request.headers.authorization;
+    const caller =
+      sessions.callerOf(request.headers.cookie) ??
+      (authorization === undefined ? anonymousViewer(guard) : guard.admit(authorization, Role.viewer));
     if (caller === undefined)
       throw new RefusedError(Code.Unauthenticated, "no_session", "no session: log in with POST /v1/session", {
         httpStatus: 401,
@@ -43,4 +48,13 @@ export function registerSessionRoutes(
     reply.header("set-cookie", sessions.close(request.headers.cookie));
     return {};
   });
+}
+
+/** The anonymous viewer, when callers without a key may view; undefined when they need a key. */
+function anonymousViewer(guard: ApiKeyGuard<Role>): ApiKey<Role> | undefined {
+  try {
+    return guard.admit(null, Role.viewer);
+  } catch {
+    return undefined;
+  }
 }

@@ -1,0 +1,54 @@
+import type { ConnectRouter } from "@connectrpc/connect";
+import { createRouterTransport } from "@connectrpc/connect";
+import { addStaticKeyToTransport } from "@connectrpc/connect-query";
+import { createMemoryHistory } from "@tanstack/react-router";
+import { render } from "@testing-library/react";
+import type { Auth, AuthState } from "../api/auth.ts";
+import type { Role } from "../api/session.ts";
+import { App } from "../app.tsx";
+import { createAppRouter, createQueryClient, type RouterContext } from "../router.tsx";
+
+/** A login that is always `name` with `role` (or nobody), for component tests. */
+export function fakeAuth(user: { name: string; role: Role } | undefined, offline = false): Auth {
+  let state: AuthState = { user, offline };
+  const listeners = new Set<() => void>();
+  const set = (next: AuthState) => {
+    state = next;
+    for (const l of listeners) l();
+  };
+  return {
+    ensure: async () => state,
+    current: () => state,
+    login: async () => {
+      const next = { name: "tester", role: "viewer" as const };
+      set({ user: next, offline: false });
+      return next;
+    },
+    logout: async () => set({ user: undefined, offline: false }),
+    subscribe: (l) => {
+      listeners.add(l);
+      return () => listeners.delete(l);
+    },
+  };
+}
+
+/**
+ * Renders the whole UI at `path` over an in-memory Connect router: `routes` implements the
+ * services a test needs (AdminService, QueryService), exactly as a server would.
+ */
+export function renderApp(
+  path: string,
+  routes: (router: ConnectRouter) => void,
+  options: { role?: Role; auth?: Auth } = {},
+) {
+  const transport = addStaticKeyToTransport(createRouterTransport(routes), "admin");
+  const context: RouterContext = {
+    transport,
+    queryClient: createQueryClient(),
+    auth: options.auth ?? fakeAuth({ name: "tester", role: options.role ?? "viewer" }),
+    offlineCache: undefined,
+  };
+  const router = createAppRouter(context, createMemoryHistory({ initialEntries: [path] }));
+  const view = render(<App router={router} context={context} />);
+  return { ...view, router, context };
+}
