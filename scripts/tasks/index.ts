@@ -12,10 +12,23 @@ export const tasks: Record<string, () => Promise<void>> = {
   "proto:check": async () => (await import("./proto.ts")).check(),
   "proto:baseline": async () => (await import("./proto.ts")).baseline(),
   "proto:artifacts": async () => (await import("./proto.ts")).artifacts(),
+  "web:build": async () => (await import("./web.ts")).webBuild(),
+  "test:web": async () => (await import("./web.ts")).webTests(),
   "test:node": async () => (await import("./node-tests.ts")).nodeTests(),
   "test:unit": async () => (await import("./unit-tests.ts")).unitTests(),
   "test:workspace": async () => (await import("./node-tests.ts")).workspaceTests(),
 };
 
-/** The order `npm test` runs tasks in: cheap static checks first, servers last. */
-export const testSequence = ["provision", "lint", "typecheck", "proto:check", "test:node"] as const;
+/**
+ * The order `npm test` runs tasks in: cheap static checks first, servers last. The web UI is
+ * built before `test:node`, whose browser tests drive the admin serving that build.
+ */
+export const testSequence = [
+  "provision",
+  "lint",
+  "typecheck",
+  "proto:check",
+  "web:build",
+  "test:web",
+  "test:node",
+] as const;

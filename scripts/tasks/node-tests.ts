@@ -16,9 +16,10 @@ const testGlobs = [
 /**
  * The end-to-end chaos tests run after the rest, one at a time: each loads both cores with a
  * whole pipeline, and beside other suites the load alone made unrelated timing-sensitive
- * tests (a bridge drain's sweep of late deliveries) flaky.
+ * tests (a bridge drain's sweep of late deliveries) flaky. The web UI's browser tests join
+ * them: each starts a lake writer, a query API, an admin and Chromium.
  */
-const e2eGlobs = ["e2e/**/*.test.ts"];
+const e2eGlobs = ["e2e/**/*.test.ts", "web/e2e/**/*.test.ts"];
 
 /**
  * Starts the shared nats-server and Kafka broker once, then runs the given test files (paths
@@ -63,8 +64,12 @@ export async function workspaceTests(): Promise<void> {
   if (workspace === "" || workspace.startsWith("..")) {
     throw new Error(`test:workspace runs inside a workspace folder, not in ${process.cwd()}`);
   }
-  // The workspace's own source folders only: its node_modules may link other workspaces.
-  const globs = [`${workspace}/src/**/*.test.ts`, `${workspace}/test/**/*.test.ts`];
+  // The workspace's own source folders only: its node_modules may link other workspaces. The web
+  // UI's src/ holds vitest component tests (its `npm test`); its Node tests are the browser tests.
+  const globs =
+    workspace === "web"
+      ? ["web/e2e/**/*.test.ts"]
+      : [`${workspace}/src/**/*.test.ts`, `${workspace}/test/**/*.test.ts`];
   if (workspace === "bench") globs.push("bench/*/**/*.test.ts");
   const files = [...new Set(globs.flatMap((pattern) => globSync(pattern, { cwd: repoRoot })))].filter(
     (file) => !file.includes("node_modules"),

@@ -18,6 +18,7 @@ export const unitTestFiles: readonly string[] = [
   "packages/envelope/src/payload-registry.test.ts",
   "packages/envelope/src/uuid.test.ts",
   "packages/envelope/src/validate-envelope.test.ts",
+  "packages/provision/src/chromium.test.ts",
   "packages/provision/src/install-dir.test.ts",
   "packages/provision/src/test-tier.test.ts",
   "packages/service-kit/src/api-key-guard.test.ts",

@@ -1,10 +1,18 @@
 /**
  * Provisioning of Langtian EDA: the per-user cache, a locked atomic installer, and the
  * provisioners of every tool the tests, the benchmarks and `npm run stack` need outside npm
- * (nats-server, the `nats` CLI, Kafka, a Python venv, DuckDB extension files, SeaweedFS).
+ * (nats-server, the `nats` CLI, Kafka, a Python venv, DuckDB extension files, SeaweedFS, and
+ * Debian's Chromium for the web UI's browser tests).
  * Scripts and tests call them; services never do (they read what was provisioned).
  */
 export { cacheRoot } from "./cache-root.mjs";
+export {
+  CHROMIUM_ENV,
+  CHROMIUM_PACKAGES,
+  type ChromiumHost,
+  findOrInstallChromium,
+  provisionChromium,
+} from "./chromium.ts";
 export {
   DUCKDB_EXTENSIONS,
   DUCKDB_VERSION,
