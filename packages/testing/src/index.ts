@@ -24,6 +24,10 @@ export {
   freezeMethod,
 } from "./faults/freeze-folder.ts";
 export {
+  type QueryApiProcessOptions,
+  startQueryApiProcess,
+} from "./fixtures/query-api-process.ts";
+export {
   FIRST_EVENT_MS,
   startWrittenLake,
   type WrittenLake,

@@ -12,8 +12,9 @@ import { connect, type NatsConnection } from "@nats-io/transport-node";
 import type { DestinationStream } from "pino";
 import pkg from "../package.json" with { type: "json" };
 import { adminKeys, ROLES, Role } from "./access/admin-access.ts";
+import { createCallerGate } from "./access/caller-gate.ts";
 import { type AuditLog, openAuditLog } from "./audit/audit-log.ts";
-import { type AdminConfig, adminConfigSchema } from "./config.ts";
+import { type AdminConfig, adminConfigSchema, queryApiUrl } from "./config.ts";
 import {
   type ConnectorConfigStore,
   openConnectorConfigStore,
@@ -28,8 +29,10 @@ import { createTopicReader } from "./overview/kafka.ts";
 import { createLakeReader } from "./overview/lake.ts";
 import { readOverview } from "./overview/overview.ts";
 import { sharedRead } from "./overview/shared-read.ts";
+import { queryProxyRoutes } from "./query/query-proxy.ts";
 import { createReadOnlyLake } from "./read-only-lake.ts";
 import { adminRoutes } from "./routes.ts";
+import { registerCors } from "./web/cors.ts";
 import { serveWeb } from "./web/serve-web.ts";
 import { registerSessionRoutes } from "./web/session-routes.ts";
 import { createSessions } from "./web/sessions.ts";
@@ -120,7 +123,10 @@ export function createApp(config: AdminConfig, deps: AdminDeps = {}): AdminApp {
     schema: adminConfigSchema,
     version: pkg.version,
     config,
-    routes: (router) => routes(router),
+    routes: (router) => {
+      routes(router);
+      queryProxy(router);
+    },
     ...(deps.logDestination === undefined ? {} : { logDestination: deps.logDestination }),
   });
   // Every AdminService call is admitted by key and role before its message is read; mutations
@@ -134,6 +140,7 @@ export function createApp(config: AdminConfig, deps: AdminDeps = {}): AdminApp {
     refusedMetric: "admin_refused_total",
   });
   const sessions = createSessions(config.web.sessionTtlMs, config.web.secureCookie);
+  registerCors(service.fastify, config.web.allowedOrigins);
   registerSessionRoutes(service.fastify, guard, sessions);
   if (config.web.dir !== "") serveWeb(service.fastify, config.web.dir);
   const routes = adminRoutes({
@@ -147,6 +154,12 @@ export function createApp(config: AdminConfig, deps: AdminDeps = {}): AdminApp {
     deadLetters,
     guard,
     sessions,
+  });
+  // The UI's QueryService calls, forwarded to the query API: callers admitted like AdminService's viewers.
+  const queryProxy = queryProxyRoutes({
+    url: queryApiUrl(config),
+    key: config.queryApi.key,
+    requestGate: createCallerGate(guard, sessions, () => Role.viewer),
   });
   service.health.add({
     name: "nats",

@@ -15,7 +15,7 @@ import {
   stringList,
 } from "@langtian/service-kit";
 import { ROLES } from "./access/admin-access.ts";
-import { parseDeployment } from "./deployment.ts";
+import { parseDeployment, Stage } from "./deployment.ts";
 
 /**
  * The admin service's configuration: the deployment model (every instance of every service,
@@ -129,6 +129,24 @@ export const adminConfigSchema = defineConfigSchema("admin", {
       default: false,
       description: "Mark the session cookie Secure: set it whenever the UI is served over https.",
     }),
+    allowedOrigins: stringList({
+      default: [],
+      description:
+        'Origins of a UI served elsewhere that may call the admin, e.g. "https://langtian.localhost" (CORS, without credentials: such a UI sends its key). Empty: no CORS headers at all.',
+    }),
+  },
+  queryApi: {
+    url: string({
+      default: "",
+      description:
+        "The query API the admin forwards QueryService calls to (Connect); empty: the first query-api instance of deployment.instances.",
+    }),
+    key: string({
+      optional: true,
+      secret: true,
+      description:
+        "The admin's own query API key (a reader key of the query API's access.apiKeys), sent as Authorization: Bearer; unset: none (a query API without keys on loopback).",
+    }),
   },
   instanceOperatorToken: string({
     optional: true,
@@ -148,10 +166,42 @@ export function loadAdminConfig(env: Env, file?: ConfigFile): AdminConfig {
   return loadConfig(adminConfigSchema, env, file, adminChecks);
 }
 
+/**
+ * Where QueryService calls go: `queryApi.url`, else the first `query-api` instance of the
+ * deployment model; "" when neither (the calls then answer `unavailable`).
+ */
+export function queryApiUrl(config: AdminConfig): string {
+  if (config.queryApi.url !== "") return config.queryApi.url.replace(/\/+$/, "");
+  return (
+    parseDeployment(config.deployment.instances).instances.find((i) => i.stage === Stage.queryApi)
+      ?.endpoint ?? ""
+  );
+}
+
+const HTTP_URL = /^https?:\/\/[^\s/]+\/?$/;
+// An origin is scheme, host and port only: what a browser sends in `Origin`.
+const ORIGIN = /^https?:\/\/[^\s/]+$/;
+
 function adminChecks(config: AdminConfig): ConfigIssue[] {
-  return [
+  const issues = [
     ...lakeConfigIssues(config.lake),
     ...parseDeployment(config.deployment.instances).issues,
     ...parseApiKeys(config.access.apiKeys, ROLES).issues,
   ];
+  if (config.queryApi.url !== "" && !HTTP_URL.test(config.queryApi.url))
+    issues.push({
+      path: "queryApi.url",
+      source: "config",
+      expected: '"http(s)://host:port"',
+      got: JSON.stringify(config.queryApi.url),
+    });
+  for (const [i, origin] of config.web.allowedOrigins.entries())
+    if (!ORIGIN.test(origin))
+      issues.push({
+        path: `web.allowedOrigins[${i}]`,
+        source: "config",
+        expected: 'an origin "https://host[:port]" (no path, no trailing slash)',
+        got: JSON.stringify(origin),
+      });
+  return issues;
 }

@@ -15,7 +15,8 @@ import {
 } from "@langtian/proto";
 import { type ApiKeyGuard, codeName, toConnectError } from "@langtian/service-kit";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { CALLER, callerName, MUTATIONS, Role } from "./access/admin-access.ts";
+import { callerName, MUTATIONS, Role } from "./access/admin-access.ts";
+import { createCallerGate } from "./access/caller-gate.ts";
 import type { AuditLog } from "./audit/audit-log.ts";
 import { audited } from "./audit/audited.ts";
 import { connectorConfigHandlers } from "./connector-config/connector-config-handlers.ts";
@@ -191,18 +192,9 @@ export function adminRoutes(deps: AdminRouteDeps): (router: ConnectRouter) => vo
         },
       },
       {
-        requestGate(context) {
-          const needs = MUTATIONS.has(context.method.name) ? Role.operator : Role.viewer;
-          const authorization = context.requestHeader.get("authorization");
-          const session =
-            authorization === null ? deps.sessions.callerOf(context.requestHeader.get("cookie")) : undefined;
-          context.values.set(
-            CALLER,
-            session === undefined
-              ? deps.guard.admit(authorization, needs)
-              : deps.guard.admitKnown(session, needs),
-          );
-        },
+        requestGate: createCallerGate(deps.guard, deps.sessions, (method) =>
+          MUTATIONS.has(method) ? Role.operator : Role.viewer,
+        ),
       },
     );
   };
