@@ -1,8 +1,9 @@
 /**
  * Where the UI finds the admin API. Served by the admin itself, the API is on the page's own
  * origin. Inside the Windows WebView2 shell the UI is a local folder mapped to a virtual host
- * (`https://langtian.localhost`), and a `config.json` beside `index.html` names the admin:
- * `{"apiBaseUrl": "http://127.0.0.1:4105"}`.
+ * (`https://langtian.localhost`), and the `config.json` beside `index.html` names the admin:
+ * `{"apiBaseUrl": "http://127.0.0.1:4105"}`. The build ships `{}` (the page's own origin); an
+ * installer writes the real one.
  */
 export interface ApiConfig {
   /** Base URL of the admin API, without a trailing slash. */
