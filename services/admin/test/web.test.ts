@@ -112,4 +112,14 @@ describe("admin web UI serving and sessions", () => {
     assert.equal((await call("ListAudit", "{}", session)).status, 401, "the session is gone");
     assert.equal((await fetch(`${url}/v1/session`, { headers: { cookie: session } })).status, 401);
   });
+
+  it("answers who a bearer key is (a UI on another origin), and refuses a call without any key here", async () => {
+    const who = await fetch(`${url}/v1/session`, { headers: { authorization: `Bearer ${OPERATOR}` } });
+    assert.deepEqual((await who.json()) as object, { name: "olga", role: "operator" });
+    const wrong = await fetch(`${url}/v1/session`, {
+      headers: { authorization: "Bearer not-ours-0123456789xx" },
+    });
+    assert.equal(wrong.status, 401);
+    assert.equal((await fetch(`${url}/v1/session`)).status, 401, "keys configured: no anonymous viewer");
+  });
 });
