@@ -184,7 +184,9 @@ function adminConfigFile(stack: StackContext): string {
 /**
  * The admin service, started last: its config file is the deployment model of what the stack
  * started (every instance at its real port, the stream, the topic, the lake), written for this
- * run. The tokens come from the environment, so the file holds no secret.
+ * run. The tokens come from the environment, so the file holds no secret. Its QueryService
+ * proxy (what the web UI queries the lake with) goes to the query API the model lists; the
+ * stack's query API has no keys and listens on loopback, so the admin needs no `queryApi.key`.
  */
 const admin: StackService = {
   name: "admin",

@@ -139,6 +139,8 @@ describe("npm run stack --smoke", () => {
       output,
       /smoke: the admin reports collector-1, bridge-1, lake-writer-1, query-api-1, admin-1 ready/,
     );
+    // The web UI's queries go through the admin's QueryService proxy to the query API.
+    assert.match(output, new RegExp(`smoke: the admin forwards QueryService \\([^)]*\\b${eventTable}\\b`));
     assert.match(output, /stack smoke check passed/);
     for (const port of [nats, monitor, kafka, controller]) {
       assert.equal(await canListen(port), true, `port ${port} is free again`);

@@ -305,6 +305,16 @@ async function adminSmoke(): Promise<void> {
     { what: "the admin to report every stack instance ready", timeoutMs: 60_000, intervalMs: 1_000 },
   );
   log(`smoke: the admin reports ${ready.map((i) => i.name).join(", ")} ready`);
+  // The web UI queries the lake through the admin: its QueryService proxy reaches the query API.
+  const listed = await fetch(`http://127.0.0.1:${port}/langtian.query.v1.QueryService/ListTables`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: "{}",
+  });
+  if (!listed.ok)
+    throw new Error(`ListTables through the admin answered ${listed.status}: ${await listed.text()}`);
+  const tables = ((await listed.json()) as { tables?: { name: string }[] }).tables ?? [];
+  log(`smoke: the admin forwards QueryService (${tables.map((t) => t.name).join(", ")})`);
 }
 
 /**

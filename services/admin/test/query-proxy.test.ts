@@ -14,7 +14,7 @@ import {
   waitFor,
 } from "@langtian/testing";
 import { type AdminApp, createApp } from "../src/app.ts";
-import { loadAdminConfig } from "../src/config.ts";
+import { type AdminConfig, loadAdminConfig } from "../src/config.ts";
 
 const EVENTS = 200;
 const VIEWER = "viewer-secret-0123456789";
@@ -53,28 +53,29 @@ describe("admin QueryService proxy and CORS", () => {
   let proxied: Client<typeof QueryService>;
   let table: string;
   const asViewer = { headers: { authorization: `Bearer ${VIEWER}` } };
+  /** An admin on the lake, viewer key ana, forwarding to the deployment's query API with `key`. */
+  const adminConfig = ({ key }: { key: string | undefined }): AdminConfig =>
+    loadAdminConfig(
+      {},
+      {
+        port: 0,
+        logLevel: "warn",
+        access: { apiKeys: [`ana:${VIEWER}:viewer`], requestsPerSecond: 0 },
+        // queryApi.url is left out: the query-api instance of the deployment model is used.
+        deployment: { instances: [`query-api-1=query-api@${queryApi.url}`] },
+        ...(key === undefined ? {} : { queryApi: { key } }),
+        web: { allowedOrigins: [UI_ORIGIN] },
+        kafka: { topics: [] },
+        nats: { streams: [] },
+        lake: lake.lakeSettings(),
+      },
+    );
 
   before(async () => {
     await provisionDuckdbExtensions();
     lake = await startWrittenLake(EVENTS);
     queryApi = await startQueryApiProcess(lake, { apiKeys: [`admin:${ADMIN_AT_QUERY_API}:reader`] });
-    app = createApp(
-      loadAdminConfig(
-        {},
-        {
-          port: 0,
-          logLevel: "warn",
-          access: { apiKeys: [`ana:${VIEWER}:viewer`], requestsPerSecond: 0 },
-          // queryApi.url is left out: the query-api instance of the deployment model is used.
-          deployment: { instances: [`query-api-1=query-api@${queryApi.url}`] },
-          queryApi: { key: ADMIN_AT_QUERY_API },
-          web: { allowedOrigins: [UI_ORIGIN] },
-          kafka: { topics: [] },
-          nats: { streams: [] },
-          lake: lake.lakeSettings(),
-        },
-      ),
-    );
+    app = createApp(adminConfig({ key: ADMIN_AT_QUERY_API }));
     adminUrl = (await app.service.listen()).url;
     direct = createClient(
       QueryService,
@@ -184,6 +185,23 @@ describe("admin QueryService proxy and CORS", () => {
       tables.some((t) => t.name === table),
       "a UI session calls through too",
     );
+  });
+
+  it("says so when the query API refuses the admin's own key", async () => {
+    const keyless = createApp(adminConfig({ key: undefined }));
+    try {
+      const res = await keyless.service.fastify.inject({
+        method: "POST",
+        url: "/langtian.query.v1.QueryService/ListTables",
+        headers: { "content-type": "application/json", authorization: `Bearer ${VIEWER}` },
+        payload: "{}",
+      });
+      const body = res.json<{ code: string; message: string }>();
+      assert.equal(body.code, "unauthenticated", "the query API's code");
+      assert.match(body.message, /the query API refused the admin's key \(queryApi\.key\)/);
+    } finally {
+      await keyless.stop();
+    }
   });
 
   it("answers a preflight from an allowed origin with the CORS headers, from another with none", async () => {

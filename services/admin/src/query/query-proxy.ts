@@ -23,13 +23,16 @@ export interface QueryProxyOptions {
 /** Response headers of the query API's refusals worth passing on to the caller. */
 const PASSED_ON_METADATA = ["retry-after"] as const;
 
+/** Codes of the query API refusing the admin's key: the caller was already admitted by the admin. */
+const ADMIN_KEY_REFUSALS: ReadonlySet<Code> = new Set([Code.Unauthenticated, Code.PermissionDenied]);
+
 /**
  * Connect routes: `langtian.query.v1.QueryService`, forwarded call by call to one query API
  * with the admin's own key, so the web UI talks to the admin's origin only (one login, one CORS
  * place). Each call carries the caller's deadline and signal: a caller that goes away cancels
  * the query API's work (a long SQL query, an export). The query API's errors keep their code,
- * message and details (a bad SQL stays `invalid_argument` with its position); a query API that
- * cannot be reached is `unavailable`.
+ * message and details (a bad SQL stays `invalid_argument` with DuckDB's message); a query API
+ * that cannot be reached is `unavailable`.
  */
 export function queryProxyRoutes(options: QueryProxyOptions): (router: ConnectRouter) => void {
   const { url } = options;
@@ -92,8 +95,8 @@ export function queryProxyRoutes(options: QueryProxyOptions): (router: ConnectRo
 /**
  * The error to answer for a failed upstream call. An answer of the query API keeps its code,
  * message and details, but not its headers (they describe the query API's response, not ours),
- * except {@link PASSED_ON_METADATA}. A call that never got an answer is `unavailable`, naming
- * the query API.
+ * except {@link PASSED_ON_METADATA}; a refusal of the admin's key says so. A call that never
+ * got an answer is `unavailable`, naming the query API.
  */
 function upstreamError(err: unknown, url: string): ConnectError {
   const error = ConnectError.from(err);
@@ -113,7 +116,11 @@ function upstreamError(err: unknown, url: string): ConnectError {
     const value = error.metadata.get(name);
     if (value !== null) metadata.set(name, value);
   }
-  const answer = new ConnectError(error.rawMessage, error.code, metadata, undefined, err);
+  // Refused for the admin's own key, not for the caller's: say so, or it reads like the caller's login failed.
+  const message = ADMIN_KEY_REFUSALS.has(error.code)
+    ? `the query API refused the admin's key (queryApi.key): ${error.rawMessage}`
+    : error.rawMessage;
+  const answer = new ConnectError(message, error.code, metadata, undefined, err);
   answer.details = error.details;
   return answer;
 }
