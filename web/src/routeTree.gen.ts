@@ -12,15 +12,15 @@ import { Route as rootRouteImport } from './routes/__root'
 import { Route as IndexRouteImport } from './routes/index'
 import { Route as AuditRouteImport } from './routes/audit'
 import { Route as ConfigRouteImport } from './routes/config'
-import { Route as DeadLettersRouteImport } from './routes/dead-letters'
-import { Route as DiagnosticsRouteImport } from './routes/diagnostics'
-import { Route as LiveRouteImport } from './routes/live'
 import { Route as LoginRouteImport } from './routes/login'
 import { Route as SchemasRouteImport } from './routes/schemas'
-import { Route as ServicesRouteImport } from './routes/services'
-import { Route as SqlRouteImport } from './routes/sql'
+import { Route as DeadLettersIndexRouteImport } from './routes/dead-letters/index'
+import { Route as DiagnosticsIndexRouteImport } from './routes/diagnostics/index'
 import { Route as EventsIndexRouteImport } from './routes/events/index'
 import { Route as EventsEventIdRouteImport } from './routes/events/$eventId'
+import { Route as LiveIndexRouteImport } from './routes/live/index'
+import { Route as ServicesIndexRouteImport } from './routes/services/index'
+import { Route as SqlIndexRouteImport } from './routes/sql/index'
 
 const IndexRoute = IndexRouteImport.update({
   id: '/',
@@ -37,21 +37,6 @@ const ConfigRoute = ConfigRouteImport.update({
   path: '/config',
   getParentRoute: () => rootRouteImport,
 } as any)
-const DeadLettersRoute = DeadLettersRouteImport.update({
-  id: '/dead-letters',
-  path: '/dead-letters',
-  getParentRoute: () => rootRouteImport,
-} as any)
-const DiagnosticsRoute = DiagnosticsRouteImport.update({
-  id: '/diagnostics',
-  path: '/diagnostics',
-  getParentRoute: () => rootRouteImport,
-} as any)
-const LiveRoute = LiveRouteImport.update({
-  id: '/live',
-  path: '/live',
-  getParentRoute: () => rootRouteImport,
-} as any)
 const LoginRoute = LoginRouteImport.update({
   id: '/login',
   path: '/login',
@@ -62,14 +47,14 @@ const SchemasRoute = SchemasRouteImport.update({
   path: '/schemas',
   getParentRoute: () => rootRouteImport,
 } as any)
-const ServicesRoute = ServicesRouteImport.update({
-  id: '/services',
-  path: '/services',
+const DeadLettersIndexRoute = DeadLettersIndexRouteImport.update({
+  id: '/dead-letters/',
+  path: '/dead-letters/',
   getParentRoute: () => rootRouteImport,
 } as any)
-const SqlRoute = SqlRouteImport.update({
-  id: '/sql',
-  path: '/sql',
+const DiagnosticsIndexRoute = DiagnosticsIndexRouteImport.update({
+  id: '/diagnostics/',
+  path: '/diagnostics/',
   getParentRoute: () => rootRouteImport,
 } as any)
 const EventsIndexRoute = EventsIndexRouteImport.update({
@@ -82,49 +67,64 @@ const EventsEventIdRoute = EventsEventIdRouteImport.update({
   path: '/events/$eventId',
   getParentRoute: () => rootRouteImport,
 } as any)
+const LiveIndexRoute = LiveIndexRouteImport.update({
+  id: '/live/',
+  path: '/live/',
+  getParentRoute: () => rootRouteImport,
+} as any)
+const ServicesIndexRoute = ServicesIndexRouteImport.update({
+  id: '/services/',
+  path: '/services/',
+  getParentRoute: () => rootRouteImport,
+} as any)
+const SqlIndexRoute = SqlIndexRouteImport.update({
+  id: '/sql/',
+  path: '/sql/',
+  getParentRoute: () => rootRouteImport,
+} as any)
 
 export interface FileRoutesByFullPath {
   '/': typeof IndexRoute
   '/audit': typeof AuditRoute
   '/config': typeof ConfigRoute
-  '/dead-letters': typeof DeadLettersRoute
-  '/diagnostics': typeof DiagnosticsRoute
-  '/live': typeof LiveRoute
   '/login': typeof LoginRoute
   '/schemas': typeof SchemasRoute
-  '/services': typeof ServicesRoute
-  '/sql': typeof SqlRoute
   '/events/$eventId': typeof EventsEventIdRoute
+  '/dead-letters/': typeof DeadLettersIndexRoute
+  '/diagnostics/': typeof DiagnosticsIndexRoute
   '/events/': typeof EventsIndexRoute
+  '/live/': typeof LiveIndexRoute
+  '/services/': typeof ServicesIndexRoute
+  '/sql/': typeof SqlIndexRoute
 }
 export interface FileRoutesByTo {
   '/': typeof IndexRoute
   '/audit': typeof AuditRoute
   '/config': typeof ConfigRoute
-  '/dead-letters': typeof DeadLettersRoute
-  '/diagnostics': typeof DiagnosticsRoute
-  '/live': typeof LiveRoute
   '/login': typeof LoginRoute
   '/schemas': typeof SchemasRoute
-  '/services': typeof ServicesRoute
-  '/sql': typeof SqlRoute
   '/events/$eventId': typeof EventsEventIdRoute
+  '/dead-letters': typeof DeadLettersIndexRoute
+  '/diagnostics': typeof DiagnosticsIndexRoute
   '/events': typeof EventsIndexRoute
+  '/live': typeof LiveIndexRoute
+  '/services': typeof ServicesIndexRoute
+  '/sql': typeof SqlIndexRoute
 }
 export interface FileRoutesById {
   __root__: typeof rootRouteImport
   '/': typeof IndexRoute
   '/audit': typeof AuditRoute
   '/config': typeof ConfigRoute
-  '/dead-letters': typeof DeadLettersRoute
-  '/diagnostics': typeof DiagnosticsRoute
-  '/live': typeof LiveRoute
   '/login': typeof LoginRoute
   '/schemas': typeof SchemasRoute
-  '/services': typeof ServicesRoute
-  '/sql': typeof SqlRoute
   '/events/$eventId': typeof EventsEventIdRoute
+  '/dead-letters/': typeof DeadLettersIndexRoute
+  '/diagnostics/': typeof DiagnosticsIndexRoute
   '/events/': typeof EventsIndexRoute
+  '/live/': typeof LiveIndexRoute
+  '/services/': typeof ServicesIndexRoute
+  '/sql/': typeof SqlIndexRoute
 }
 export interface FileRouteTypes {
   fileRoutesByFullPath: FileRoutesByFullPath
@@ -132,58 +132,58 @@ export interface FileRouteTypes {
     | '/'
     | '/audit'
     | '/config'
-    | '/dead-letters'
-    | '/diagnostics'
-    | '/live'
     | '/login'
     | '/schemas'
-    | '/services'
-    | '/sql'
     | '/events/$eventId'
+    | '/dead-letters/'
+    | '/diagnostics/'
     | '/events/'
+    | '/live/'
+    | '/services/'
+    | '/sql/'
   fileRoutesByTo: FileRoutesByTo
   to:
     | '/'
     | '/audit'
     | '/config'
-    | '/dead-letters'
-    | '/diagnostics'
-    | '/live'
     | '/login'
     | '/schemas'
+    | '/events/$eventId'
+    | '/dead-letters'
+    | '/diagnostics'
+    | '/events'
+    | '/live'
     | '/services'
     | '/sql'
-    | '/events/$eventId'
-    | '/events'
   id:
     | '__root__'
     | '/'
     | '/audit'
     | '/config'
-    | '/dead-letters'
-    | '/diagnostics'
-    | '/live'
     | '/login'
     | '/schemas'
-    | '/services'
-    | '/sql'
     | '/events/$eventId'
+    | '/dead-letters/'
+    | '/diagnostics/'
     | '/events/'
+    | '/live/'
+    | '/services/'
+    | '/sql/'
   fileRoutesById: FileRoutesById
 }
 export interface RootRouteChildren {
   IndexRoute: typeof IndexRoute
   AuditRoute: typeof AuditRoute
   ConfigRoute: typeof ConfigRoute
-  DeadLettersRoute: typeof DeadLettersRoute
-  DiagnosticsRoute: typeof DiagnosticsRoute
-  LiveRoute: typeof LiveRoute
   LoginRoute: typeof LoginRoute
   SchemasRoute: typeof SchemasRoute
-  ServicesRoute: typeof ServicesRoute
-  SqlRoute: typeof SqlRoute
   EventsEventIdRoute: typeof EventsEventIdRoute
+  DeadLettersIndexRoute: typeof DeadLettersIndexRoute
+  DiagnosticsIndexRoute: typeof DiagnosticsIndexRoute
   EventsIndexRoute: typeof EventsIndexRoute
+  LiveIndexRoute: typeof LiveIndexRoute
+  ServicesIndexRoute: typeof ServicesIndexRoute
+  SqlIndexRoute: typeof SqlIndexRoute
 }
 
 declare module '@tanstack/react-router' {
@@ -209,27 +209,6 @@ declare module '@tanstack/react-router' {
       preLoaderRoute: typeof ConfigRouteImport
       parentRoute: typeof rootRouteImport
     }
-    '/dead-letters': {
-      id: '/dead-letters'
-      path: '/dead-letters'
-      fullPath: '/dead-letters'
-      preLoaderRoute: typeof DeadLettersRouteImport
-      parentRoute: typeof rootRouteImport
-    }
-    '/diagnostics': {
-      id: '/diagnostics'
-      path: '/diagnostics'
-      fullPath: '/diagnostics'
-      preLoaderRoute: typeof DiagnosticsRouteImport
-      parentRoute: typeof rootRouteImport
-    }
-    '/live': {
-      id: '/live'
-      path: '/live'
-      fullPath: '/live'
-      preLoaderRoute: typeof LiveRouteImport
-      parentRoute: typeof rootRouteImport
-    }
     '/login': {
       id: '/login'
       path: '/login'
@@ -244,18 +223,18 @@ declare module '@tanstack/react-router' {
       preLoaderRoute: typeof SchemasRouteImport
       parentRoute: typeof rootRouteImport
     }
-    '/services': {
-      id: '/services'
-      path: '/services'
-      fullPath: '/services'
-      preLoaderRoute: typeof ServicesRouteImport
+    '/dead-letters/': {
+      id: '/dead-letters/'
+      path: '/dead-letters'
+      fullPath: '/dead-letters/'
+      preLoaderRoute: typeof DeadLettersIndexRouteImport
       parentRoute: typeof rootRouteImport
     }
-    '/sql': {
-      id: '/sql'
-      path: '/sql'
-      fullPath: '/sql'
-      preLoaderRoute: typeof SqlRouteImport
+    '/diagnostics/': {
+      id: '/diagnostics/'
+      path: '/diagnostics'
+      fullPath: '/diagnostics/'
+      preLoaderRoute: typeof DiagnosticsIndexRouteImport
       parentRoute: typeof rootRouteImport
     }
     '/events/': {
@@ -272,6 +251,27 @@ declare module '@tanstack/react-router' {
       preLoaderRoute: typeof EventsEventIdRouteImport
       parentRoute: typeof rootRouteImport
     }
+    '/live/': {
+      id: '/live/'
+      path: '/live'
+      fullPath: '/live/'
+      preLoaderRoute: typeof LiveIndexRouteImport
+      parentRoute: typeof rootRouteImport
+    }
+    '/services/': {
+      id: '/services/'
+      path: '/services'
+      fullPath: '/services/'
+      preLoaderRoute: typeof ServicesIndexRouteImport
+      parentRoute: typeof rootRouteImport
+    }
+    '/sql/': {
+      id: '/sql/'
+      path: '/sql'
+      fullPath: '/sql/'
+      preLoaderRoute: typeof SqlIndexRouteImport
+      parentRoute: typeof rootRouteImport
+    }
   }
 }
 
@@ -279,15 +279,15 @@ const rootRouteChildren: RootRouteChildren = {
   IndexRoute: IndexRoute,
   AuditRoute: AuditRoute,
   ConfigRoute: ConfigRoute,
-  DeadLettersRoute: DeadLettersRoute,
-  DiagnosticsRoute: DiagnosticsRoute,
-  LiveRoute: LiveRoute,
   LoginRoute: LoginRoute,
   SchemasRoute: SchemasRoute,
-  ServicesRoute: ServicesRoute,
-  SqlRoute: SqlRoute,
   EventsEventIdRoute: EventsEventIdRoute,
+  DeadLettersIndexRoute: DeadLettersIndexRoute,
+  DiagnosticsIndexRoute: DiagnosticsIndexRoute,
   EventsIndexRoute: EventsIndexRoute,
+  LiveIndexRoute: LiveIndexRoute,
+  ServicesIndexRoute: ServicesIndexRoute,
+  SqlIndexRoute: SqlIndexRoute,
 }
 export const routeTree = rootRouteImport
   ._addFileChildren(rootRouteChildren)
