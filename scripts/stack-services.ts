@@ -5,6 +5,7 @@
  */
 import { join } from "node:path";
 import { defaultDuckdbExtensionDir } from "../packages/provision/src/index.ts";
+import { repoRoot } from "./lib/run.ts";
 
 /** Where the stack's servers run, handed to each service to build its environment. */
 export interface StackContext {
@@ -206,6 +207,8 @@ const admin: StackService = {
           dataPath: join(lakeDir(stack), "data"),
           extensionDir: defaultDuckdbExtensionDir(),
         },
+        // The web UI, built by the stack before it starts anything.
+        web: { dir: join(repoRoot, "web", "dist") },
       },
       null,
       2,

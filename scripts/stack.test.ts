@@ -141,6 +141,9 @@ describe("npm run stack --smoke", () => {
     );
     // The web UI's queries go through the admin's QueryService proxy to the query API.
     assert.match(output, new RegExp(`smoke: the admin forwards QueryService \\([^)]*\\b${eventTable}\\b`));
+    // It serves the web UI it built, and a visitor without a key views.
+    assert.match(output, /smoke: the admin serves the web UI \(a visitor without a key views as anonymous\)/);
+    assert.match(output, /web UI: http:\/\/127\.0\.0\.1:\d+\//);
     assert.match(output, /stack smoke check passed/);
     for (const port of [nats, monitor, kafka, controller]) {
       assert.equal(await canListen(port), true, `port ${port} is free again`);

@@ -42,6 +42,8 @@ const stackDir = resolve(process.env.LANGTIAN_STACK_DIR ?? join(cacheRoot(), "st
 
 if (!process.argv.includes("--no-install")) await step("dependencies", ensureDependencies);
 await step("provision", async () => (await import("./tasks/provision.ts")).provision());
+// The admin serves the web UI: a fresh build of it (a few seconds) for every stack run.
+await step("web UI", async () => (await import("./tasks/web.ts")).webBuild());
 // Imported only now: these modules need node_modules.
 const testing = await import("../packages/testing/src/index.ts");
 const { stackServices } = await import("./stack-services.ts");
@@ -246,6 +248,7 @@ function printOperatorHints(): void {
   const url = `http://127.0.0.1:${port}`;
   process.stdout.write(
     [
+      `web UI: ${url}/  (viewing needs no key on this machine; log in with the operator token below to drain, replay and configure)`,
       `admin: ${url}`,
       `  status:  LANGTIAN_CLI_ADMIN_URL=${url} npm run langtian -- status`,
       `operator token of this run (every service of the stack takes it; operator actions send it):`,
@@ -315,6 +318,16 @@ async function adminSmoke(): Promise<void> {
     throw new Error(`ListTables through the admin answered ${listed.status}: ${await listed.text()}`);
   const tables = ((await listed.json()) as { tables?: { name: string }[] }).tables ?? [];
   log(`smoke: the admin forwards QueryService (${tables.map((t) => t.name).join(", ")})`);
+  // The web UI: served by the admin, deep links included, and who a visitor without a key is.
+  const page = await fetch(`http://127.0.0.1:${port}/events`);
+  const html = await page.text();
+  if (!page.ok || !html.includes('<div id="app">'))
+    throw new Error(`the admin does not serve the web UI at /events (${page.status})`);
+  const who = await fetch(`http://127.0.0.1:${port}/v1/session`);
+  const session = (await who.json()) as { name?: string; role?: string };
+  if (session.role !== "viewer")
+    throw new Error(`GET /v1/session answered ${who.status} ${JSON.stringify(session)}`);
+  log(`smoke: the admin serves the web UI (a visitor without a key views as ${session.name})`);
 }
 
 /**

@@ -2,6 +2,7 @@
 import { tanstackRouter } from "@tanstack/router-plugin/vite";
 import react from "@vitejs/plugin-react";
 import { defineConfig } from "vite";
+import { serviceWorkerPlugin } from "./build/service-worker-plugin.ts";
 
 /** Where `npm run dev -w web` sends API calls: an admin started by `npm run stack`. */
 const devAdmin = process.env.LANGTIAN_WEB_DEV_ADMIN ?? "http://127.0.0.1:4105";
@@ -14,6 +15,8 @@ export default defineConfig({
     // File routes in src/routes; each route's component is split into its own chunk.
     tanstackRouter({ target: "react", autoCodeSplitting: true, routeFileIgnorePattern: "\\.test\\.tsx?$" }),
     react(),
+    // The app shell for offline use (see src/offline/service-worker.js).
+    serviceWorkerPlugin(new URL("./src/offline/service-worker.js", import.meta.url)),
   ],
   build: { outDir: "dist", emptyOutDir: true, target: "es2022" },
   server: {

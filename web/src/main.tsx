@@ -20,6 +20,11 @@ if (offlineCache !== undefined) {
   await offlineCache.restore(queryClient).catch(() => 0);
   offlineCache.attach(queryClient);
 }
+// The app shell, so a reload still opens the UI while the admin serving it is down. Not in
+// development (Vite serves modules there) and not where service workers are unavailable.
+if (import.meta.env.PROD && "serviceWorker" in navigator) {
+  void navigator.serviceWorker.register("/sw.js").catch(() => undefined);
+}
 // Ask the browser to keep the cache under storage pressure; Diagnostics shows its answer.
 void navigator.storage?.persist?.().catch(() => false);
 const context: RouterContext = {
