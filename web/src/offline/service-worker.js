@@ -12,7 +12,9 @@ self.addEventListener("install", (event) => {
     caches
       .open(CACHE)
       // The public files (config.json, the icon) are not in the bundle's list.
-      .then((cache) => cache.addAll(["/", "/config.json", "/favicon.svg", ...SHELL.files.map((f) => `/${f}`)]))
+      .then((cache) =>
+        cache.addAll(["/", "/config.json", "/favicon.svg", ...SHELL.files.map((f) => `/${f}`)]),
+      )
       .then(() => self.skipWaiting()),
   );
 });
