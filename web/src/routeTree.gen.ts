@@ -11,9 +11,10 @@
 import { Route as rootRouteImport } from './routes/__root'
 import { Route as IndexRouteImport } from './routes/index'
 import { Route as AuditRouteImport } from './routes/audit'
-import { Route as ConfigRouteImport } from './routes/config'
+import { Route as EventsRouteRouteImport } from './routes/events/route'
 import { Route as LoginRouteImport } from './routes/login'
 import { Route as SchemasRouteImport } from './routes/schemas'
+import { Route as ConfigIndexRouteImport } from './routes/config/index'
 import { Route as DeadLettersIndexRouteImport } from './routes/dead-letters/index'
 import { Route as DiagnosticsIndexRouteImport } from './routes/diagnostics/index'
 import { Route as EventsIndexRouteImport } from './routes/events/index'
@@ -32,9 +33,9 @@ const AuditRoute = AuditRouteImport.update({
   path: '/audit',
   getParentRoute: () => rootRouteImport,
 } as any)
-const ConfigRoute = ConfigRouteImport.update({
-  id: '/config',
-  path: '/config',
+const EventsRouteRoute = EventsRouteRouteImport.update({
+  id: '/events',
+  path: '/events',
   getParentRoute: () => rootRouteImport,
 } as any)
 const LoginRoute = LoginRouteImport.update({
@@ -45,6 +46,11 @@ const LoginRoute = LoginRouteImport.update({
 const SchemasRoute = SchemasRouteImport.update({
   id: '/schemas',
   path: '/schemas',
+  getParentRoute: () => rootRouteImport,
+} as any)
+const ConfigIndexRoute = ConfigIndexRouteImport.update({
+  id: '/config/',
+  path: '/config/',
   getParentRoute: () => rootRouteImport,
 } as any)
 const DeadLettersIndexRoute = DeadLettersIndexRouteImport.update({
@@ -58,14 +64,14 @@ const DiagnosticsIndexRoute = DiagnosticsIndexRouteImport.update({
   getParentRoute: () => rootRouteImport,
 } as any)
 const EventsIndexRoute = EventsIndexRouteImport.update({
-  id: '/events/',
-  path: '/events/',
-  getParentRoute: () => rootRouteImport,
+  id: '/',
+  path: '/',
+  getParentRoute: () => EventsRouteRoute,
 } as any)
 const EventsEventIdRoute = EventsEventIdRouteImport.update({
-  id: '/events/$eventId',
-  path: '/events/$eventId',
-  getParentRoute: () => rootRouteImport,
+  id: '/$eventId',
+  path: '/$eventId',
+  getParentRoute: () => EventsRouteRoute,
 } as any)
 const LiveIndexRoute = LiveIndexRouteImport.update({
   id: '/live/',
@@ -85,11 +91,12 @@ const SqlIndexRoute = SqlIndexRouteImport.update({
 
 export interface FileRoutesByFullPath {
   '/': typeof IndexRoute
+  '/events': typeof EventsRouteRouteWithChildren
   '/audit': typeof AuditRoute
-  '/config': typeof ConfigRoute
   '/login': typeof LoginRoute
   '/schemas': typeof SchemasRoute
   '/events/$eventId': typeof EventsEventIdRoute
+  '/config/': typeof ConfigIndexRoute
   '/dead-letters/': typeof DeadLettersIndexRoute
   '/diagnostics/': typeof DiagnosticsIndexRoute
   '/events/': typeof EventsIndexRoute
@@ -100,10 +107,10 @@ export interface FileRoutesByFullPath {
 export interface FileRoutesByTo {
   '/': typeof IndexRoute
   '/audit': typeof AuditRoute
-  '/config': typeof ConfigRoute
   '/login': typeof LoginRoute
   '/schemas': typeof SchemasRoute
   '/events/$eventId': typeof EventsEventIdRoute
+  '/config': typeof ConfigIndexRoute
   '/dead-letters': typeof DeadLettersIndexRoute
   '/diagnostics': typeof DiagnosticsIndexRoute
   '/events': typeof EventsIndexRoute
@@ -114,11 +121,12 @@ export interface FileRoutesByTo {
 export interface FileRoutesById {
   __root__: typeof rootRouteImport
   '/': typeof IndexRoute
+  '/events': typeof EventsRouteRouteWithChildren
   '/audit': typeof AuditRoute
-  '/config': typeof ConfigRoute
   '/login': typeof LoginRoute
   '/schemas': typeof SchemasRoute
   '/events/$eventId': typeof EventsEventIdRoute
+  '/config/': typeof ConfigIndexRoute
   '/dead-letters/': typeof DeadLettersIndexRoute
   '/diagnostics/': typeof DiagnosticsIndexRoute
   '/events/': typeof EventsIndexRoute
@@ -130,11 +138,12 @@ export interface FileRouteTypes {
   fileRoutesByFullPath: FileRoutesByFullPath
   fullPaths:
     | '/'
+    | '/events'
     | '/audit'
-    | '/config'
     | '/login'
     | '/schemas'
     | '/events/$eventId'
+    | '/config/'
     | '/dead-letters/'
     | '/diagnostics/'
     | '/events/'
@@ -145,10 +154,10 @@ export interface FileRouteTypes {
   to:
     | '/'
     | '/audit'
-    | '/config'
     | '/login'
     | '/schemas'
     | '/events/$eventId'
+    | '/config'
     | '/dead-letters'
     | '/diagnostics'
     | '/events'
@@ -158,11 +167,12 @@ export interface FileRouteTypes {
   id:
     | '__root__'
     | '/'
+    | '/events'
     | '/audit'
-    | '/config'
     | '/login'
     | '/schemas'
     | '/events/$eventId'
+    | '/config/'
     | '/dead-letters/'
     | '/diagnostics/'
     | '/events/'
@@ -173,14 +183,13 @@ export interface FileRouteTypes {
 }
 export interface RootRouteChildren {
   IndexRoute: typeof IndexRoute
+  EventsRouteRoute: typeof EventsRouteRouteWithChildren
   AuditRoute: typeof AuditRoute
-  ConfigRoute: typeof ConfigRoute
   LoginRoute: typeof LoginRoute
   SchemasRoute: typeof SchemasRoute
-  EventsEventIdRoute: typeof EventsEventIdRoute
+  ConfigIndexRoute: typeof ConfigIndexRoute
   DeadLettersIndexRoute: typeof DeadLettersIndexRoute
   DiagnosticsIndexRoute: typeof DiagnosticsIndexRoute
-  EventsIndexRoute: typeof EventsIndexRoute
   LiveIndexRoute: typeof LiveIndexRoute
   ServicesIndexRoute: typeof ServicesIndexRoute
   SqlIndexRoute: typeof SqlIndexRoute
@@ -202,11 +211,11 @@ declare module '@tanstack/react-router' {
       preLoaderRoute: typeof AuditRouteImport
       parentRoute: typeof rootRouteImport
     }
-    '/config': {
-      id: '/config'
-      path: '/config'
-      fullPath: '/config'
-      preLoaderRoute: typeof ConfigRouteImport
+    '/events': {
+      id: '/events'
+      path: '/events'
+      fullPath: '/events'
+      preLoaderRoute: typeof EventsRouteRouteImport
       parentRoute: typeof rootRouteImport
     }
     '/login': {
@@ -221,6 +230,13 @@ declare module '@tanstack/react-router' {
       path: '/schemas'
       fullPath: '/schemas'
       preLoaderRoute: typeof SchemasRouteImport
+      parentRoute: typeof rootRouteImport
+    }
+    '/config/': {
+      id: '/config/'
+      path: '/config'
+      fullPath: '/config/'
+      preLoaderRoute: typeof ConfigIndexRouteImport
       parentRoute: typeof rootRouteImport
     }
     '/dead-letters/': {
@@ -239,17 +255,17 @@ declare module '@tanstack/react-router' {
     }
     '/events/': {
       id: '/events/'
-      path: '/events'
+      path: '/'
       fullPath: '/events/'
       preLoaderRoute: typeof EventsIndexRouteImport
-      parentRoute: typeof rootRouteImport
+      parentRoute: typeof EventsRouteRoute
     }
     '/events/$eventId': {
       id: '/events/$eventId'
-      path: '/events/$eventId'
+      path: '/$eventId'
       fullPath: '/events/$eventId'
       preLoaderRoute: typeof EventsEventIdRouteImport
-      parentRoute: typeof rootRouteImport
+      parentRoute: typeof EventsRouteRoute
     }
     '/live/': {
       id: '/live/'
@@ -275,16 +291,29 @@ declare module '@tanstack/react-router' {
   }
 }
 
+interface EventsRouteRouteChildren {
+  EventsEventIdRoute: typeof EventsEventIdRoute
+  EventsIndexRoute: typeof EventsIndexRoute
+}
+
+const EventsRouteRouteChildren: EventsRouteRouteChildren = {
+  EventsEventIdRoute: EventsEventIdRoute,
+  EventsIndexRoute: EventsIndexRoute,
+}
+
+const EventsRouteRouteWithChildren = EventsRouteRoute._addFileChildren(
+  EventsRouteRouteChildren,
+)
+
 const rootRouteChildren: RootRouteChildren = {
   IndexRoute: IndexRoute,
+  EventsRouteRoute: EventsRouteRouteWithChildren,
   AuditRoute: AuditRoute,
-  ConfigRoute: ConfigRoute,
   LoginRoute: LoginRoute,
   SchemasRoute: SchemasRoute,
-  EventsEventIdRoute: EventsEventIdRoute,
+  ConfigIndexRoute: ConfigIndexRoute,
   DeadLettersIndexRoute: DeadLettersIndexRoute,
   DiagnosticsIndexRoute: DiagnosticsIndexRoute,
-  EventsIndexRoute: EventsIndexRoute,
   LiveIndexRoute: LiveIndexRoute,
   ServicesIndexRoute: ServicesIndexRoute,
   SqlIndexRoute: SqlIndexRoute,

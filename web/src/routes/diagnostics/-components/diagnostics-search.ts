@@ -1,0 +1,32 @@
+/** The Diagnostics page's state in the URL. */
+export interface DiagnosticsSearch {
+  /** Records the stress test writes (default {@link DEFAULT_STRESS_COUNT}). */
+  readonly count?: number;
+  /** Start the stress test as the page opens (a link runs it, e.g. in WebView2 or a test). */
+  readonly run?: boolean;
+  /** Rows of the synthetic grid shown for a scrolling check; absent = no grid. */
+  readonly grid?: number;
+}
+
+/** Records the stress test writes unless the URL says otherwise. */
+export const DEFAULT_STRESS_COUNT = 100_000;
+/** Most records or grid rows a link may ask for (keeps a hand-edited link from filling the disk). */
+export const MAX_DIAGNOSTICS_COUNT = 1_000_000;
+
+function positiveInt(value: unknown): number | undefined {
+  const n = typeof value === "string" ? Number(value) : value;
+  if (typeof n !== "number" || !Number.isInteger(n) || n < 1) return undefined;
+  return Math.min(n, MAX_DIAGNOSTICS_COUNT);
+}
+
+/** The route's `validateSearch`: keeps what is valid and drops the rest. */
+export function validateDiagnosticsSearch(search: Record<string, unknown>): DiagnosticsSearch {
+  const count = positiveInt(search.count);
+  const grid = positiveInt(search.grid);
+  const run = search.run === true || search.run === "true" || search.run === 1 || search.run === "1";
+  return {
+    ...(count === undefined ? {} : { count }),
+    ...(run ? { run: true } : {}),
+    ...(grid === undefined ? {} : { grid }),
+  };
+}
