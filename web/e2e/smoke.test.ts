@@ -23,17 +23,31 @@ describe("web UI smoke", () => {
     await platform?.stop();
   });
 
-  it("opens the admin, logs in with the viewer key and shows the UI", async () => {
+  it("opens the admin, refuses a wrong key, logs in through the form and shows who is logged in", async () => {
     const ui = await browser.newPage({ baseUrl: platform.adminUrl });
-    const response = await ui.page.goto("/");
+    const { page } = ui;
+    const response = await page.goto("/services");
     assert.equal(response?.status(), 200);
-    assert.match(await ui.page.title(), /Langtian/, "index.html of the built UI");
-    const who = await login(ui.page, platform.viewerKey);
-    assert.deepEqual(who, { name: "ana", role: "viewer" });
-    // The app rendered some text once logged in (a string: this file has no DOM types).
-    await ui.page.waitForFunction("document.body.innerText.trim().length > 0");
-    await ui.page.waitForLoadState("networkidle");
-    await screenshot(ui.page, "smoke-logged-in");
+    assert.match(await page.title(), /Langtian/, "index.html of the built UI");
+    // No session: the login form, remembering where the visitor was going.
+    const key = page.getByLabel("API key");
+    await key.waitFor();
+    assert.match(page.url(), /\/login\?redirect=%2Fservices/);
+    await key.fill("not-a-key-of-ours-0123456789");
+    await page.getByRole("button", { name: "Log in" }).click();
+    await page.getByRole("alert").waitFor();
+    await key.fill(platform.viewerKey);
+    await page.getByRole("button", { name: "Log in" }).click();
+    await page.getByTestId("user").waitFor();
+    assert.equal(await page.getByTestId("user").textContent(), "ana · viewer");
+    assert.match(page.url(), /\/services$/, "back where the visitor was going");
+    await screenshot(page, "login-then-services");
+    // The session is a cookie scripts cannot read.
+    assert.equal(await page.evaluate("document.cookie"), "");
+    const who = await login(page, platform.operatorKey);
+    assert.deepEqual(who, { name: "olga", role: "operator" });
+    await page.getByRole("button", { name: "Log out" }).click();
+    await page.getByLabel("API key").waitFor();
     await ui.close();
   });
 

@@ -15,14 +15,9 @@ export const ARTIFACTS_DIR =
 
 /**
  * Browser errors every page tolerates (Chromium logs every refused fetch as a console error):
- * a 401 from `GET /v1/session` means "show the login"; `config.json` beside `index.html` is
- * optional (the admin serving the UI has none); `favicon.ico` is the browser's own guess.
+ * a 401 from `GET /v1/session` means "show the login".
  */
-export const EXPECTED_ERRORS: readonly RegExp[] = [
-  /status of 401 .*\/v1\/session\)$/,
-  /status of 404 .*\/config\.json\)$/,
-  /status of 404 .*\/favicon\.ico\)$/,
-];
+export const EXPECTED_ERRORS: readonly RegExp[] = [/status of 401 .*\/v1\/session\)$/];
 
 /** A launched headless Chromium (Debian's, see `provisionChromium`). */
 export interface UiBrowser {
