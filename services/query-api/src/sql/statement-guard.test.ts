@@ -106,6 +106,27 @@ describe("checkReadOnlyStatement", () => {
     await refused("SELEC 1", "syntax", /cannot be parsed/);
   });
 
+  it("names the line and column of a syntax or binder error", async () => {
+    await refused("SELECT *\n  FORM lake.events", "syntax", /at or near "lake" at line 2, column 8$/);
+    await assert.rejects(
+      checkReadOnlyStatement(connection, "SELECT\n  id,\n  nope\nFROM lake.events"),
+      (err: unknown) => {
+        assert.match(
+          String((err as Error).message.split("\n")[0]),
+          /^Binder Error: .*"nope".* at line 3, column 3$/,
+        );
+        return true;
+      },
+    );
+    // DuckDB shows a long line as a window around the place.
+    const long = `SELECT ${Array.from({ length: 40 }, (_, i) => `id AS c${i}`).join(", ")}, nope FROM lake.events`;
+    await assert.rejects(checkReadOnlyStatement(connection, long), (err: unknown) => {
+      const column = long.indexOf("nope") + 1;
+      assert.match(String((err as Error).message.split("\n")[0]), new RegExp(`at line 1, column ${column}$`));
+      return true;
+    });
+  });
+
   it("refuses table functions however they are named, quoted or hidden", async () => {
     for (const sql of [
       "SELECT * FROM read_csv('/etc/passwd')",

@@ -54,13 +54,18 @@ export async function checkReadOnlyStatement(connection: DuckDBConnection, sql: 
         "not_select",
         "only a single SELECT (or WITH … SELECT, VALUES) may run",
       );
-    throw new StatementRejectedError("syntax", `the statement cannot be parsed: ${message}`);
+    throw new StatementRejectedError(
+      "syntax",
+      `the statement cannot be parsed: ${message}${locationText(sql, Number(serialized.position))}`,
+    );
   }
   if ((serialized.statements?.length ?? 0) !== 1)
     throw new StatementRejectedError("several_statements", "send exactly one statement");
   inspect(serialized.statements, new Set());
   // A second, independent check: DuckDB's own classification of the prepared statement.
-  const prepared = await connection.prepare(sql);
+  const prepared = await connection.prepare(sql).catch((err: unknown) => {
+    throw withLocation(err, sql);
+  });
   try {
     if (prepared.statementType !== StatementType.SELECT)
       throw new StatementRejectedError("not_select", "only a single SELECT may run");
@@ -72,6 +77,8 @@ export async function checkReadOnlyStatement(connection: DuckDBConnection, sql: 
 interface SerializedSql {
   readonly error: boolean;
   readonly error_message?: string;
+  /** Character offset of a parse error, as a string. */
+  readonly position?: string;
   readonly statements?: unknown[];
 }
 
@@ -179,4 +186,40 @@ function checkTableFunction(fn: Node | undefined): void {
     "table_function",
     `table function ${JSON.stringify(name)} is not allowed (allowed: ${[...ALLOWED_TABLE_FUNCTIONS].join(", ")}, lake.${[...ALLOWED_LAKE_FUNCTIONS].join("(), lake.")}())`,
   );
+}
+
+/**
+ * " at line L, column C" (1-based) of a character offset in `sql`, "" when there is none: the
+ * web console marks that place in its editor.
+ */
+function locationText(sql: string, offset: number): string {
+  if (!Number.isInteger(offset) || offset < 0 || offset > sql.length) return "";
+  const before = sql.slice(0, offset);
+  const line = before.split("\n").length;
+  return ` at line ${line}, column ${offset - before.lastIndexOf("\n")}`;
+}
+
+/**
+ * DuckDB's error with the place it points at moved onto its first line (" at line L, column
+ * C"): the message shows the statement's line with a caret under the place ("LINE 3: …" and
+ * "^" on the next line), and only the first line of a message reaches the caller. DuckDB may
+ * shorten a long line to a window around the place ("..." at its ends); the window is found
+ * in the statement's line.
+ */
+export function withLocation(err: unknown, sql: string): unknown {
+  if (!(err instanceof Error)) return err;
+  const context = /\nLINE (\d+): ([^\n]*)\n( *)\^/.exec(err.message);
+  if (context === null) return err;
+  const line = Number(context[1]);
+  const shown = context[2] ?? "";
+  const caret = (context[3]?.length ?? 0) - `LINE ${context[1]}: `.length;
+  const trimmed = shown.replace(/^\.\.\./, "");
+  const window = trimmed.replace(/\.\.\.$/, "");
+  const at = sql.split("\n")[line - 1]?.indexOf(window) ?? -1;
+  const column = Math.max(at, 0) + caret - (shown.length - trimmed.length) + 1;
+  const [first, ...rest] = err.message.split("\n");
+  const located = new Error([`${first} at line ${line}, column ${column}`, ...rest].join("\n"), {
+    cause: err,
+  });
+  return located;
 }
