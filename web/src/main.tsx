@@ -6,14 +6,16 @@ import { createSessionClient } from "./api/session.ts";
 import { createApiTransport } from "./api/transport.ts";
 import { App } from "./app.tsx";
 import { type OfflineCache, openOfflineCache } from "./offline/offline-cache.ts";
-import { createAppRouter, createQueryClient, type RouterContext } from "./router.tsx";
+import { createAppRouter, createQueryClient, loginAgain, type RouterContext } from "./router.tsx";
 import { applyTheme, storedTheme } from "./ui/theme.ts";
 import "./ui/styles.css";
 
 applyTheme(storedTheme());
 const config = await loadApiConfig();
 const sessionClient = createSessionClient(config);
-const queryClient = createQueryClient();
+const auth = createAuth(sessionClient);
+// A call refused as unauthenticated (the session expired): back to the login, then here again.
+const queryClient = createQueryClient(() => loginAgain(auth, router));
 // The offline cache first: pages open from it at once, before the API answers (or while it cannot).
 const offlineCache: OfflineCache | undefined = await openOfflineCache().catch(() => undefined);
 if (offlineCache !== undefined) {
@@ -30,7 +32,7 @@ void navigator.storage?.persist?.().catch(() => false);
 const context: RouterContext = {
   transport: createApiTransport(config, sessionClient),
   queryClient,
-  auth: createAuth(sessionClient),
+  auth,
   offlineCache,
 };
 const router = createAppRouter(context);

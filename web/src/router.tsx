@@ -1,5 +1,6 @@
 import type { Transport } from "@connectrpc/connect";
-import { QueryClient } from "@tanstack/react-query";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { MutationCache, QueryCache, QueryClient } from "@tanstack/react-query";
 import { createRouter as createTanStackRouter, type RouterHistory } from "@tanstack/react-router";
 import type { Auth } from "./api/auth.ts";
 import type { OfflineCache } from "./offline/offline-cache.ts";
@@ -14,11 +15,26 @@ export interface RouterContext {
   readonly offlineCache: OfflineCache | undefined;
 }
 
-/** A query client tuned for an operations UI: a failed call is retried once, quickly. */
-export function createQueryClient(): QueryClient {
+/**
+ * A query client tuned for an operations UI: a failed call is retried once, quickly; a call
+ * refused as unauthenticated (the session expired, the key was revoked) calls
+ * `onUnauthenticated`, which sends the user to the login.
+ */
+export function createQueryClient(onUnauthenticated: () => void = () => {}): QueryClient {
+  const onError = (error: unknown) => {
+    if (error instanceof ConnectError && error.code === Code.Unauthenticated) onUnauthenticated();
+  };
   return new QueryClient({
+    queryCache: new QueryCache({ onError }),
+    mutationCache: new MutationCache({ onError }),
     defaultOptions: {
-      queries: { retry: 1, retryDelay: 500, staleTime: 5_000, refetchOnWindowFocus: false },
+      queries: {
+        retry: (failures, error) =>
+          failures < 1 && !(error instanceof ConnectError && error.code === Code.Unauthenticated),
+        retryDelay: 500,
+        staleTime: 5_000,
+        refetchOnWindowFocus: false,
+      },
     },
   });
 }
@@ -37,6 +53,20 @@ export function createAppRouter(context: RouterContext, history?: RouterHistory)
     defaultPreloadStaleTime: 0,
     scrollRestoration: true,
   });
+}
+
+/** The UI's router. */
+export type AppRouter = ReturnType<typeof createAppRouter>;
+
+/**
+ * What a call refused as unauthenticated (the session expired, the key was revoked) does:
+ * forget the session and go to the login, which comes back here afterwards.
+ */
+export function loginAgain(auth: Auth, router: AppRouter): void {
+  auth.expired();
+  const { pathname, searchStr } = router.state.location;
+  if (pathname !== "/login")
+    void router.navigate({ to: "/login", search: { redirect: `${pathname}${searchStr}` } });
 }
 
 declare module "@tanstack/react-router" {

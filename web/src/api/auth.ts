@@ -14,6 +14,8 @@ export interface Auth {
   current(): AuthState;
   login(key: string): Promise<Session>;
   logout(): Promise<void>;
+  /** The API refused the session (expired, revoked): forget it, without asking the admin. */
+  expired(): void;
   subscribe(listener: () => void): () => void;
 }
 
@@ -57,6 +59,10 @@ export function createAuth(client: SessionClient, maxAgeMs = 30_000): Auth {
       await client.logout();
       checkedAtMs = Number.NEGATIVE_INFINITY;
       set({ user: undefined, offline: false });
+    },
+    expired() {
+      checkedAtMs = Number.NEGATIVE_INFINITY;
+      if (state.user !== undefined) set({ user: undefined, offline: false });
     },
     subscribe(listener) {
       listeners.add(listener);

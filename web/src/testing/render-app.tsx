@@ -6,7 +6,7 @@ import { render } from "@testing-library/react";
 import type { Auth, AuthState } from "../api/auth.ts";
 import type { Role } from "../api/session.ts";
 import { App } from "../app.tsx";
-import { createAppRouter, createQueryClient, type RouterContext } from "../router.tsx";
+import { createAppRouter, createQueryClient, loginAgain, type RouterContext } from "../router.tsx";
 
 /** A login that is always `name` with `role` (or nobody), for component tests. */
 export function fakeAuth(user: { name: string; role: Role } | undefined, offline = false): Auth {
@@ -25,6 +25,7 @@ export function fakeAuth(user: { name: string; role: Role } | undefined, offline
       return next;
     },
     logout: async () => set({ user: undefined, offline: false }),
+    expired: () => set({ user: undefined, offline: false }),
     subscribe: (l) => {
       listeners.add(l);
       return () => listeners.delete(l);
@@ -42,10 +43,11 @@ export function renderApp(
   options: { role?: Role; auth?: Auth } = {},
 ) {
   const transport = addStaticKeyToTransport(createRouterTransport(routes), "admin");
+  const auth = options.auth ?? fakeAuth({ name: "tester", role: options.role ?? "viewer" });
   const context: RouterContext = {
     transport,
-    queryClient: createQueryClient(),
-    auth: options.auth ?? fakeAuth({ name: "tester", role: options.role ?? "viewer" }),
+    queryClient: createQueryClient(() => loginAgain(auth, router)),
+    auth,
     offlineCache: undefined,
   };
   const router = createAppRouter(context, createMemoryHistory({ initialEntries: [path] }));
