@@ -1,0 +1,109 @@
+import { useQuery } from "@connectrpc/connect-query";
+import { AdminService, type ConnectorConfigRevision } from "@langtian/proto";
+import { createFileRoute, Link, useNavigate } from "@tanstack/react-router";
+import { useState } from "react";
+import { useIsOperator } from "../../api/use-auth.ts";
+import { Page } from "../../ui/page.tsx";
+import { QueryView } from "../../ui/query-state.tsx";
+import { ConfigEditor } from "./-components/config-editor.tsx";
+import { ConfigHistory } from "./-components/config-history.tsx";
+import { ConfigView, DEFAULT_SUBJECTS, validateConfigSearch } from "./-components/config-search.ts";
+import "../../ui/control-pages.css";
+import "./-components/config.css";
+
+export const Route = createFileRoute("/config/")({
+  validateSearch: validateConfigSearch,
+  component: ConfigPage,
+});
+
+/** The shared connector configuration every bridge applies: edit it, or its history. */
+function ConfigPage() {
+  const search = Route.useSearch();
+  const navigate = useNavigate({ from: "/config/" });
+  const isOperator = useIsOperator();
+  const view = search.view ?? ConfigView.edit;
+  return (
+    <Page title="Configuration">
+      <p className="hint">
+        The shared connector configuration: the bridges' topic routing and live pipeline settings, applied by
+        every bridge watching the bucket.
+      </p>
+      <nav className="config-views" aria-label="Configuration views">
+        <Link
+          to="/config"
+          search={{}}
+          aria-current={view === ConfigView.edit ? "page" : undefined}
+          activeOptions={{ includeSearch: true }}
+        >
+          Edit
+        </Link>
+        <Link
+          to="/config"
+          search={{ view: ConfigView.history }}
+          aria-current={view === ConfigView.history ? "page" : undefined}
+          activeOptions={{ includeSearch: true }}
+        >
+          History
+        </Link>
+      </nav>
+      {view === ConfigView.history ? (
+        <ConfigHistory
+          from={search.from}
+          to={search.to}
+          isOperator={isOperator}
+          onCompare={(from, to) => void navigate({ search: (prev) => ({ ...prev, from, to }) })}
+        />
+      ) : (
+        <EditView
+          subjects={search.subjects ?? DEFAULT_SUBJECTS}
+          isOperator={isOperator}
+          onSubjects={(subjects) =>
+            void navigate({
+              search: (prev) => {
+                const { subjects: _drop, ...rest } = prev;
+                return subjects.length === 0 ? rest : { ...rest, subjects };
+              },
+              replace: true,
+            })
+          }
+        />
+      )}
+    </Page>
+  );
+}
+
+function EditView({
+  subjects,
+  isOperator,
+  onSubjects,
+}: {
+  subjects: readonly string[];
+  isOperator: boolean;
+  onSubjects: (subjects: string[]) => void;
+}) {
+  const current = useQuery(AdminService.method.getConnectorConfig, { revision: 0n });
+  const [saved, setSaved] = useState<ConnectorConfigRevision | undefined>();
+  return (
+    <>
+      {saved === undefined ? null : (
+        <p className="config-written" role="status">
+          <span className="badge badge-ok">saved</span> Revision {String(saved.revision)} written; every
+          bridge watching the bucket applies it.
+        </p>
+      )}
+      <QueryView query={current} loadingLabel="Loading the running configuration…">
+        {(data) => (
+          // A new running revision (saved here or elsewhere) starts a fresh edit from it.
+          <ConfigEditor
+            key={String(data.config?.revision ?? 0n)}
+            running={data.config}
+            subjects={subjects}
+            onSubjects={onSubjects}
+            isOperator={isOperator}
+            onSaved={setSaved}
+          />
+        )}
+      </QueryView>
+    </>
+  );
+}
