@@ -10,10 +10,10 @@
 
 import { Route as rootRouteImport } from './routes/__root'
 import { Route as IndexRouteImport } from './routes/index'
-import { Route as AuditRouteImport } from './routes/audit'
 import { Route as EventsRouteRouteImport } from './routes/events/route'
 import { Route as LoginRouteImport } from './routes/login'
 import { Route as SchemasRouteImport } from './routes/schemas'
+import { Route as AuditIndexRouteImport } from './routes/audit/index'
 import { Route as ConfigIndexRouteImport } from './routes/config/index'
 import { Route as DeadLettersIndexRouteImport } from './routes/dead-letters/index'
 import { Route as DiagnosticsIndexRouteImport } from './routes/diagnostics/index'
@@ -26,11 +26,6 @@ import { Route as SqlIndexRouteImport } from './routes/sql/index'
 const IndexRoute = IndexRouteImport.update({
   id: '/',
   path: '/',
-  getParentRoute: () => rootRouteImport,
-} as any)
-const AuditRoute = AuditRouteImport.update({
-  id: '/audit',
-  path: '/audit',
   getParentRoute: () => rootRouteImport,
 } as any)
 const EventsRouteRoute = EventsRouteRouteImport.update({
@@ -46,6 +41,11 @@ const LoginRoute = LoginRouteImport.update({
 const SchemasRoute = SchemasRouteImport.update({
   id: '/schemas',
   path: '/schemas',
+  getParentRoute: () => rootRouteImport,
+} as any)
+const AuditIndexRoute = AuditIndexRouteImport.update({
+  id: '/audit/',
+  path: '/audit/',
   getParentRoute: () => rootRouteImport,
 } as any)
 const ConfigIndexRoute = ConfigIndexRouteImport.update({
@@ -92,10 +92,10 @@ const SqlIndexRoute = SqlIndexRouteImport.update({
 export interface FileRoutesByFullPath {
   '/': typeof IndexRoute
   '/events': typeof EventsRouteRouteWithChildren
-  '/audit': typeof AuditRoute
   '/login': typeof LoginRoute
   '/schemas': typeof SchemasRoute
   '/events/$eventId': typeof EventsEventIdRoute
+  '/audit/': typeof AuditIndexRoute
   '/config/': typeof ConfigIndexRoute
   '/dead-letters/': typeof DeadLettersIndexRoute
   '/diagnostics/': typeof DiagnosticsIndexRoute
@@ -106,10 +106,10 @@ export interface FileRoutesByFullPath {
 }
 export interface FileRoutesByTo {
   '/': typeof IndexRoute
-  '/audit': typeof AuditRoute
   '/login': typeof LoginRoute
   '/schemas': typeof SchemasRoute
   '/events/$eventId': typeof EventsEventIdRoute
+  '/audit': typeof AuditIndexRoute
   '/config': typeof ConfigIndexRoute
   '/dead-letters': typeof DeadLettersIndexRoute
   '/diagnostics': typeof DiagnosticsIndexRoute
@@ -122,10 +122,10 @@ export interface FileRoutesById {
   __root__: typeof rootRouteImport
   '/': typeof IndexRoute
   '/events': typeof EventsRouteRouteWithChildren
-  '/audit': typeof AuditRoute
   '/login': typeof LoginRoute
   '/schemas': typeof SchemasRoute
   '/events/$eventId': typeof EventsEventIdRoute
+  '/audit/': typeof AuditIndexRoute
   '/config/': typeof ConfigIndexRoute
   '/dead-letters/': typeof DeadLettersIndexRoute
   '/diagnostics/': typeof DiagnosticsIndexRoute
@@ -139,10 +139,10 @@ export interface FileRouteTypes {
   fullPaths:
     | '/'
     | '/events'
-    | '/audit'
     | '/login'
     | '/schemas'
     | '/events/$eventId'
+    | '/audit/'
     | '/config/'
     | '/dead-letters/'
     | '/diagnostics/'
@@ -153,10 +153,10 @@ export interface FileRouteTypes {
   fileRoutesByTo: FileRoutesByTo
   to:
     | '/'
-    | '/audit'
     | '/login'
     | '/schemas'
     | '/events/$eventId'
+    | '/audit'
     | '/config'
     | '/dead-letters'
     | '/diagnostics'
@@ -168,10 +168,10 @@ export interface FileRouteTypes {
     | '__root__'
     | '/'
     | '/events'
-    | '/audit'
     | '/login'
     | '/schemas'
     | '/events/$eventId'
+    | '/audit/'
     | '/config/'
     | '/dead-letters/'
     | '/diagnostics/'
@@ -184,9 +184,9 @@ export interface FileRouteTypes {
 export interface RootRouteChildren {
   IndexRoute: typeof IndexRoute
   EventsRouteRoute: typeof EventsRouteRouteWithChildren
-  AuditRoute: typeof AuditRoute
   LoginRoute: typeof LoginRoute
   SchemasRoute: typeof SchemasRoute
+  AuditIndexRoute: typeof AuditIndexRoute
   ConfigIndexRoute: typeof ConfigIndexRoute
   DeadLettersIndexRoute: typeof DeadLettersIndexRoute
   DiagnosticsIndexRoute: typeof DiagnosticsIndexRoute
@@ -202,13 +202,6 @@ declare module '@tanstack/react-router' {
       path: '/'
       fullPath: '/'
       preLoaderRoute: typeof IndexRouteImport
-      parentRoute: typeof rootRouteImport
-    }
-    '/audit': {
-      id: '/audit'
-      path: '/audit'
-      fullPath: '/audit'
-      preLoaderRoute: typeof AuditRouteImport
       parentRoute: typeof rootRouteImport
     }
     '/events': {
@@ -230,6 +223,13 @@ declare module '@tanstack/react-router' {
       path: '/schemas'
       fullPath: '/schemas'
       preLoaderRoute: typeof SchemasRouteImport
+      parentRoute: typeof rootRouteImport
+    }
+    '/audit/': {
+      id: '/audit/'
+      path: '/audit'
+      fullPath: '/audit/'
+      preLoaderRoute: typeof AuditIndexRouteImport
       parentRoute: typeof rootRouteImport
     }
     '/config/': {
@@ -308,9 +308,9 @@ const EventsRouteRouteWithChildren = EventsRouteRoute._addFileChildren(
 const rootRouteChildren: RootRouteChildren = {
   IndexRoute: IndexRoute,
   EventsRouteRoute: EventsRouteRouteWithChildren,
-  AuditRoute: AuditRoute,
   LoginRoute: LoginRoute,
   SchemasRoute: SchemasRoute,
+  AuditIndexRoute: AuditIndexRoute,
   ConfigIndexRoute: ConfigIndexRoute,
   DeadLettersIndexRoute: DeadLettersIndexRoute,
   DiagnosticsIndexRoute: DiagnosticsIndexRoute,

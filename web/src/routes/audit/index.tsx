@@ -1,0 +1,215 @@
+import { useQuery } from "@connectrpc/connect-query";
+import { AdminService, type AuditEntry } from "@langtian/proto";
+import { createFileRoute, useNavigate } from "@tanstack/react-router";
+import { type FormEvent, useState } from "react";
+import { formatTime } from "../../ui/format.ts";
+import { Page } from "../../ui/page.tsx";
+import { EmptyState, QueryView } from "../../ui/query-state.tsx";
+import {
+  type AuditSearch,
+  KNOWN_ACTIONS,
+  pageSizeOf,
+  validateAuditSearch,
+} from "./-components/audit-search.ts";
+import "../../ui/control-pages.css";
+import "./-components/audit.css";
+
+export const Route = createFileRoute("/audit/")({
+  validateSearch: validateAuditSearch,
+  component: AuditPage,
+});
+
+/** Changes to the search params; undefined removes one. */
+type SearchPatch = { [K in keyof AuditSearch]?: AuditSearch[K] | undefined };
+
+/** Who did what and when: every mutating action, newest first, as the admin audited it. */
+function AuditPage() {
+  const search = Route.useSearch();
+  const navigate = useNavigate({ from: "/audit/" });
+  const limit = pageSizeOf(search);
+  const audit = useQuery(AdminService.method.listAudit, {
+    limit,
+    beforeSequence: BigInt(search.before ?? 0),
+  });
+  const setSearch = (patch: SearchPatch) =>
+    void navigate({
+      search: (prev) => {
+        const merged: Record<string, unknown> = { ...prev, ...patch };
+        for (const k of Object.keys(merged))
+          if (merged[k] === undefined || merged[k] === "") delete merged[k];
+        return merged as AuditSearch;
+      },
+    });
+  const matches = (e: AuditEntry) =>
+    (search.actor === undefined || e.actor.toLowerCase() === search.actor.toLowerCase()) &&
+    (search.action === undefined || e.action === search.action);
+  return (
+    <Page
+      title="Audit"
+      actions={
+        <button type="button" onClick={() => void audit.refetch()} disabled={audit.isFetching}>
+          Refresh
+        </button>
+      }
+    >
+      <p className="hint">
+        Every change (drains, replays, configuration) is recorded before it acts and again with its result.
+      </p>
+      <Filters
+        key={`${search.actor ?? ""}|${search.action ?? ""}`}
+        search={search}
+        seenActions={audit.data?.entries.map((e) => e.action) ?? []}
+        onApply={(patch) => setSearch({ ...patch, before: undefined })}
+      />
+      <QueryView
+        query={audit}
+        loadingLabel="Loading the audit log…"
+        isEmpty={(data) => data.entries.length === 0}
+        empty={
+          <EmptyState title="No audit entries">
+            {search.before === undefined ? "Nothing was changed yet." : "No older entries."}
+          </EmptyState>
+        }
+      >
+        {(data) => {
+          const shown = data.entries.filter(matches);
+          const oldest = data.entries.at(-1)?.sequence;
+          return (
+            <>
+              {shown.length === 0 ? (
+                <EmptyState title="No entries match">
+                  None of these {data.entries.length} entries is by this actor and action; try older ones.
+                </EmptyState>
+              ) : (
+                <AuditTable entries={shown} />
+              )}
+              <nav className="pager" aria-label="Pages">
+                <span className="audit-note">
+                  {shown.length} of {data.entries.length} entries
+                  {data.entries.length > 0 ? `, sequences ${data.entries[0]?.sequence} to ${oldest}` : ""}
+                </span>
+                <button
+                  type="button"
+                  disabled={search.before === undefined}
+                  onClick={() => setSearch({ before: undefined })}
+                >
+                  Newest
+                </button>
+                <button
+                  type="button"
+                  disabled={oldest === undefined || oldest <= 1n || data.entries.length < limit}
+                  onClick={() => setSearch({ before: Number(oldest) })}
+                >
+                  Older
+                </button>
+              </nav>
+            </>
+          );
+        }}
+      </QueryView>
+    </Page>
+  );
+}
+
+function Filters({
+  search,
+  seenActions,
+  onApply,
+}: {
+  search: AuditSearch;
+  seenActions: readonly string[];
+  onApply: (patch: SearchPatch) => void;
+}) {
+  const [actor, setActor] = useState(search.actor ?? "");
+  const actions = [
+    ...new Set([...KNOWN_ACTIONS, ...seenActions, ...(search.action ? [search.action] : [])]),
+  ].sort();
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    onApply({ actor: actor.trim() });
+  };
+  return (
+    <form className="toolbar" onSubmit={submit} aria-label="Filter the audit log">
+      <label>
+        Actor
+        <input value={actor} onChange={(e) => setActor(e.target.value)} placeholder="anyone" />
+      </label>
+      <label>
+        Action
+        <select
+          value={search.action ?? ""}
+          onChange={(e) => onApply({ action: e.target.value, actor: actor.trim() })}
+        >
+          <option value="">Any action</option>
+          {actions.map((a) => (
+            <option key={a} value={a}>
+              {a}
+            </option>
+          ))}
+        </select>
+      </label>
+      <button type="submit">Apply</button>
+      <button
+        type="button"
+        onClick={() => {
+          setActor("");
+          onApply({ actor: undefined, action: undefined });
+        }}
+      >
+        Clear
+      </button>
+    </form>
+  );
+}
+
+function resultBadge(result: string) {
+  if (result === "ok") return <span className="badge badge-ok">ok</span>;
+  if (result === "requested") return <span className="badge">requested</span>;
+  return <span className="badge badge-bad">{result}</span>;
+}
+
+function AuditTable({ entries }: { entries: readonly AuditEntry[] }) {
+  return (
+    <table className="list audit-table" aria-label="Audit entries">
+      <thead>
+        <tr>
+          <th scope="col">#</th>
+          <th scope="col">Time</th>
+          <th scope="col">Actor</th>
+          <th scope="col">Action</th>
+          <th scope="col">Target and detail</th>
+          <th scope="col">Result</th>
+        </tr>
+      </thead>
+      <tbody>
+        {entries.map((e) => (
+          <tr key={String(e.sequence)} data-testid="audit-entry">
+            <td className="mono">{String(e.sequence)}</td>
+            <td>{formatTime(e.time)}</td>
+            <td>{e.actor}</td>
+            <td className="mono">{e.action}</td>
+            <td>
+              <div className="mono">{e.target}</div>
+              {e.detail === "" ? null : <div>{e.detail}</div>}
+              {e.request === "" || e.request === "{}" ? null : (
+                <details>
+                  <summary>Request</summary>
+                  <pre>{prettyJson(e.request)}</pre>
+                </details>
+              )}
+            </td>
+            <td>{resultBadge(e.result)}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+function prettyJson(text: string): string {
+  try {
+    return JSON.stringify(JSON.parse(text), null, 2);
+  } catch {
+    return text;
+  }
+}
