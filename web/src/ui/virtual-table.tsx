@@ -31,6 +31,7 @@ export function VirtualTable<T>({
   activeRowId,
   onNearEnd,
   heightPx = 520,
+  scrollTestId,
 }: {
   rows: readonly T[];
   columns: ColumnDef<T, unknown>[];
@@ -43,6 +44,8 @@ export function VirtualTable<T>({
   activeRowId?: string;
   onNearEnd?: () => void;
   heightPx?: number;
+  /** `data-testid` of the scrolling element, for tests and benchmarks that scroll the grid. */
+  scrollTestId?: string;
 }) {
   const table = useReactTable({
     data: rows as T[],
@@ -127,7 +130,7 @@ export function VirtualTable<T>({
           </div>
         ))}
       </div>
-      <div ref={scrollRef} className="vtable-body" style={{ height: heightPx }}>
+      <div ref={scrollRef} className="vtable-body" style={{ height: heightPx }} data-testid={scrollTestId}>
         <div style={{ height: virtualizer.getTotalSize(), position: "relative" }}>
           {items.map((item) => {
             const row = tableRows[item.index] as Row<T>;

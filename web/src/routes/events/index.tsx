@@ -1,15 +1,6 @@
 import { createFileRoute } from "@tanstack/react-router";
-import { Page } from "../../ui/page.tsx";
-import { EmptyState } from "../../ui/query-state.tsx";
 
+/** The list alone: the `/events` layout renders it; no event is open. */
 export const Route = createFileRoute("/events/")({
-  component: EventsPage,
+  component: () => null,
 });
-
-function EventsPage() {
-  return (
-    <Page title="Events">
-      <EmptyState title="Not built yet" />
-    </Page>
-  );
-}
