@@ -9,6 +9,11 @@
  * read them all back (`getAll`); an index range query (a tenth of the records by time); close
  * and reopen the database and count. The database is kept afterwards, so a reload of the page
  * can check that it is still there ({@link reopenCheck}).
+ *
+ * Beside them, the same records stored in chunks (1,000 records per IndexedDB value, keyed by
+ * the chunk's first time): Chromium pays a fixed cost per request (a message to the browser
+ * process, a row of its database, one per index), so a store of many small rows is bound by
+ * the request count, whatever the transactions; chunks cut it a thousandfold.
  */
 
 /** Options of {@link runIndexedDbStress}. */
@@ -21,6 +26,8 @@ export interface StressOptions {
   readonly naiveBatchSize?: number;
   /** Records the naive loop writes. Default `count`; 0 skips it. */
   readonly naiveCount?: number;
+  /** Records per value of the chunked variant. Default 1,000; 0 skips it. */
+  readonly chunkSize?: number;
   /** Database name. Default {@link STRESS_DB_NAME}. */
   readonly dbName?: string;
   /** The IndexedDB factory (tests pass fake-indexeddb's). Default the page's. */
@@ -36,6 +43,9 @@ export const StressStep = {
   readAll: "readAll",
   rangeQuery: "rangeQuery",
   reopen: "reopen",
+  chunkedWrite: "chunkedWrite",
+  chunkedReadAll: "chunkedReadAll",
+  chunkedRangeQuery: "chunkedRangeQuery",
 } as const;
 /** A step of the stress test. */
 export type StressStep = (typeof StressStep)[keyof typeof StressStep];
@@ -62,6 +72,10 @@ export interface StressResult {
   readonly rangeQuery: StepTiming;
   /** Close, open again and count. */
   readonly reopen: StepTiming;
+  /** The chunked variant's write, getAll and range query (undefined when skipped). */
+  readonly chunked:
+    | { readonly write: StepTiming; readonly readAll: StepTiming; readonly rangeQuery: StepTiming }
+    | undefined;
   /** Records per second of the efficient write over the naive one's (per-record rates: counts may differ). */
   readonly speedup: number | undefined;
   readonly dbName: string;
@@ -80,6 +94,7 @@ interface StressRecord {
 export const STRESS_DB_NAME = "langtian-diagnostics-stress";
 const STORE = "records";
 const NAIVE_STORE = "naive";
+const CHUNK_STORE = "chunks";
 const BY_TS = "ts";
 /** Time of the first record; each next one is 10 ms later. */
 const T0 = Date.UTC(2026, 0, 1);
@@ -110,6 +125,7 @@ function open(factory: IDBFactory, name: string): Promise<IDBDatabase> {
     const db = req.result;
     db.createObjectStore(STORE, { keyPath: "id" }).createIndex(BY_TS, BY_TS);
     db.createObjectStore(NAIVE_STORE, { keyPath: "id" });
+    db.createObjectStore(CHUNK_STORE, { keyPath: "firstTs" });
   };
   return request(req);
 }
@@ -167,14 +183,67 @@ async function readAll(db: IDBDatabase): Promise<StepTiming> {
 }
 
 async function rangeQuery(db: IDBDatabase, count: number): Promise<StepTiming> {
-  // The middle tenth of the records by time.
-  const from = Math.floor(count * 0.45);
-  const to = from + Math.max(1, Math.floor(count / 10)) - 1;
+  const { fromTs, toTs } = middleTenth(count);
   const start = performance.now();
   const tx = db.transaction(STORE, "readonly");
-  const range = IDBKeyRange.bound(T0 + from * 10, T0 + to * 10);
+  const range = IDBKeyRange.bound(fromTs, toTs);
   const rows = await request(tx.objectStore(STORE).index(BY_TS).getAll(range));
   return { ms: performance.now() - start, records: rows.length, transactions: 1 };
+}
+
+/** One value of the chunked variant: consecutive records and the time span they cover. */
+interface StressChunk {
+  readonly firstTs: number;
+  readonly lastTs: number;
+  readonly records: StressRecord[];
+}
+
+async function writeChunks(db: IDBDatabase, count: number, chunkSize: number): Promise<StepTiming> {
+  const start = performance.now();
+  const tx = readwrite(db, CHUNK_STORE, true);
+  const store = tx.objectStore(CHUNK_STORE);
+  for (let first = 0; first < count; first += chunkSize) {
+    const records: StressRecord[] = [];
+    for (let i = first; i < Math.min(count, first + chunkSize); i++) records.push(record(i));
+    const chunk: StressChunk = {
+      firstTs: records[0]?.ts ?? 0,
+      lastTs: records.at(-1)?.ts ?? 0,
+      records,
+    };
+    store.put(chunk);
+  }
+  await done(tx);
+  return { ms: performance.now() - start, records: count, transactions: 1 };
+}
+
+async function readChunks(db: IDBDatabase): Promise<StepTiming> {
+  const start = performance.now();
+  const chunks = (await request(
+    db.transaction(CHUNK_STORE, "readonly").objectStore(CHUNK_STORE).getAll(),
+  )) as StressChunk[];
+  const records = chunks.flatMap((c) => c.records);
+  return { ms: performance.now() - start, records: records.length, transactions: 1 };
+}
+
+async function rangeQueryChunks(db: IDBDatabase, count: number, chunkSize: number): Promise<StepTiming> {
+  const { fromTs, toTs } = middleTenth(count);
+  const start = performance.now();
+  // Chunks are keyed by their first time: those starting up to a chunk's span before the range.
+  const span = chunkSize * 10;
+  const range = IDBKeyRange.bound(fromTs - span, toTs);
+  const chunks = (await request(
+    db.transaction(CHUNK_STORE, "readonly").objectStore(CHUNK_STORE).getAll(range),
+  )) as StressChunk[];
+  let records = 0;
+  for (const c of chunks) for (const r of c.records) if (r.ts >= fromTs && r.ts <= toTs) records++;
+  return { ms: performance.now() - start, records, transactions: 1 };
+}
+
+/** The middle tenth of the records by time (both ends included). */
+function middleTenth(count: number): { fromTs: number; toTs: number } {
+  const from = Math.floor(count * 0.45);
+  const to = from + Math.max(1, Math.floor(count / 10)) - 1;
+  return { fromTs: T0 + from * 10, toTs: T0 + to * 10 };
 }
 
 /** Options of {@link reopenCheck}. */
@@ -227,6 +296,23 @@ export async function runIndexedDbStress(options: StressOptions = {}): Promise<S
     const all = await readAll(db);
     step(StressStep.rangeQuery);
     const range = await rangeQuery(db, count);
+    const chunkSize = options.chunkSize ?? 1_000;
+    let chunked: StressResult["chunked"];
+    if (chunkSize > 0) {
+      step(StressStep.chunkedWrite);
+      const chunkedWrite = await writeChunks(db, count, chunkSize);
+      step(StressStep.chunkedReadAll);
+      const chunkedReadAll = await readChunks(db);
+      step(StressStep.chunkedRangeQuery);
+      chunked = {
+        write: chunkedWrite,
+        readAll: chunkedReadAll,
+        rangeQuery: await rangeQueryChunks(db, count, chunkSize),
+      };
+      const tx = readwrite(db, CHUNK_STORE, true);
+      tx.objectStore(CHUNK_STORE).clear();
+      await done(tx);
+    }
     db.close();
     closed = true;
     step(StressStep.reopen);
@@ -239,6 +325,7 @@ export async function runIndexedDbStress(options: StressOptions = {}): Promise<S
       readAll: all,
       rangeQuery: range,
       reopen,
+      chunked,
       speedup: naiveWrite === undefined ? undefined : rate(write) / rate(naiveWrite),
       dbName,
     };

@@ -14,12 +14,24 @@ describe("the IndexedDB stress module (fake-indexeddb)", () => {
       dbName: "stress-unit",
       onStep: (s) => steps.push(s),
     });
-    expect(steps).toEqual(["write", "naiveWrite", "readAll", "rangeQuery", "reopen"]);
+    expect(steps).toEqual([
+      "write",
+      "naiveWrite",
+      "readAll",
+      "rangeQuery",
+      "chunkedWrite",
+      "chunkedReadAll",
+      "chunkedRangeQuery",
+      "reopen",
+    ]);
     expect(result.write).toMatchObject({ records: 2_000, transactions: 4 });
     expect(result.naiveWrite).toMatchObject({ records: 2_000, transactions: 2 });
     expect(result.readAll.records).toBe(2_000);
     expect(result.rangeQuery.records).toBe(200);
     expect(result.reopen.records).toBe(2_000);
+    expect(result.chunked?.write).toMatchObject({ records: 2_000, transactions: 1 });
+    expect(result.chunked?.readAll.records).toBe(2_000);
+    expect(result.chunked?.rangeQuery.records).toBe(200);
     expect(result.speedup).toBeGreaterThan(0);
     // Kept for a check after a reload.
     expect((await reopenCheck({ dbName: "stress-unit" })).records).toBe(2_000);
@@ -37,7 +49,7 @@ describe("the Diagnostics page", () => {
   it("runs the stress test of a link's count and shows each step's time", async () => {
     renderApp("/diagnostics?count=1000&run=true", () => {});
     const result = await screen.findByTestId("stress-result", {}, { timeout: 10_000 });
-    for (const step of ["write", "naiveWrite", "readAll", "rangeQuery", "reopen"])
+    for (const step of ["write", "naiveWrite", "readAll", "rangeQuery", "reopen", "chunkedWrite"])
       expect(screen.getByTestId(`stress-ms-${step}`).textContent).toMatch(/\d+(\.\d)? ms/);
     expect(result.textContent).toContain("1,000");
     expect(result.textContent).toMatch(/× the naive loop/);
