@@ -12,7 +12,6 @@ import { Route as rootRouteImport } from './routes/__root'
 import { Route as IndexRouteImport } from './routes/index'
 import { Route as EventsRouteRouteImport } from './routes/events/route'
 import { Route as LoginRouteImport } from './routes/login'
-import { Route as SchemasRouteImport } from './routes/schemas'
 import { Route as AuditIndexRouteImport } from './routes/audit/index'
 import { Route as ConfigIndexRouteImport } from './routes/config/index'
 import { Route as DeadLettersIndexRouteImport } from './routes/dead-letters/index'
@@ -20,6 +19,7 @@ import { Route as DiagnosticsIndexRouteImport } from './routes/diagnostics/index
 import { Route as EventsIndexRouteImport } from './routes/events/index'
 import { Route as EventsEventIdRouteImport } from './routes/events/$eventId'
 import { Route as LiveIndexRouteImport } from './routes/live/index'
+import { Route as SchemasIndexRouteImport } from './routes/schemas/index'
 import { Route as ServicesIndexRouteImport } from './routes/services/index'
 import { Route as SqlIndexRouteImport } from './routes/sql/index'
 
@@ -36,11 +36,6 @@ const EventsRouteRoute = EventsRouteRouteImport.update({
 const LoginRoute = LoginRouteImport.update({
   id: '/login',
   path: '/login',
-  getParentRoute: () => rootRouteImport,
-} as any)
-const SchemasRoute = SchemasRouteImport.update({
-  id: '/schemas',
-  path: '/schemas',
   getParentRoute: () => rootRouteImport,
 } as any)
 const AuditIndexRoute = AuditIndexRouteImport.update({
@@ -78,6 +73,11 @@ const LiveIndexRoute = LiveIndexRouteImport.update({
   path: '/live/',
   getParentRoute: () => rootRouteImport,
 } as any)
+const SchemasIndexRoute = SchemasIndexRouteImport.update({
+  id: '/schemas/',
+  path: '/schemas/',
+  getParentRoute: () => rootRouteImport,
+} as any)
 const ServicesIndexRoute = ServicesIndexRouteImport.update({
   id: '/services/',
   path: '/services/',
@@ -93,7 +93,6 @@ export interface FileRoutesByFullPath {
   '/': typeof IndexRoute
   '/events': typeof EventsRouteRouteWithChildren
   '/login': typeof LoginRoute
-  '/schemas': typeof SchemasRoute
   '/events/$eventId': typeof EventsEventIdRoute
   '/audit/': typeof AuditIndexRoute
   '/config/': typeof ConfigIndexRoute
@@ -101,13 +100,13 @@ export interface FileRoutesByFullPath {
   '/diagnostics/': typeof DiagnosticsIndexRoute
   '/events/': typeof EventsIndexRoute
   '/live/': typeof LiveIndexRoute
+  '/schemas/': typeof SchemasIndexRoute
   '/services/': typeof ServicesIndexRoute
   '/sql/': typeof SqlIndexRoute
 }
 export interface FileRoutesByTo {
   '/': typeof IndexRoute
   '/login': typeof LoginRoute
-  '/schemas': typeof SchemasRoute
   '/events/$eventId': typeof EventsEventIdRoute
   '/audit': typeof AuditIndexRoute
   '/config': typeof ConfigIndexRoute
@@ -115,6 +114,7 @@ export interface FileRoutesByTo {
   '/diagnostics': typeof DiagnosticsIndexRoute
   '/events': typeof EventsIndexRoute
   '/live': typeof LiveIndexRoute
+  '/schemas': typeof SchemasIndexRoute
   '/services': typeof ServicesIndexRoute
   '/sql': typeof SqlIndexRoute
 }
@@ -123,7 +123,6 @@ export interface FileRoutesById {
   '/': typeof IndexRoute
   '/events': typeof EventsRouteRouteWithChildren
   '/login': typeof LoginRoute
-  '/schemas': typeof SchemasRoute
   '/events/$eventId': typeof EventsEventIdRoute
   '/audit/': typeof AuditIndexRoute
   '/config/': typeof ConfigIndexRoute
@@ -131,6 +130,7 @@ export interface FileRoutesById {
   '/diagnostics/': typeof DiagnosticsIndexRoute
   '/events/': typeof EventsIndexRoute
   '/live/': typeof LiveIndexRoute
+  '/schemas/': typeof SchemasIndexRoute
   '/services/': typeof ServicesIndexRoute
   '/sql/': typeof SqlIndexRoute
 }
@@ -140,7 +140,6 @@ export interface FileRouteTypes {
     | '/'
     | '/events'
     | '/login'
-    | '/schemas'
     | '/events/$eventId'
     | '/audit/'
     | '/config/'
@@ -148,13 +147,13 @@ export interface FileRouteTypes {
     | '/diagnostics/'
     | '/events/'
     | '/live/'
+    | '/schemas/'
     | '/services/'
     | '/sql/'
   fileRoutesByTo: FileRoutesByTo
   to:
     | '/'
     | '/login'
-    | '/schemas'
     | '/events/$eventId'
     | '/audit'
     | '/config'
@@ -162,6 +161,7 @@ export interface FileRouteTypes {
     | '/diagnostics'
     | '/events'
     | '/live'
+    | '/schemas'
     | '/services'
     | '/sql'
   id:
@@ -169,7 +169,6 @@ export interface FileRouteTypes {
     | '/'
     | '/events'
     | '/login'
-    | '/schemas'
     | '/events/$eventId'
     | '/audit/'
     | '/config/'
@@ -177,6 +176,7 @@ export interface FileRouteTypes {
     | '/diagnostics/'
     | '/events/'
     | '/live/'
+    | '/schemas/'
     | '/services/'
     | '/sql/'
   fileRoutesById: FileRoutesById
@@ -185,12 +185,12 @@ export interface RootRouteChildren {
   IndexRoute: typeof IndexRoute
   EventsRouteRoute: typeof EventsRouteRouteWithChildren
   LoginRoute: typeof LoginRoute
-  SchemasRoute: typeof SchemasRoute
   AuditIndexRoute: typeof AuditIndexRoute
   ConfigIndexRoute: typeof ConfigIndexRoute
   DeadLettersIndexRoute: typeof DeadLettersIndexRoute
   DiagnosticsIndexRoute: typeof DiagnosticsIndexRoute
   LiveIndexRoute: typeof LiveIndexRoute
+  SchemasIndexRoute: typeof SchemasIndexRoute
   ServicesIndexRoute: typeof ServicesIndexRoute
   SqlIndexRoute: typeof SqlIndexRoute
 }
@@ -216,13 +216,6 @@ declare module '@tanstack/react-router' {
       path: '/login'
       fullPath: '/login'
       preLoaderRoute: typeof LoginRouteImport
-      parentRoute: typeof rootRouteImport
-    }
-    '/schemas': {
-      id: '/schemas'
-      path: '/schemas'
-      fullPath: '/schemas'
-      preLoaderRoute: typeof SchemasRouteImport
       parentRoute: typeof rootRouteImport
     }
     '/audit/': {
@@ -274,6 +267,13 @@ declare module '@tanstack/react-router' {
       preLoaderRoute: typeof LiveIndexRouteImport
       parentRoute: typeof rootRouteImport
     }
+    '/schemas/': {
+      id: '/schemas/'
+      path: '/schemas'
+      fullPath: '/schemas/'
+      preLoaderRoute: typeof SchemasIndexRouteImport
+      parentRoute: typeof rootRouteImport
+    }
     '/services/': {
       id: '/services/'
       path: '/services'
@@ -309,12 +309,12 @@ const rootRouteChildren: RootRouteChildren = {
   IndexRoute: IndexRoute,
   EventsRouteRoute: EventsRouteRouteWithChildren,
   LoginRoute: LoginRoute,
-  SchemasRoute: SchemasRoute,
   AuditIndexRoute: AuditIndexRoute,
   ConfigIndexRoute: ConfigIndexRoute,
   DeadLettersIndexRoute: DeadLettersIndexRoute,
   DiagnosticsIndexRoute: DiagnosticsIndexRoute,
   LiveIndexRoute: LiveIndexRoute,
+  SchemasIndexRoute: SchemasIndexRoute,
   ServicesIndexRoute: ServicesIndexRoute,
   SqlIndexRoute: SqlIndexRoute,
 }
