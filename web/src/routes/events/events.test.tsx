@@ -106,6 +106,8 @@ const FAKE_PAGE = 5;
  */
 function fakeQueryService(options: { exportGate?: Promise<void> } = {}) {
   const events = makeEvents();
+  /** The lake's latest snapshot (a test may commit "more"). */
+  const lake = { latest: 2 };
   const browses: BrowseRequest[] = [];
   const exports: ExportRequest[] = [];
   const exportSignals: AbortSignal[] = [];
@@ -131,7 +133,7 @@ function fakeQueryService(options: { exportGate?: Promise<void> } = {}) {
       browse: (req) => {
         browses.push(req);
         let offset = 0;
-        let snapshot = req.at?.at.case === "snapshotId" ? Number(req.at.at.value) : 2;
+        let snapshot = req.at?.at.case === "snapshotId" ? Number(req.at.at.value) : lake.latest;
         let filter = req.filter;
         let backward = req.direction === Direction.BACKWARD;
         if (req.cursor !== "") {
@@ -155,7 +157,7 @@ function fakeQueryService(options: { exportGate?: Promise<void> } = {}) {
         });
       },
       aggregate: (req) => {
-        const snapshot = req.at?.at.case === "snapshotId" ? Number(req.at.at.value) : 2;
+        const snapshot = req.at?.at.case === "snapshotId" ? Number(req.at.at.value) : lake.latest;
         const n = events.filter((e) => matches(e, req.filter, snapshot)).length;
         return create(AggregateResponseSchema, {
           columns: [{ name: "count", type: "BIGINT" }],
@@ -185,7 +187,7 @@ function fakeQueryService(options: { exportGate?: Promise<void> } = {}) {
       async *export(req, context) {
         exports.push(req);
         exportSignals.push(context.signal);
-        const snapshot = req.at?.at.case === "snapshotId" ? Number(req.at.at.value) : 2;
+        const snapshot = req.at?.at.case === "snapshotId" ? Number(req.at.at.value) : lake.latest;
         const filter = req.source.case === "browse" ? req.source.value : undefined;
         const selected = events.filter((e) => matches(e, filter, snapshot));
         const encoder = new TextEncoder();
@@ -199,7 +201,7 @@ function fakeQueryService(options: { exportGate?: Promise<void> } = {}) {
         yield create(ExportResponseSchema, { data: encoder.encode(lines.slice(half).join("")) });
       },
     });
-  return { routes, browses, exports, exportSignals };
+  return { routes, browses, exports, exportSignals, lake };
 }
 
 async function gridRows() {
@@ -334,6 +336,20 @@ describe("the events page", () => {
     expect(screen.getByTestId("events-status").textContent).toContain("snapshot #1 (time travel)");
     const pinned = fake.browses.filter((b) => b.cursor === "" && b.at !== undefined);
     expect(pinned.map((b) => b.at?.at.value)).toEqual([1n]);
+  });
+
+  it("reads the latest snapshot again on Refresh", async () => {
+    const fake = fakeQueryService();
+    fake.lake.latest = 1;
+    renderApp("/events", fake.routes);
+    await waitFor(() =>
+      expect(screen.getByTestId("events-status").textContent).toMatch(/^7 events of 7 .* #1$/),
+    );
+    fake.lake.latest = 2;
+    fireEvent.click(screen.getByRole("button", { name: "Refresh" }));
+    await waitFor(() =>
+      expect(screen.getByTestId("events-status").textContent).toMatch(/^12 events of 12 .* #2$/),
+    );
   });
 
   it("chooses columns, kept in the URL", async () => {

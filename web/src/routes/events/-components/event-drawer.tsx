@@ -66,10 +66,6 @@ function EventDetails({ data }: { data: GetEventResponse }) {
       {data.lineage === undefined ? null : (
         <LineageTimeline lineage={data.lineage} eventTime={record.event_timestamp} />
       )}
-      <section aria-labelledby="event-envelope">
-        <h3 id="event-envelope">Envelope</h3>
-        <FieldList names={envelope.map((c) => c.name)} record={record} types={types} />
-      </section>
       <section aria-labelledby="event-payload">
         <h3 id="event-payload">Payload</h3>
         {payload.length === 0 ? (
@@ -83,6 +79,10 @@ function EventDetails({ data }: { data: GetEventResponse }) {
             <pre>{hexDump(raw)}</pre>
           </>
         )}
+      </section>
+      <section aria-labelledby="event-envelope">
+        <h3 id="event-envelope">Envelope</h3>
+        <FieldList names={envelope.map((c) => c.name)} record={record} types={types} />
       </section>
     </div>
   );
@@ -137,7 +137,11 @@ function delta(ms: number | undefined, previousMs: number | undefined): string {
       ? `${abs} ms`
       : abs < 60_000
         ? `${(abs / 1000).toFixed(3)} s`
-        : `${(abs / 60_000).toFixed(1)} min`;
+        : abs < 3_600_000
+          ? `${(abs / 60_000).toFixed(1)} min`
+          : abs < 86_400_000
+            ? `${(abs / 3_600_000).toFixed(1)} h`
+            : `${(abs / 86_400_000).toFixed(1)} d`;
   return `${d < 0 ? "−" : "+"}${text}`;
 }
 

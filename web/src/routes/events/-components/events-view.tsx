@@ -90,6 +90,16 @@ export function EventsView({
     <>
       <div className="events-bar">
         {toolbar(pinned)}
+        {at === undefined ? (
+          <button
+            type="button"
+            onClick={() => void pages.first.refetch()}
+            disabled={pages.first.isFetching}
+            title="Read the lake's latest snapshot again"
+          >
+            {pages.first.isFetching && first !== undefined ? "Refreshing…" : "Refresh"}
+          </button>
+        ) : null}
         {names.length === 0 ? null : (
           <ColumnChooser
             columns={names}

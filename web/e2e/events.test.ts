@@ -1,0 +1,184 @@
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { after, before, describe, it } from "node:test";
+import { waitForCommitted } from "@langtian/testing";
+import type { Page } from "playwright-core";
+import {
+  launchBrowser,
+  login,
+  screenshot,
+  startUiPlatform,
+  type UiBrowser,
+  type UiPlatform,
+} from "./harness/index.ts";
+
+const EVENTS = 200;
+const MORE = 40;
+
+/** The grid's status line once it has settled (every page loaded, the count known). */
+async function settledStatus(page: Page, pattern: RegExp): Promise<string> {
+  const status = page.getByTestId("events-status");
+  try {
+    await status.filter({ hasText: pattern }).waitFor();
+  } catch (err) {
+    const shown = await status.textContent({ timeout: 1000 }).catch(() => "(no status line)");
+    throw new Error(`the status line never matched ${pattern}: it says ${JSON.stringify(shown)}`, {
+      cause: err,
+    });
+  }
+  return (await status.textContent()) ?? "";
+}
+
+/**
+ * The events page on a lake the real pipeline wrote (producer → Kafka → lake writer → query
+ * API, read through the admin's proxy): browse and filter, an event's drawer and its lineage,
+ * time travel to an earlier snapshot, a CSV export of the whole result.
+ */
+describe("web UI: events", () => {
+  let platform: UiPlatform;
+  let browser: UiBrowser;
+
+  before(async () => {
+    platform = await startUiPlatform({ events: EVENTS });
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+    await platform?.stop();
+  });
+
+  it("browses and filters the events, every filter in the URL", async () => {
+    const ui = await browser.newPage({ baseUrl: platform.adminUrl });
+    const { page } = ui;
+    await page.goto("/");
+    await login(page, platform.viewerKey);
+    await page.goto("/events");
+    await settledStatus(page, new RegExp(`^${EVENTS} events of ${EVENTS} matching · snapshot #\\d+$`));
+    assert.equal(await page.getByTestId("events-grid").count(), 1, "the grid's scroll box is identifiable");
+    const header = await page.getByRole("columnheader").allTextContents();
+    assert.deepEqual(header.slice(0, 5), [
+      "event_timestamp",
+      "event_type",
+      "source_system",
+      "partition_key",
+      "event_id",
+    ]);
+    await screenshot(page, "events-list");
+
+    const form = page.getByRole("form", { name: "Event filters" });
+    await form.getByLabel("Source").fill("plant-a");
+    await form.getByRole("button", { name: "+ Field filter" }).click();
+    await form.getByLabel("Field", { exact: true }).fill("device_id");
+    await form.getByLabel("equals").fill("dev-2");
+    await form.getByRole("button", { name: "Apply" }).click();
+    // dev-2 is every 16th event from the third: 13 of the 200, all from plant-a (even numbers).
+    await settledStatus(page, /^13 events of 13 matching/);
+    const url = new URL(page.url());
+    assert.equal(url.searchParams.get("source"), "plant-a");
+    assert.equal(url.searchParams.get("where"), '["device_id=dev-2"]');
+    const sources = await page.getByRole("grid").getByRole("row").allTextContents();
+    assert.ok(sources.slice(1).every((row) => row.includes("plant-a") && row.includes("dev-2")));
+
+    // The link is the view: opened afresh, it shows the same rows.
+    await page.goto(url.pathname + url.search);
+    await settledStatus(page, /^13 events of 13 matching/);
+
+    await form.getByLabel("Type").fill("no.such.type");
+    await form.getByRole("button", { name: "Apply" }).click();
+    await page.getByText("No events match").waitFor();
+    assert.match(
+      (await page.getByTestId("empty-filters").textContent()) ?? "",
+      /type = no\.such\.type, source = plant-a, device_id = dev-2/,
+    );
+    await ui.close();
+  });
+
+  it("opens an event over the list with its lineage; Escape closes it; a link opens it directly", async () => {
+    const ui = await browser.newPage({ baseUrl: platform.adminUrl });
+    const { page } = ui;
+    await page.goto("/");
+    await login(page, platform.viewerKey);
+    await page.goto("/events");
+    await settledStatus(page, /events of \d+ matching/);
+    const grid = page.getByRole("grid");
+    await grid.getByRole("row").nth(1).click();
+    const drawer = page.getByRole("dialog");
+    await drawer.getByTestId("lineage").waitFor();
+    const path = new URL(page.url()).pathname;
+    const id = path.split("/").at(-1) ?? "";
+    assert.match(id, /^[0-9a-f-]{36}$/);
+    const lineage = (await drawer.getByTestId("lineage").textContent()) ?? "";
+    assert.match(lineage, /Device time/);
+    assert.match(lineage, /Received/);
+    assert.match(
+      lineage,
+      new RegExp(`Kafka offset.*kafka:${platform.lake.topic} · partition \\d · offset \\d+`),
+    );
+    assert.match(lineage, /Committed in snapshot #\d+/);
+    assert.match((await drawer.textContent()) ?? "", /device_id/);
+    // The list stays visible beside the drawer.
+    assert.ok(await grid.isVisible());
+    await screenshot(page, "events-drawer");
+
+    await page.keyboard.press("Escape");
+    await page.waitForURL((u) => u.pathname === "/events");
+    assert.equal(await page.getByRole("dialog").count(), 0);
+    assert.equal(await page.evaluate("document.activeElement?.getAttribute('role')"), "grid");
+
+    // Keyboard: Down then Enter opens the second row.
+    await page.keyboard.press("ArrowDown");
+    await page.keyboard.press("Enter");
+    await page.waitForURL((u) => u.pathname.startsWith("/events/") && !u.pathname.endsWith(id));
+    await page.getByRole("dialog").getByTestId("lineage").waitFor();
+
+    await page.goto(`/events/${id}`);
+    await page
+      .getByRole("dialog", { name: `Event ${id}` })
+      .getByTestId("lineage")
+      .waitFor();
+    await page.getByRole("grid").waitFor();
+    await ui.close();
+  });
+
+  it("travels back to an earlier snapshot (fewer rows) and exports its whole result as CSV", async () => {
+    const ui = await browser.newPage({ baseUrl: platform.adminUrl });
+    const { page } = ui;
+    await page.goto("/");
+    await login(page, platform.viewerKey);
+    await page.goto("/events");
+    const before = await settledStatus(page, new RegExp(`^${EVENTS} events of ${EVENTS} matching`));
+    const earlier = Number(/snapshot #(\d+)/.exec(before)?.[1]);
+    assert.ok(earlier > 0);
+
+    await platform.lake.produce(MORE);
+    await waitForCommitted(platform.lake.writer, EVENTS + MORE);
+    // Refresh reads the latest snapshot again.
+    await page.getByRole("button", { name: "Refresh" }).click();
+    const now = await settledStatus(
+      page,
+      new RegExp(`^${EVENTS + MORE} events of ${EVENTS + MORE} matching`),
+    );
+    assert.ok(Number(/snapshot #(\d+)/.exec(now)?.[1]) > earlier);
+
+    await page.getByLabel("Snapshot").selectOption(String(earlier));
+    await settledStatus(
+      page,
+      new RegExp(`^${EVENTS} events of ${EVENTS} matching · snapshot #${earlier} \\(time travel\\)`),
+    );
+    assert.equal(new URL(page.url()).searchParams.get("snapshot"), String(earlier));
+
+    await page.getByLabel("Export format").selectOption({ label: "CSV" });
+    await page.getByRole("button", { name: "Export", exact: true }).click();
+    const link = page.getByTestId("export-download");
+    await link.waitFor({ timeout: 60_000 });
+    assert.match((await link.textContent()) ?? "", new RegExp(`^Download CSV \\(.+, ${EVENTS} rows\\)$`));
+    const [download] = await Promise.all([page.waitForEvent("download"), link.click()]);
+    assert.match(download.suggestedFilename(), /\.csv$/);
+    const text = readFileSync(await download.path(), "utf8");
+    const lines = text.split("\n").filter((line) => line !== "");
+    assert.match(lines[0] ?? "", /^event_id,/);
+    assert.equal(lines.length - 1, EVENTS, "the file holds every event of the earlier snapshot");
+    await screenshot(page, "events-time-travel-export");
+    await ui.close();
+  });
+});
