@@ -1,5 +1,6 @@
 import type { Overview } from "@langtian/proto";
 import { Link } from "@tanstack/react-router";
+import type { ReactNode } from "react";
 import { HISTORY_MS, instanceHealth, type OverviewSample, SampleField } from "../../api/overview-figures.ts";
 import type { OverviewStream } from "../../api/use-overview.ts";
 import { formatCount, formatRate } from "../../ui/format.ts";
@@ -30,9 +31,15 @@ const formatSeconds = (v: number) =>
 export function OverviewBody({
   overview,
   history,
+  windowMs = HISTORY_MS,
+  rangePicker,
 }: {
   overview: Overview;
   history: readonly OverviewSample[];
+  /** How far back the charts look (at most the history's hour). */
+  windowMs?: number;
+  /** Where the user picks the range, shown above the charts. */
+  rangePicker?: ReactNode;
 }) {
   const now = useNow(5000);
   const nodes = pipelineNodes(overview, history.at(-1));
@@ -40,11 +47,12 @@ export function OverviewBody({
   return (
     <>
       <PipelineGraph nodes={nodes} />
+      {rangePicker}
       <div className="overview-charts">
         <LineChart
           title="Throughput (events/s)"
           nowMs={chartNow}
-          windowMs={HISTORY_MS}
+          windowMs={windowMs}
           format={formatRate}
           series={[
             {
@@ -60,7 +68,7 @@ export function OverviewBody({
         <LineChart
           title="Latency to the lake (s)"
           nowMs={chartNow}
-          windowMs={HISTORY_MS}
+          windowMs={windowMs}
           format={formatSeconds}
           series={[
             {
@@ -69,7 +77,7 @@ export function OverviewBody({
               points: history.map((s) => [s[SampleField.time], backlogSeconds(s)]),
             },
             {
-              label: "Since last commit",
+              label: "Since the last commit",
               color: "var(--warn)",
               points: history
                 .filter((s) => s[SampleField.freshness] >= 0)
@@ -80,7 +88,7 @@ export function OverviewBody({
         <LineChart
           title="Lake lag (records)"
           nowMs={chartNow}
-          windowMs={HISTORY_MS}
+          windowMs={windowMs}
           format={(v) => formatCount(Math.round(v))}
           series={[
             {

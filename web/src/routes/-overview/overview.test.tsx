@@ -1,8 +1,10 @@
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { AdminService, GetOverviewResponseSchema, type Overview, Phase } from "@langtian/proto";
-import { cleanup, screen, waitFor, within } from "@testing-library/react";
+import { cleanup, fireEvent, screen, waitFor, within } from "@testing-library/react";
 import { afterEach, describe, expect, it } from "vitest";
+import { type OverviewSample, SampleField } from "../../api/overview-figures.ts";
+import { OVERVIEW_HISTORY_KEY } from "../../api/use-overview.ts";
 import { fakeInstance, fakeOverview } from "../../testing/fake-overview.ts";
 import { renderApp } from "../../testing/render-app.tsx";
 
@@ -52,7 +54,7 @@ describe("the overview", () => {
     const second = new Promise<void>((resolve) => {
       release = resolve;
     });
-    renderApp("/", (router) =>
+    const { context } = renderApp("/", (router) =>
       router.service(AdminService, {
         getOverview: () => create(GetOverviewResponseSchema, { overview: troubled() }),
         async *watchOverview(req, ctx) {
@@ -95,6 +97,27 @@ describe("the overview", () => {
     ).toBeTruthy();
     expect(screen.getByRole("img", { name: /^Lake lag \(records\).*Not yet in the lake 30/ })).toBeTruthy();
     expect(problems.textContent).toContain("None");
+    // The history is in the query cache (so the offline cache keeps it across reloads).
+    const kept = context.queryClient.getQueryData<OverviewSample[]>(OVERVIEW_HISTORY_KEY);
+    expect(kept?.map((s) => s[SampleField.collectorIn])).toEqual([150]);
+  });
+
+  it("charts the range of the URL, picked from links", async () => {
+    const { router } = renderApp("/?range=5m", (router) =>
+      router.service(AdminService, {
+        getOverview: () => ({ overview: fakeOverview() }),
+        watchOverview: (_req, ctx) => idle(ctx.signal),
+      }),
+    );
+    expect(await screen.findByRole("img", { name: /^Throughput.* over the last 5 minutes/ })).toBeTruthy();
+    const picker = screen.getByRole("navigation", { name: "Chart range" });
+    expect(within(picker).getByRole("link", { name: "5 min" }).getAttribute("aria-current")).toBe("page");
+    fireEvent.click(within(picker).getByRole("link", { name: "15 min" }));
+    await waitFor(() => expect(router.state.location.search).toEqual({ range: "15m" }));
+    expect(await screen.findByRole("img", { name: /^Throughput.* over the last 15 minutes/ })).toBeTruthy();
+    fireEvent.click(within(picker).getByRole("link", { name: "1 h" }));
+    await waitFor(() => expect(router.state.location.search).toEqual({ range: "1h" }));
+    expect(await screen.findByRole("img", { name: /^Throughput.* over the last 60 minutes/ })).toBeTruthy();
   });
 
   it("shows an instance that is draining as degraded and a lake that falls behind", async () => {

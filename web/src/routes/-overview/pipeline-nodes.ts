@@ -139,7 +139,7 @@ export function pipelineNodes(overview: Overview, last: OverviewSample | undefin
       figures: [
         { label: "Lag", value: formatCount(lag), alert: lakeHealth === Health.warn },
         {
-          label: "Last commit",
+          label: "Committed",
           value: freshness === undefined ? "—" : `${formatAge(freshness * 1000)} ago`,
         },
         { label: "Rows", value: formatCount(lakeRows) },

@@ -146,7 +146,7 @@ function LivePage() {
         ) : sample > 1 ? (
           <span className="badge">1 in {sample}</span>
         ) : null}
-        <span className="services-note">last {MAX_TAIL_EVENTS} kept</span>
+        <span className="tail-note">last {MAX_TAIL_EVENTS} kept</span>
       </div>
       {state.status === "failed" ? (
         <ErrorState error={state.error} retry={() => setRestart((n) => n + 1)} />

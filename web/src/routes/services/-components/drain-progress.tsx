@@ -1,5 +1,5 @@
-import { Phase } from "@langtian/proto";
-import type { ReactNode } from "react";
+import { type DrainInstanceResponse, Phase } from "@langtian/proto";
+import { type ReactNode, useEffect, useRef } from "react";
 import { phaseName } from "../../../api/overview-figures.ts";
 import { HealthBadge } from "../../../ui/health-badge.tsx";
 import { describeError } from "../../../ui/query-state.tsx";
@@ -9,6 +9,18 @@ function countersText(counters: Record<string, number>): string {
   return Object.entries(counters)
     .map(([k, v]) => `${k} ${Number.isInteger(v) ? v : v.toFixed(1)}`)
     .join(", ");
+}
+
+/** Consecutive steps that say the same thing, as one line with how many times. */
+function collapse(steps: readonly DrainInstanceResponse[]) {
+  const lines: { step: DrainInstanceResponse; times: number; key: string }[] = [];
+  for (const step of steps) {
+    const key = `${step.phase}|${step.detail}|${JSON.stringify(step.counters)}|${step.done}`;
+    const last = lines.at(-1);
+    if (last !== undefined && last.key === key) last.times++;
+    else lines.push({ step, times: 1, key });
+  }
+  return lines;
 }
 
 /**
@@ -88,18 +100,7 @@ export function DrainProgress({
       <div className="drain-outcome" role="status" data-testid="drain-outcome">
         {outcome}
       </div>
-      <ol className="drain-steps" role="log" aria-label="Drain progress" aria-live="polite">
-        {steps.map((step, index) => (
-          // biome-ignore lint/suspicious/noArrayIndexKey: steps are only ever appended
-          <li key={index} className={step.phase === Phase.DRAINED ? "drained" : undefined}>
-            <span className="drain-phase">{phaseName(step.phase)}</span> {step.detail}
-            {Object.keys(step.counters).length === 0 ? null : (
-              <span className="drain-counters"> · {countersText(step.counters)}</span>
-            )}
-          </li>
-        ))}
-        {steps.length === 0 && state.kind === "running" ? <li>Asking the admin to drain…</li> : null}
-      </ol>
+      <DrainLog steps={steps} running={state.kind === "running"} />
       {state.kind === "running" ? null : (
         <div className="drain-actions">
           <button type="button" onClick={onDismiss}>
@@ -108,5 +109,29 @@ export function DrainProgress({
         </div>
       )}
     </section>
+  );
+}
+
+/** The progress messages as a log, the newest kept in view. */
+function DrainLog({ steps, running }: { steps: readonly DrainInstanceResponse[]; running: boolean }) {
+  const ref = useRef<HTMLOListElement>(null);
+  useEffect(() => {
+    const list = ref.current;
+    if (list !== null && steps.length > 0) list.scrollTop = list.scrollHeight;
+  }, [steps.length]);
+  return (
+    <ol ref={ref} className="drain-steps" role="log" aria-label="Drain progress" aria-live="polite">
+      {collapse(steps).map(({ step, times }, index) => (
+        // biome-ignore lint/suspicious/noArrayIndexKey: lines are only ever appended
+        <li key={index} className={step.phase === Phase.DRAINED ? "drained" : undefined}>
+          <span className="drain-phase">{phaseName(step.phase)}</span> {step.detail}
+          {Object.keys(step.counters).length === 0 ? null : (
+            <span className="drain-counters"> · {countersText(step.counters)}</span>
+          )}
+          {times > 1 ? <span className="drain-counters"> (×{times})</span> : null}
+        </li>
+      ))}
+      {steps.length === 0 && running ? <li>Asking the admin to drain…</li> : null}
+    </ol>
   );
 }

@@ -13,10 +13,13 @@ export function drainBlocker(i: InstanceOverview, isOperator: boolean, busy: boo
   return undefined;
 }
 
-/** The busiest rates of an instance, "produced 12/s", at most two. */
+/** Rates of the process rather than of the stage's work (CPU, RPC and HTTP calls, the runtime). */
+const HOUSEKEEPING = /cpu|process|nodejs|heap|gc_|rpc_|http_|requests|scrape/;
+
+/** The busiest rates of an instance's work, "produced 12/s", at most two. */
 function mainRates(i: InstanceOverview): string {
   const entries = Object.entries(i.rates)
-    .filter(([name]) => !name.startsWith("process_") && !name.startsWith("nodejs_"))
+    .filter(([name]) => !HOUSEKEEPING.test(name))
     .sort((a, b) => b[1] - a[1])
     .slice(0, 2);
   return entries.length === 0 ? "—" : entries.map(([k, v]) => `${k} ${formatRate(v)}/s`).join(", ");
