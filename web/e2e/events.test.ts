@@ -12,8 +12,13 @@ import {
   type UiPlatform,
 } from "./harness/index.ts";
 
-const EVENTS = 200;
+/** More than two Browse pages (1,000 rows each), so scrolling has to page. */
+const EVENTS = 2_500;
 const MORE = 40;
+/** dev-2 is every 16th event from the third; all of them even, so from plant-a. */
+const DEV_2 = Math.ceil((EVENTS - 2) / 16);
+/** A count as the page writes it (thousands separators). */
+const n = (count: number) => count.toLocaleString("en-US");
 
 /** The grid's status line once it has settled (every page loaded, the count known). */
 async function settledStatus(page: Page, pattern: RegExp): Promise<string> {
@@ -53,8 +58,25 @@ describe("web UI: events", () => {
     await page.goto("/");
     await login(page, platform.viewerKey);
     await page.goto("/events");
-    await settledStatus(page, new RegExp(`^${EVENTS} events of ${EVENTS} matching · snapshot #\\d+$`));
-    assert.equal(await page.getByTestId("events-grid").count(), 1, "the grid's scroll box is identifiable");
+    // The first page: 1,000 of them loaded.
+    await settledStatus(page, new RegExp(`^1,000 loaded of ${n(EVENTS)} matching · snapshot #\\d+$`));
+    await screenshot(page, "events-list");
+    // Scrolling to the end loads the next pages by cursor, until every event is there.
+    const scroller = page.getByTestId("events-grid");
+    assert.equal(await scroller.count(), 1, "the grid's scroll box is identifiable");
+    for (let i = 0; i < 20; i++) {
+      // A string (this file has no DOM types): the page scrolls the box as a user would.
+      await page.evaluate(
+        "(() => { const el = document.querySelector('[data-testid=events-grid]'); el.scrollTop = el.scrollHeight; })()",
+      );
+      const text = (await page.getByTestId("events-status").textContent()) ?? "";
+      if (text.startsWith(`${n(EVENTS)} events`)) break;
+      await page.waitForTimeout(250);
+    }
+    await settledStatus(page, new RegExp(`^${n(EVENTS)} events of ${n(EVENTS)} matching · snapshot #\\d+$`));
+    // The oldest event is the last row (newest first).
+    const last = page.getByRole("grid").getByRole("row").last();
+    assert.match((await last.textContent()) ?? "", /2026-11-27 \d\d:00:00\.000/);
     const header = await page.getByRole("columnheader").allTextContents();
     assert.deepEqual(header.slice(0, 5), [
       "event_timestamp",
@@ -63,7 +85,6 @@ describe("web UI: events", () => {
       "partition_key",
       "event_id",
     ]);
-    await screenshot(page, "events-list");
 
     const form = page.getByRole("form", { name: "Event filters" });
     await form.getByLabel("Source").fill("plant-a");
@@ -71,8 +92,7 @@ describe("web UI: events", () => {
     await form.getByLabel("Field", { exact: true }).fill("device_id");
     await form.getByLabel("equals").fill("dev-2");
     await form.getByRole("button", { name: "Apply" }).click();
-    // dev-2 is every 16th event from the third: 13 of the 200, all from plant-a (even numbers).
-    await settledStatus(page, /^13 events of 13 matching/);
+    await settledStatus(page, new RegExp(`^${DEV_2} events of ${DEV_2} matching`));
     const url = new URL(page.url());
     assert.equal(url.searchParams.get("source"), "plant-a");
     assert.equal(url.searchParams.get("where"), '["device_id=dev-2"]');
@@ -81,7 +101,7 @@ describe("web UI: events", () => {
 
     // The link is the view: opened afresh, it shows the same rows.
     await page.goto(url.pathname + url.search);
-    await settledStatus(page, /^13 events of 13 matching/);
+    await settledStatus(page, new RegExp(`^${DEV_2} events of ${DEV_2} matching`));
 
     await form.getByLabel("Type").fill("no.such.type");
     await form.getByRole("button", { name: "Apply" }).click();
@@ -99,7 +119,7 @@ describe("web UI: events", () => {
     await page.goto("/");
     await login(page, platform.viewerKey);
     await page.goto("/events");
-    await settledStatus(page, /events of \d+ matching/);
+    await settledStatus(page, /of [\d,]+ matching/);
     const grid = page.getByRole("grid");
     await grid.getByRole("row").nth(1).click();
     const drawer = page.getByRole("dialog");
@@ -119,6 +139,8 @@ describe("web UI: events", () => {
     // The list stays visible beside the drawer.
     assert.ok(await grid.isVisible());
     await screenshot(page, "events-drawer");
+    await page.getByLabel("Theme").selectOption("dark");
+    await screenshot(page, "events-drawer-dark");
 
     await page.keyboard.press("Escape");
     await page.waitForURL((u) => u.pathname === "/events");
@@ -146,7 +168,7 @@ describe("web UI: events", () => {
     await page.goto("/");
     await login(page, platform.viewerKey);
     await page.goto("/events");
-    const before = await settledStatus(page, new RegExp(`^${EVENTS} events of ${EVENTS} matching`));
+    const before = await settledStatus(page, new RegExp(`^1,000 loaded of ${n(EVENTS)} matching`));
     const earlier = Number(/snapshot #(\d+)/.exec(before)?.[1]);
     assert.ok(earlier > 0);
 
@@ -154,16 +176,13 @@ describe("web UI: events", () => {
     await waitForCommitted(platform.lake.writer, EVENTS + MORE);
     // Refresh reads the latest snapshot again.
     await page.getByRole("button", { name: "Refresh" }).click();
-    const now = await settledStatus(
-      page,
-      new RegExp(`^${EVENTS + MORE} events of ${EVENTS + MORE} matching`),
-    );
+    const now = await settledStatus(page, new RegExp(`^1,000 loaded of ${n(EVENTS + MORE)} matching`));
     assert.ok(Number(/snapshot #(\d+)/.exec(now)?.[1]) > earlier);
 
     await page.getByLabel("Snapshot").selectOption(String(earlier));
     await settledStatus(
       page,
-      new RegExp(`^${EVENTS} events of ${EVENTS} matching · snapshot #${earlier} \\(time travel\\)`),
+      new RegExp(`^1,000 loaded of ${n(EVENTS)} matching · snapshot #${earlier} \\(time travel\\)`),
     );
     assert.equal(new URL(page.url()).searchParams.get("snapshot"), String(earlier));
 
@@ -171,7 +190,7 @@ describe("web UI: events", () => {
     await page.getByRole("button", { name: "Export", exact: true }).click();
     const link = page.getByTestId("export-download");
     await link.waitFor({ timeout: 60_000 });
-    assert.match((await link.textContent()) ?? "", new RegExp(`^Download CSV \\(.+, ${EVENTS} rows\\)$`));
+    assert.match((await link.textContent()) ?? "", new RegExp(`^Download CSV \\(.+, ${n(EVENTS)} rows\\)$`));
     const [download] = await Promise.all([page.waitForEvent("download"), link.click()]);
     assert.match(download.suggestedFilename(), /\.csv$/);
     const text = readFileSync(await download.path(), "utf8");
