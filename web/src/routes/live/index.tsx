@@ -128,7 +128,12 @@ function LivePage() {
         ) : state.status === "failed" ? (
           <HealthBadge health="bad" label="Stopped" />
         ) : state.status === "ended" ? (
-          <HealthBadge health="unknown" label="Ended by the server" />
+          <>
+            <HealthBadge health="unknown" label="Ended by the server" />
+            <button type="button" onClick={() => setRestart((n) => n + 1)}>
+              Follow again
+            </button>
+          </>
         ) : (
           <HealthBadge health="ok" label={`Following ${subject}`} />
         )}

@@ -134,6 +134,23 @@ describe("the live tail", () => {
     expect(await screen.findByText("Waiting for events on eda.events.>…")).toBeTruthy();
   });
 
+  it("says when the server ended the tail, and follows again on demand", async () => {
+    let calls = 0;
+    renderApp("/live", (router) =>
+      router.service(AdminService, {
+        async *tail() {
+          calls++;
+          yield create(TailResponseSchema, { event: event(calls) });
+        },
+      }),
+    );
+    const indicator = await screen.findByTestId("tail-indicator");
+    await waitFor(() => expect(indicator.textContent).toContain("Ended by the server"));
+    fireEvent.click(screen.getByRole("button", { name: "Follow again" }));
+    await waitFor(() => expect(calls).toBe(2));
+    await waitFor(() => expect(screen.getAllByTestId("tail-row")).toHaveLength(2));
+  });
+
   it("says why the tail stopped, and retries", async () => {
     let calls = 0;
     renderApp("/live?subject=nowhere.>", (router) =>
