@@ -168,6 +168,9 @@ describe("configuration", () => {
     const { routes, seen } = fakeAdmin();
     const { router } = renderApp("/config?view=history", routes, { role: "operator" });
     const table = await screen.findByRole("table", { name: "Revisions" });
+    const views = screen.getByRole("navigation", { name: "Configuration views" });
+    expect(within(views).getByRole("link", { name: "History" }).getAttribute("aria-current")).toBe("page");
+    expect(within(views).getByRole("link", { name: "Edit" }).getAttribute("aria-current")).toBeNull();
     const rows = within(table).getAllByTestId("revision");
     expect(rows.map((r) => (r as HTMLTableRowElement).cells[0]?.textContent)).toEqual(["7", "5", "2"]);
     expect(within(rows[0] as HTMLElement).getByText("running")).toBeTruthy();

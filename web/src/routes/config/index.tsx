@@ -29,11 +29,12 @@ function ConfigPage() {
         every bridge watching the bucket.
       </p>
       <nav className="config-views" aria-label="Configuration views">
+        {/* The router marks a link current when its search is part of the URL's; each tab's own
+            check covers the plain /config (no view), which is the edit view. */}
         <Link
           to="/config"
-          search={{}}
+          search={{ view: ConfigView.edit }}
           aria-current={view === ConfigView.edit ? "page" : undefined}
-          activeOptions={{ includeSearch: true }}
         >
           Edit
         </Link>
@@ -41,7 +42,6 @@ function ConfigPage() {
           to="/config"
           search={{ view: ConfigView.history }}
           aria-current={view === ConfigView.history ? "page" : undefined}
-          activeOptions={{ includeSearch: true }}
         >
           History
         </Link>

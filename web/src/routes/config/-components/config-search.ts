@@ -30,7 +30,7 @@ const revision = (value: unknown): number | undefined => {
 /** The route's `validateSearch`: keeps what is valid and drops the rest. */
 export function validateConfigSearch(raw: Record<string, unknown>): ConfigSearch {
   const out: { -readonly [K in keyof ConfigSearch]: ConfigSearch[K] } = {};
-  if (raw.view === ConfigView.history) out.view = ConfigView.history;
+  if (raw.view === ConfigView.history || raw.view === ConfigView.edit) out.view = raw.view;
   const from = revision(raw.from);
   if (from !== undefined) out.from = from;
   const to = revision(raw.to);
