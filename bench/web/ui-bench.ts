@@ -18,8 +18,8 @@ import { readFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
+import { launchBrowser, login, startUiPlatform, WEB_DIST } from "@langtian/web/e2e/harness/index.ts";
 import type { Page } from "playwright-core";
-import { launchBrowser, login, startUiPlatform, WEB_DIST } from "../../web/e2e/harness/index.ts";
 
 const events = Number(process.argv[2] ?? 100_000);
 const runs = Number(process.argv[3] ?? 5);
