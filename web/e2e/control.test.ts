@@ -236,6 +236,13 @@ describe("web UI control: dead letters, configuration, schemas, audit", () => {
     assert.match((await newest.textContent()) ?? "", new RegExp(`^${written}.*running`));
     assert.match(new URL(page.url()).search, /view=history/);
     await screenshot(page, "control-config-history");
+    assert.equal(await page.getByRole("link", { name: "Edit" }).getAttribute("aria-current"), null);
+    await page.getByLabel("Theme").selectOption("dark");
+    await page.getByRole("link", { name: "Edit" }).click();
+    await page.getByLabel(/Value \(JSON\)/).waitFor();
+    await page.getByText("No changes: the same routing and settings as the running revision.").waitFor();
+    await screenshot(page, "control-config-edit-dark");
+    await page.getByLabel("Theme").selectOption("system");
     await ui.close();
 
     // Every bridge watching the bucket applies it.
@@ -266,6 +273,9 @@ describe("web UI control: dead letters, configuration, schemas, audit", () => {
     for (const text of await results.allTextContents())
       assert.match(text, new RegExp(`replayednats:${prefix}\\.ui\\.`));
     await screenshot(page, "control-dead-letters-replayed");
+    await page.getByLabel("Theme").selectOption("dark");
+    await screenshot(page, "control-dead-letters-replayed-dark");
+    await page.getByLabel("Theme").selectOption("system");
 
     // The undecodable bytes fail again: a third dead letter, at a new offset.
     await waitForDeadLetters(page, 3);
