@@ -74,21 +74,17 @@ try {
   for (let run = 0; run < runs; run++) {
     const tab = await context.newPage();
     await tab.goto(origin);
-    await tab.waitForFunction(() => document.title === "ready");
+    await tab.waitForFunction('document.title === "ready"');
+    // Expressions as strings: this file is compiled without DOM types.
     const result = (await tab.evaluate(
-      (n) =>
-        (
-          window as unknown as { stress: { runIndexedDbStress(o: object): Promise<unknown> } }
-        ).stress.runIndexedDbStress({ count: n }),
-      count,
+      `window.stress.runIndexedDbStress({ count: ${count} })`,
     )) as StressResult;
-    const storageUsageBytes = (await tab.evaluate(() => navigator.storage.estimate())).usage;
+    const storageUsageBytes = ((await tab.evaluate("navigator.storage.estimate()")) as { usage?: number })
+      .usage;
     // What "Reload and check" does on the page: the records are still there after a reload.
     await tab.reload();
-    await tab.waitForFunction(() => document.title === "ready");
-    const afterReload = (await tab.evaluate(() =>
-      (window as unknown as { stress: { reopenCheck(): Promise<unknown> } }).stress.reopenCheck(),
-    )) as StepTiming;
+    await tab.waitForFunction('document.title === "ready"');
+    const afterReload = (await tab.evaluate("window.stress.reopenCheck()")) as StepTiming;
     if (afterReload.records !== count)
       throw new Error(`after the reload ${afterReload.records} of ${count} records`);
     results.push({ ...result, afterReload, storageUsageBytes });

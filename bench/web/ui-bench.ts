@@ -55,51 +55,45 @@ const initialJs = sizeOf(scripts);
 const initialCss = sizeOf(styles);
 log(`initial JS: ${scripts.length} files, ${round(initialJs.gzipBytes / 1000)} kB gzip`);
 
-/** Frame times while `selector`'s scroll box scrolls top to bottom in `ms` (rAF deltas). */
-async function measureScroll(page: Page, selector: string, ms: number) {
-  return page.evaluate(
-    ({ selector, ms }) =>
-      new Promise<{ frames: number; p50Ms: number; p95Ms: number; maxMs: number; rows: number }>(
-        (resolve, reject) => {
-          const found = document.querySelector<HTMLElement>(selector);
-          const body = found?.classList.contains("vtable-body")
-            ? found
-            : found?.querySelector<HTMLElement>(".vtable-body");
-          if (body === null || body === undefined) {
-            reject(new Error(`no scroll box at ${selector}`));
-            return;
-          }
-          const grid = body.closest("[role=grid]");
-          const rows = Number(grid?.getAttribute("aria-rowcount") ?? 1) - 1;
-          body.scrollTop = 0;
-          const deltas: number[] = [];
-          let first: number | undefined;
-          let last: number | undefined;
-          const frame = (now: number) => {
-            first ??= now;
-            if (last !== undefined) deltas.push(now - last);
-            last = now;
-            const progress = Math.min(1, (now - first) / ms);
-            body.scrollTop = progress * (body.scrollHeight - body.clientHeight);
-            if (progress < 1) requestAnimationFrame(frame);
-            else {
-              const sorted = [...deltas].sort((a, b) => a - b);
-              const q = (p: number) =>
-                sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0;
-              resolve({
-                frames: deltas.length,
-                p50Ms: q(0.5),
-                p95Ms: q(0.95),
-                maxMs: sorted.at(-1) ?? 0,
-                rows,
-              });
-            }
-          };
-          requestAnimationFrame(frame);
-        },
-      ),
-    { selector, ms },
-  );
+/** Frame times while scrolling, as the page measures them. */
+interface ScrollFigures {
+  frames: number;
+  p50Ms: number;
+  p95Ms: number;
+  maxMs: number;
+  rows: number;
+}
+
+/**
+ * In the page (a string: this file is compiled without DOM types): scrolls the scroll box at
+ * `selector` (the element itself or the .vtable-body inside it) from top to bottom in `ms`,
+ * one step per animation frame, and resolves the rAF deltas' quantiles and the grid's rows.
+ */
+const MEASURE_SCROLL = `({ selector, ms }) => new Promise((resolve, reject) => {
+  const found = document.querySelector(selector);
+  const body = found?.classList.contains("vtable-body") ? found : found?.querySelector(".vtable-body");
+  if (!body) return reject(new Error("no scroll box at " + selector));
+  const rows = Number(body.closest("[role=grid]")?.getAttribute("aria-rowcount") ?? 1) - 1;
+  body.scrollTop = 0;
+  const deltas = [];
+  let first;
+  let last;
+  const frame = (now) => {
+    first ??= now;
+    if (last !== undefined) deltas.push(now - last);
+    last = now;
+    const progress = Math.min(1, (now - first) / ms);
+    body.scrollTop = progress * (body.scrollHeight - body.clientHeight);
+    if (progress < 1) return requestAnimationFrame(frame);
+    const sorted = [...deltas].sort((a, b) => a - b);
+    const q = (p) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0;
+    resolve({ frames: deltas.length, p50Ms: q(0.5), p95Ms: q(0.95), maxMs: sorted.at(-1) ?? 0, rows });
+  };
+  requestAnimationFrame(frame);
+})`;
+
+async function measureScroll(page: Page, selector: string, ms: number): Promise<ScrollFigures> {
+  return (await page.evaluate(`(${MEASURE_SCROLL})(${JSON.stringify({ selector, ms })})`)) as ScrollFigures;
 }
 
 const loadStart = loadavg();
@@ -127,9 +121,9 @@ try {
     if (!res.ok()) throw new Error(`login refused: ${res.status()}`);
     await ui.page.goto("/events");
     await ui.page.locator(`${grid} [role=row]`).first().waitFor({ timeout: 60_000 });
-    const firstRowMs = await ui.page.evaluate(() => performance.now());
-    const fcpMs = await ui.page.evaluate(
-      () => performance.getEntriesByName("first-contentful-paint")[0]?.startTime ?? Number.NaN,
+    const firstRowMs = Number(await ui.page.evaluate("performance.now()"));
+    const fcpMs = Number(
+      await ui.page.evaluate(`performance.getEntriesByName("first-contentful-paint")[0]?.startTime ?? NaN`),
     );
     paints.push({ fcpMs, firstRowMs });
     log(`first paint run ${run + 1}: FCP ${round(fcpMs)} ms, first row ${round(firstRowMs)} ms`);
@@ -143,19 +137,18 @@ try {
   await ui.page.goto("/events");
   await ui.page.locator(`${grid} [role=row]`).first().waitFor({ timeout: 60_000 });
   started = performance.now();
-  const rowCount = () =>
-    ui.page.evaluate(
-      (sel) =>
-        Number(document.querySelector(sel)?.closest("[role=grid]")?.getAttribute("aria-rowcount") ?? 1) - 1,
-      grid,
+  const rowCount = async () =>
+    Number(
+      await ui.page.evaluate(
+        `Number(document.querySelector(${JSON.stringify(grid)})?.closest("[role=grid]")?.getAttribute("aria-rowcount") ?? 1) - 1`,
+      ),
     );
   let loaded = await rowCount();
   const deadline = Date.now() + 300_000;
   while (loaded < events && Date.now() < deadline) {
-    await ui.page.evaluate((sel) => {
-      const body = document.querySelector<HTMLElement>(sel);
-      if (body !== null) body.scrollTop = body.scrollHeight;
-    }, grid);
+    await ui.page.evaluate(
+      `{ const body = document.querySelector(${JSON.stringify(grid)}); if (body) body.scrollTop = body.scrollHeight; }`,
+    );
     await ui.page.waitForTimeout(50);
     loaded = await rowCount();
   }
