@@ -140,6 +140,9 @@ describe("dead letters", () => {
     });
 
     fireEvent.click(within(inspector).getByRole("button", { name: "Close the inspector" }));
+    await waitFor(() =>
+      expect(document.activeElement?.getAttribute("aria-label")).toBe(`Inspect ${BRIDGE.id}`),
+    );
     fireEvent.click(await screen.findByRole("button", { name: `Inspect ${JSON_DL.id}` }));
     const json = await screen.findByTestId("decoded-JSON");
     expect(JSON.parse(json.textContent ?? "")).toEqual({ device: "x", temp: 21 });

@@ -150,7 +150,16 @@ function DeadLettersPage() {
       {search.open === undefined ? null : (
         <DeadLetterInspector
           id={search.open}
-          onClose={() => setSearch({ open: undefined }, true)}
+          onClose={() => {
+            const id = search.open;
+            setSearch({ open: undefined }, true);
+            // Back to where the user was: the row's Inspect button.
+            requestAnimationFrame(() =>
+              [...document.querySelectorAll<HTMLButtonElement>("button[data-inspect]")]
+                .find((b) => b.dataset.inspect === id)
+                ?.focus(),
+            );
+          }}
           replay={(d: DeadLetter) => replayButton([d.id], "Replay this dead letter")}
         />
       )}
@@ -320,7 +329,12 @@ function DeadLetterTable({
               </td>
               <td className="nowrap">{formatBytes(d.rawBytes)}</td>
               <td>
-                <button type="button" onClick={() => onOpen(d.id)} aria-label={`Inspect ${d.id}`}>
+                <button
+                  type="button"
+                  onClick={() => onOpen(d.id)}
+                  aria-label={`Inspect ${d.id}`}
+                  data-inspect={d.id}
+                >
                   Inspect
                 </button>
               </td>
