@@ -6,6 +6,7 @@ import { render } from "@testing-library/react";
 import type { Auth, AuthState } from "../api/auth.ts";
 import type { Role } from "../api/session.ts";
 import { App } from "../app.tsx";
+import type { OfflineCache } from "../offline/offline-cache.ts";
 import { createAppRouter, createQueryClient, loginAgain, type RouterContext } from "../router.tsx";
 
 /** A login that is always `name` with `role` (or nobody), for component tests. */
@@ -40,7 +41,7 @@ export function fakeAuth(user: { name: string; role: Role } | undefined, offline
 export function renderApp(
   path: string,
   routes: (router: ConnectRouter) => void,
-  options: { role?: Role; auth?: Auth } = {},
+  options: { role?: Role; auth?: Auth; offlineCache?: OfflineCache } = {},
 ) {
   const transport = addStaticKeyToTransport(createRouterTransport(routes), "admin");
   const auth = options.auth ?? fakeAuth({ name: "tester", role: options.role ?? "viewer" });
@@ -48,7 +49,7 @@ export function renderApp(
     transport,
     queryClient: createQueryClient(() => loginAgain(auth, router)),
     auth,
-    offlineCache: undefined,
+    offlineCache: options.offlineCache,
   };
   const router = createAppRouter(context, createMemoryHistory({ initialEntries: [path] }));
   const view = render(<App router={router} context={context} />);

@@ -1,6 +1,7 @@
 import { cleanup, fireEvent, screen, waitFor } from "@testing-library/react";
 import { afterEach, describe, expect, it } from "vitest";
 import { reopenCheck, runIndexedDbStress } from "../../diagnostics/indexeddb-stress.ts";
+import { openOfflineCache } from "../../offline/offline-cache.ts";
 import { renderApp } from "../../testing/render-app.tsx";
 
 afterEach(cleanup);
@@ -73,6 +74,23 @@ describe("the Diagnostics page", () => {
     expect(screen.getByTestId("api-mode").textContent).toContain("same origin");
     expect(screen.getByTestId("offline-cache-usage").textContent).toContain("not available");
     expect(screen.queryByRole("button", { name: "Clear offline cache" })).toBeNull();
+  });
+
+  it("shows the offline cache's usage and clears it", async () => {
+    const offlineCache = await openOfflineCache({ dbName: "diagnostics-cache", writeDelayMs: 0 });
+    const { context } = renderApp("/diagnostics", () => {}, { offlineCache });
+    offlineCache.attach(context.queryClient);
+    await context.queryClient.fetchQuery({
+      queryKey: ["cached", 1],
+      queryFn: async () => ({ rows: [1, 2, 3] }),
+    });
+    await waitFor(async () => expect((await offlineCache.usage()).entries).toBe(1));
+    fireEvent.click(screen.getByRole("button", { name: "Refresh figures" }));
+    await waitFor(() => expect(screen.getByTestId("offline-cache-usage").textContent).toContain("1 queries"));
+    fireEvent.click(screen.getByRole("button", { name: "Clear offline cache" }));
+    await waitFor(() => expect(screen.getByTestId("offline-cache-usage").textContent).toContain("0 queries"));
+    expect((await offlineCache.usage()).entries).toBe(0);
+    offlineCache.close();
   });
 
   it("shows a synthetic grid for the scrolling check from the URL", async () => {
