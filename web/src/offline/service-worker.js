@@ -12,8 +12,14 @@ self.addEventListener("install", (event) => {
     caches
       .open(CACHE)
       // The public files (config.json, the icon) are not in the bundle's list.
+      // One by one, not addAll: one file that cannot be fetched (a release replaced while this
+      // installs) must not cost the whole shell; a missing asset is fetched when first used.
       .then((cache) =>
-        cache.addAll(["/", "/config.json", "/favicon.svg", ...SHELL.files.map((f) => `/${f}`)]),
+        Promise.allSettled(
+          ["/", "/config.json", "/favicon.svg", ...SHELL.files.map((f) => `/${f}`)].map((url) =>
+            cache.add(url),
+          ),
+        ),
       )
       .then(() => self.skipWaiting()),
   );

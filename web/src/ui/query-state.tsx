@@ -1,6 +1,7 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { UseQueryResult } from "@tanstack/react-query";
 import { type ReactNode, useEffect, useState } from "react";
+import { useAuthState } from "../api/use-auth.ts";
 import { formatAge } from "./format.ts";
 
 /** A spinner with words, announced politely to screen readers. */
@@ -86,7 +87,8 @@ export function StaleBanner({ updatedAtMs, error }: { updatedAtMs: number; error
 
 /**
  * The one way screens show a query: loading, error (with retry), empty, or the data; data kept
- * from an earlier answer (the offline cache, a failed refresh) is shown marked stale, with its age.
+ * from an earlier answer (the offline cache, a failed refresh) is shown marked stale, with its
+ * age, and so is all data while the admin is unreachable (even data too young to be refetched).
  */
 export function QueryView<T>({
   query,
@@ -101,11 +103,16 @@ export function QueryView<T>({
   loadingLabel?: string;
   children: (data: T) => ReactNode;
 }) {
+  const { offline } = useAuthState();
   if (query.data === undefined) {
     if (query.isError) return <ErrorState error={query.error} retry={() => void query.refetch()} />;
     return <Loading {...(loadingLabel === undefined ? {} : { label: loadingLabel })} />;
   }
-  const stale = query.isError ? <StaleBanner updatedAtMs={query.dataUpdatedAt} error={query.error} /> : null;
+  const stale = query.isError ? (
+    <StaleBanner updatedAtMs={query.dataUpdatedAt} error={query.error} />
+  ) : offline ? (
+    <StaleBanner updatedAtMs={query.dataUpdatedAt} />
+  ) : null;
   if (isEmpty?.(query.data))
     return (
       <>

@@ -1,0 +1,80 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import {
+  launchBrowser,
+  login,
+  screenshot,
+  startUiPlatform,
+  type UiBrowser,
+  type UiPlatform,
+} from "./harness/index.ts";
+
+/** What Chromium logs for every call while the admin is stopped. */
+const ADMIN_AWAY = [/ERR_CONNECTION_REFUSED/, /Failed to fetch/, /status of 50\d/];
+
+/**
+ * Offline mode, for real: pages browsed while the admin ran are shown again, marked stale with
+ * their age, after the admin (which serves the UI and its API) is stopped and the page reloaded
+ * (the service worker serves the app shell); with the admin back (and logged in again: sessions
+ * live in its memory), the marks go.
+ */
+describe("web UI offline", () => {
+  let platform: UiPlatform;
+  let browser: UiBrowser;
+
+  before(async () => {
+    platform = await startUiPlatform({ events: 120 });
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+    await platform?.stop();
+  });
+
+  it("shows the pages browsed before, marked stale, while the admin is stopped, and fresh once it is back", async () => {
+    const ui = await browser.newPage({ baseUrl: platform.adminUrl });
+    const { page } = ui;
+    await page.goto("/");
+    await login(page, platform.viewerKey);
+    // The service worker takes the app shell: wait until it is active, then load a page it controls.
+    assert.equal(await page.evaluate("navigator.serviceWorker.ready.then((r) => r.active !== null)"), true);
+
+    await page.goto("/events");
+    const grid = page.getByRole("grid");
+    await grid.getByRole("row").nth(1).waitFor();
+    // A cell of the first row that is not empty (the event id or time), to find again offline.
+    const cells = await grid.getByRole("row").nth(1).getByRole("gridcell").allTextContents();
+    const firstRow = cells.find((c) => c.trim().length > 4)?.trim() ?? "";
+    assert.notEqual(firstRow, "", "the events page shows rows");
+    await page.goto("/audit");
+    await page.getByRole("heading", { name: "Audit" }).waitFor();
+    // The offline cache writes shortly after each answer.
+    await page.waitForTimeout(1_000);
+    const persisted = await page.evaluate(
+      "navigator.storage.persisted ? navigator.storage.persisted() : Promise.resolve(false)",
+    );
+
+    await platform.stopAdmin();
+    ui.allowErrors(...ADMIN_AWAY);
+    await page.goto("/events");
+    await page.getByTestId("offline-badge").waitFor();
+    await page.getByTestId("stale-banner").first().waitFor({ timeout: 30_000 });
+    assert.match((await page.getByTestId("stale-banner").first().textContent()) ?? "", /Stale.*old/);
+    assert.ok(
+      ((await page.getByRole("grid").textContent()) ?? "").includes(firstRow),
+      "the cached rows are shown",
+    );
+    await screenshot(page, "offline-events-stale");
+
+    // Sessions live in the admin's memory: after its restart the UI asks for the key again.
+    await platform.startAdmin();
+    await page.goto("/events");
+    await page.getByLabel("API key").fill(platform.viewerKey);
+    await page.getByRole("button", { name: "Log in" }).click();
+    await page.getByRole("grid").getByRole("row").nth(1).waitFor();
+    await page.getByTestId("stale-banner").waitFor({ state: "detached", timeout: 30_000 });
+    assert.equal(await page.getByTestId("offline-badge").count(), 0, "online again");
+    await ui.close();
+    process.stdout.write(`# storage persisted: ${String(persisted)}\n`);
+  });
+});
