@@ -296,9 +296,11 @@ function SqlResult({ run }: { run: SqlRun | undefined }) {
       ? `Running… ${formatCount(run.rows.length)} rows so far`
       : run.state === "canceled"
         ? `Canceled after ${formatCount(run.rows.length)} rows`
-        : `${formatCount(run.rows.length)} rows in ${(run.elapsedMs ?? 0).toFixed(0)} ms${
-            run.truncated ? " — truncated at max rows (export for the whole result)" : ""
-          }`;
+        : run.state === "failed"
+          ? `Stopped by the error above after ${formatCount(run.rows.length)} rows`
+          : `${formatCount(run.rows.length)} rows in ${(run.elapsedMs ?? 0).toFixed(0)} ms${
+              run.truncated ? " — truncated at max rows (export for the whole result)" : ""
+            }`;
   return (
     <div className="sql-result">
       <div className="sql-status" role="status" aria-live="polite" data-testid="sql-status">

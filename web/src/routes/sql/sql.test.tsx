@@ -150,6 +150,20 @@ describe("the SQL console", () => {
     );
   });
 
+  it("keeps the rows that came before an error in the middle of the stream", async () => {
+    const { routes } = sqlService(async function* (_req) {
+      yield header("n");
+      yield rows([num(1)], [num(2)]);
+      throw new ConnectError("the statement ran longer than its limit of 30000 ms", Code.DeadlineExceeded);
+    });
+    renderApp("/sql", routes);
+    await screen.findByLabelText(/Statement/);
+    runWithKeyboard("SELECT n FROM range(1000000000) t(n)");
+    expect((await screen.findByRole("alert")).textContent).toContain("Timed out");
+    expect(screen.getByTestId("sql-status").textContent).toBe("Stopped by the error above after 2 rows");
+    expect(screen.queryByTestId("sql-error-location")).toBeNull();
+  });
+
   it("cancels a running query, keeping the rows it had", async () => {
     const { routes } = sqlService(async function* (_req) {
       yield header("n");
