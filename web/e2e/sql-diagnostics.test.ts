@@ -61,6 +61,9 @@ describe("web UI: SQL console and diagnostics", () => {
     );
     assert.equal(new URL(page.url()).searchParams.get("q"), sql, "the statement is in the URL");
     await screenshot(page, "sql-result");
+    await page.emulateMedia({ colorScheme: "dark" });
+    await screenshot(page, "sql-result-dark");
+    await page.emulateMedia({ colorScheme: "light" });
 
     // The URL is a link: opened anew, it runs the same statement.
     const link = page.url();
@@ -147,6 +150,8 @@ describe("web UI: SQL console and diagnostics", () => {
     assert.match((await page.getByTestId("storage-estimate").textContent()) ?? "", /of /);
     assert.match((await page.getByTestId("api-base-url").textContent()) ?? "", /^http:\/\/127\.0\.0\.1:\d+$/);
     await screenshot(page, "diagnostics-stress");
+    await page.emulateMedia({ colorScheme: "dark" });
+    await screenshot(page, "diagnostics-stress-dark");
 
     await page.getByRole("button", { name: "Reload and check" }).click();
     const check = page.getByTestId("reload-check");
