@@ -82,6 +82,16 @@ describe("web UI: SQL console and diagnostics", () => {
       .split(/\r?\n/);
     assert.equal(csv[0], "partition_key,events");
     assert.equal(csv.length, 17);
+
+    // A named parameter: asked for beside the editor, sent typed, kept in the URL.
+    await page
+      .getByLabel(/^Statement/)
+      .fill("SELECT count(*) AS n FROM lake.device_telemetry_v1 WHERE partition_key = $device");
+    await page.getByLabel("$device").fill("dev-0");
+    await page.getByLabel("$device").press("Enter");
+    await status.filter({ hasText: /^1 rows in \d+ ms$/ }).waitFor();
+    assert.equal(await grid.getByRole("gridcell").first().textContent(), counts[0]);
+    assert.equal(new URL(page.url()).searchParams.get("p"), JSON.stringify({ device: "dev-0" }));
     await ui.close();
   });
 

@@ -1,3 +1,4 @@
+import type { Value } from "@bufbuild/protobuf/wkt";
 import { createClient } from "@connectrpc/connect";
 import { useTransport } from "@connectrpc/connect-query";
 import { type Column, QueryService } from "@langtian/proto";
@@ -17,6 +18,7 @@ import {
   readSqlHistory,
   type SqlHistoryEntry,
 } from "./-components/sql-history.ts";
+import { sqlParameterNames, sqlParams } from "./-components/sql-params.ts";
 import { DEFAULT_MAX_ROWS, MAX_ROWS_CHOICES, validateSqlSearch } from "./-components/sql-search.ts";
 import "./-components/sql.css";
 
@@ -29,6 +31,7 @@ export const Route = createFileRoute("/sql/")({
 interface SqlRun {
   readonly state: "running" | "done" | "canceled" | "failed";
   readonly sql: string;
+  readonly params: Record<string, Value>;
   readonly columns: readonly Column[];
   readonly rows: readonly Cell[][];
   readonly truncated: boolean;
@@ -51,6 +54,8 @@ function SqlPage() {
   const transport = useTransport();
   const client = useMemo(() => createClient(QueryService, transport), [transport]);
   const [text, setText] = useState(search.q ?? "");
+  const [paramTexts, setParamTexts] = useState<Readonly<Record<string, string>>>(search.p ?? {});
+  const paramNames = useMemo(() => sqlParameterNames(text), [text]);
   const maxRows = search.max ?? DEFAULT_MAX_ROWS;
   const [run, setRun] = useState<SqlRun | undefined>();
   const [history, setHistory] = useState<SqlHistoryEntry[]>(() => readSqlHistory());
@@ -62,8 +67,17 @@ function SqlPage() {
     current.current?.abort();
     const controller = new AbortController();
     current.current = controller;
-    // The URL holds the statement, so a query is a link.
-    void navigate({ search: (prev) => ({ ...prev, q: sql }), replace: true });
+    const params = sqlParams(sql, paramTexts);
+    // The URL holds the statement and its parameters, so a query is a link.
+    const used = Object.fromEntries(Object.keys(params).map((name) => [name, paramTexts[name] ?? ""]));
+    void navigate({
+      search: ({ p: _p, ...prev }) => ({
+        ...prev,
+        q: sql,
+        ...(Object.keys(used).length === 0 ? {} : { p: used }),
+      }),
+      replace: true,
+    });
     const startedMs = performance.now();
     let columns: readonly Column[] = [];
     const rows: Cell[][] = [];
@@ -75,6 +89,7 @@ function SqlPage() {
       setRun({
         state,
         sql,
+        params,
         columns,
         rows: rows.slice(),
         truncated,
@@ -84,7 +99,7 @@ function SqlPage() {
     };
     show("running");
     try {
-      for await (const message of client.sql({ sql, maxRows }, { signal: controller.signal })) {
+      for await (const message of client.sql({ sql, maxRows, params }, { signal: controller.signal })) {
         const part = message.part;
         if (part.case === "header") columns = part.value.columns;
         else if (part.case === "rows") for (const row of part.value.rows) rows.push(row.cells.map(cellOf));
@@ -141,7 +156,7 @@ function SqlPage() {
     if (run === undefined) return;
     const controller = new AbortController();
     setExporting({ state: "running", label: format.label, bytes: 0 });
-    exportSql(client, run.sql, format, controller.signal, (bytes) =>
+    exportSql(client, run.sql, run.params, format, controller.signal, (bytes) =>
       setExporting({ state: "running", label: format.label, bytes }),
     ).then(
       (blob) => {
@@ -173,6 +188,25 @@ function SqlPage() {
               aria-describedby="sql-help"
               {...(errorMessage === undefined ? {} : { "aria-errormessage": "sql-error" })}
             />
+            {paramNames.length === 0 ? null : (
+              <fieldset className="sql-params">
+                <legend>Parameters</legend>
+                {paramNames.map((name) => (
+                  <label key={name}>
+                    ${name}
+                    <input
+                      type="text"
+                      value={paramTexts[name] ?? ""}
+                      onChange={(e) => setParamTexts((prev) => ({ ...prev, [name]: e.target.value }))}
+                      onKeyDown={(e) => {
+                        if (e.key === "Enter" && text.trim() !== "") void start(text);
+                      }}
+                    />
+                  </label>
+                ))}
+                <span className="muted">Numbers, true/false and null as such; anything else as text.</span>
+              </fieldset>
+            )}
             <div className="toolbar">
               <button
                 type="button"

@@ -150,6 +150,31 @@ describe("the SQL console", () => {
     );
   });
 
+  it("asks for the statement's named parameters and sends them typed, kept in the URL", async () => {
+    const { requests, routes } = sqlService(typesAndCounts);
+    const { router } = renderApp("/sql", routes);
+    const editor = await screen.findByLabelText(/Statement/);
+    fireEvent.change(editor, {
+      target: {
+        value:
+          "SELECT * FROM lake.t WHERE partition_key = $device AND n > $min -- not $this\n AND s <> '$no'",
+      },
+    });
+    fireEvent.change(screen.getByLabelText("$device"), { target: { value: "dev-3" } });
+    fireEvent.change(screen.getByLabelText("$min"), { target: { value: "10" } });
+    expect(screen.queryByLabelText("$this")).toBeNull();
+    expect(screen.queryByLabelText("$no")).toBeNull();
+    fireEvent.click(screen.getByRole("button", { name: "Run" }));
+    await waitFor(() => expect(requests).toHaveLength(1));
+    const params = requests[0]?.params ?? {};
+    expect(Object.keys(params).sort()).toEqual(["device", "min"]);
+    expect(params.device?.kind).toEqual({ case: "stringValue", value: "dev-3" });
+    expect(params.min?.kind).toEqual({ case: "numberValue", value: 10 });
+    await waitFor(() =>
+      expect(router.state.location.search).toMatchObject({ p: { device: "dev-3", min: "10" } }),
+    );
+  });
+
   it("keeps the rows that came before an error in the middle of the stream", async () => {
     const { routes } = sqlService(async function* (_req) {
       yield header("n");

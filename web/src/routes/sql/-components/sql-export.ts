@@ -1,3 +1,4 @@
+import type { Value } from "@bufbuild/protobuf/wkt";
 import type { Client } from "@connectrpc/connect";
 import { ExportFormat, type QueryService } from "@langtian/proto";
 
@@ -18,6 +19,7 @@ export type SqlExportFormat = (typeof SQL_EXPORT_FORMATS)[number];
 export async function exportSql(
   client: Client<typeof QueryService>,
   sql: string,
+  params: Record<string, Value>,
   format: SqlExportFormat,
   signal: AbortSignal,
   onBytes: (bytes: number) => void,
@@ -25,7 +27,7 @@ export async function exportSql(
   const parts: Uint8Array<ArrayBuffer>[] = [];
   let bytes = 0;
   for await (const chunk of client.export(
-    { source: { case: "sql", value: { sql } }, format: format.format },
+    { source: { case: "sql", value: { sql, params } }, format: format.format },
     { signal },
   )) {
     parts.push(new Uint8Array(chunk.data));

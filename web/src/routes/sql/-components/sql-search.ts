@@ -4,6 +4,8 @@ export interface SqlSearch {
   readonly q?: string;
   /** Most rows asked for; absent = {@link DEFAULT_MAX_ROWS}. */
   readonly max?: number;
+  /** Texts of the statement's named parameters (`$name` → text). */
+  readonly p?: Readonly<Record<string, string>>;
 }
 
 /** Row limits offered; the server may allow fewer (its refusal says so). */
@@ -18,8 +20,19 @@ export function validateSqlSearch(search: Record<string, unknown>): SqlSearch {
   const q = typeof raw === "string" && raw.trim() !== "" ? raw : undefined;
   const max = Number(search.max);
   const validMax = (MAX_ROWS_CHOICES as readonly number[]).includes(max) ? max : undefined;
+  const p =
+    typeof search.p === "object" && search.p !== null && !Array.isArray(search.p)
+      ? Object.fromEntries(
+          Object.entries(search.p).flatMap(([k, v]) =>
+            /^[A-Za-z_][A-Za-z0-9_]*$/.test(k) && (typeof v === "string" || typeof v === "number")
+              ? [[k, String(v)]]
+              : [],
+          ),
+        )
+      : {};
   return {
     ...(q === undefined ? {} : { q }),
+    ...(Object.keys(p).length === 0 ? {} : { p }),
     ...(validMax === undefined || validMax === DEFAULT_MAX_ROWS ? {} : { max: validMax }),
   };
 }
