@@ -151,6 +151,14 @@ function SqlPage() {
     el.focus();
     el.setSelectionRange(location.offset, Math.min(el.value.length, location.offset + 1));
   };
+  // The editor's cursor goes to the error as it arrives (unless the text changed since the run),
+  // so a keyboard user who goes back to the editor lands on it.
+  const errorOffset = location?.offset;
+  useEffect(() => {
+    const el = editor.current;
+    if (el === null || errorOffset === undefined || el.value !== run?.sql) return;
+    el.setSelectionRange(errorOffset, Math.min(el.value.length, errorOffset + 1));
+  }, [errorOffset, run?.sql]);
 
   const startExport = (format: SqlExportFormat) => {
     if (run === undefined) return;
