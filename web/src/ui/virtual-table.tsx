@@ -6,7 +6,7 @@ import {
   type VisibilityState,
 } from "@tanstack/react-table";
 import { useVirtualizer } from "@tanstack/react-virtual";
-import { type KeyboardEvent, useEffect, useRef, useState } from "react";
+import { type KeyboardEvent, memo, type ReactNode, useCallback, useEffect, useRef, useState } from "react";
 
 /** Height of one row in px: fixed, so the virtualizer never measures (smooth scrolling at 100k rows). */
 export const ROW_HEIGHT_PX = 30;
@@ -107,6 +107,13 @@ export function VirtualTable<T>({
     }
     e.preventDefault();
   };
+  // Stable across renders, so rows already on screen are not rendered again while scrolling.
+  const onOpenRef = useRef(onOpen);
+  onOpenRef.current = onOpen;
+  const activate = useCallback((index: number, row: T) => {
+    setFocused(index);
+    onOpenRef.current?.(row);
+  }, []);
   const headers = table.getHeaderGroups()[0]?.headers ?? [];
   const template = headers
     .map((h) => `minmax(${h.column.columnDef.minSize ?? 80}px, ${h.getSize()}fr)`)
@@ -134,31 +141,18 @@ export function VirtualTable<T>({
         <div style={{ height: virtualizer.getTotalSize(), position: "relative" }}>
           {items.map((item) => {
             const row = tableRows[item.index] as Row<T>;
-            const active = row.id === activeRowId;
             return (
-              <div
+              <VirtualRow
                 key={row.id}
-                id={`row-${row.id}`}
-                role="row"
-                aria-rowindex={item.index + 2}
-                aria-selected={active}
-                className={`vtable-row${item.index === focused ? " focused" : ""}${active ? " active" : ""}`}
-                style={{ transform: `translateY(${item.start}px)`, gridTemplateColumns: template }}
-                onClick={() => {
-                  setFocused(item.index);
-                  onOpen?.(row.original);
-                }}
-              >
-                {row.getVisibleCells().map((cell) => {
-                  const render = cell.column.columnDef.cell;
-                  const value = typeof render === "function" ? render(cell.getContext()) : cell.getValue();
-                  return (
-                    <div key={cell.id} role="gridcell" className="vtable-cell">
-                      {value as React.ReactNode}
-                    </div>
-                  );
-                })}
-              </div>
+                row={row}
+                index={item.index}
+                start={item.start}
+                focused={item.index === focused}
+                active={row.id === activeRowId}
+                template={template}
+                columns={columns}
+                onActivate={activate}
+              />
             );
           })}
         </div>
@@ -166,3 +160,58 @@ export function VirtualTable<T>({
     </div>
   );
 }
+
+/**
+ * One row, rendered again only when something it shows changed: scrolling moves most rows by
+ * their `start` alone, and a frame then renders just the rows that came into view.
+ */
+const VirtualRow = memo(function VirtualRow<T>({
+  row,
+  index,
+  start,
+  focused,
+  active,
+  template,
+  onActivate,
+}: {
+  row: Row<T>;
+  index: number;
+  start: number;
+  focused: boolean;
+  active: boolean;
+  template: string;
+  /** Compared by reference: new column definitions render the row again. */
+  columns: unknown;
+  onActivate: (index: number, row: T) => void;
+}) {
+  return (
+    <div
+      id={`row-${row.id}`}
+      role="row"
+      aria-rowindex={index + 2}
+      aria-selected={active}
+      className={`vtable-row${focused ? " focused" : ""}${active ? " active" : ""}`}
+      style={{ transform: `translateY(${start}px)`, gridTemplateColumns: template }}
+      onClick={() => onActivate(index, row.original)}
+    >
+      {row.getVisibleCells().map((cell) => {
+        const render = cell.column.columnDef.cell;
+        const value = typeof render === "function" ? render(cell.getContext()) : cell.getValue();
+        return (
+          <div key={cell.id} role="gridcell" className="vtable-cell">
+            {value as ReactNode}
+          </div>
+        );
+      })}
+    </div>
+  );
+}) as <T>(props: {
+  row: Row<T>;
+  index: number;
+  start: number;
+  focused: boolean;
+  active: boolean;
+  template: string;
+  columns: unknown;
+  onActivate: (index: number, row: T) => void;
+}) => ReactNode;
