@@ -1,19 +1,12 @@
 import assert from "node:assert/strict";
 import { join, resolve } from "node:path";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { createEnvelope, encodeEnvelope, eventHeaderEntries, uuidv7 } from "@langtian/envelope";
 import { type NodeService, startNodeService, sumMetric, uniqueName, waitFor } from "@langtian/testing";
 import { jetstream } from "@nats-io/jetstream";
 import { connect, type NatsConnection, headers as natsHeaders } from "@nats-io/transport-node";
 import type { Page } from "playwright-core";
-import {
-  launchBrowser,
-  login,
-  screenshot,
-  startUiPlatform,
-  type UiBrowser,
-  type UiPlatform,
-} from "./harness/index.ts";
+import { screenshot, uiTestContext } from "./harness/index.ts";
 
 const BRIDGE_MAIN = resolve(import.meta.dirname, "../../services/bridge/src/provision-and-run.ts");
 
@@ -43,8 +36,6 @@ async function waitForDeadLetters(page: Page, count: number) {
  * dead-lettered again; the audit page shows those actions.
  */
 describe("web UI control: dead letters, configuration, schemas, audit", () => {
-  let platform: UiPlatform;
-  let browser: UiBrowser;
   let bridge: NodeService;
   let nc: NatsConnection;
   const base = uniqueName("uictl");
@@ -54,77 +45,66 @@ describe("web UI control: dead letters, configuration, schemas, audit", () => {
   const bucket = `${base.replace(/[^A-Za-z0-9_-]/g, "_")}_cfg`;
   const largeEventId = uuidv7();
 
-  before(async () => {
-    platform = await startUiPlatform({
-      events: 50,
-      admin: {
-        nats: { streams: [stream] },
-        deadLetters: { bridgeTopic: deadLetterTopic },
-        connectorConfig: { bucket },
-      },
-    });
-    bridge = await startNodeService({
-      name: "bridge",
-      script: BRIDGE_MAIN,
-      env: {
-        LANGTIAN_BRIDGE_PORT: "0",
-        LANGTIAN_BRIDGE_LOG_LEVEL: "info",
-        LANGTIAN_BRIDGE_NATS_URL: platform.natsUrl,
-        LANGTIAN_BRIDGE_NATS_STREAM: stream,
-        LANGTIAN_BRIDGE_NATS_STREAM_SUBJECTS: `${prefix}.>`,
-        LANGTIAN_BRIDGE_NATS_DURABLE: `bridge_${stream}`,
-        LANGTIAN_BRIDGE_NATS_FETCH_EXPIRES_MS: "2000",
-        LANGTIAN_BRIDGE_KAFKA_BOOTSTRAP: platform.kafkaBootstrap,
-        LANGTIAN_BRIDGE_KAFKA_PARTITIONS: "2",
-        LANGTIAN_BRIDGE_TOPICS_DEFAULT_TOPIC: platform.lake.topic,
-        LANGTIAN_BRIDGE_TOPICS_DEAD_LETTER_TOPIC: deadLetterTopic,
-        LANGTIAN_BRIDGE_PIPELINE_MAX_RECORD_BYTES: "1024",
-        LANGTIAN_BRIDGE_PIPELINE_POISON_MAX_DELIVERIES: "1",
-        LANGTIAN_BRIDGE_PIPELINE_BACKOFF_INITIAL_MS: "100",
-        LANGTIAN_BRIDGE_PIPELINE_BACKOFF_MAX_MS: "1000",
-        LANGTIAN_BRIDGE_CONNECTOR_CONFIG_BUCKET: bucket,
-      },
-      logFile: join(platform.dir, "control-bridge.log"),
-      readyTimeoutMs: 120_000,
-    });
-    nc = await connect({ servers: platform.natsUrl });
-    const js = jetstream(nc);
-    // Bytes that are no envelope (JSON): the bridge dead-letters them with their value.
-    await js.publish(`${prefix}.ui.raw`, new TextEncoder().encode('{"not":"an envelope","n":1}'));
-    // An event over the bridge's 1 KiB record limit: dead-lettered without its value.
-    const envelope = createEnvelope({
-      eventId: largeEventId,
-      eventType: "ui.replay",
-      schemaVersion: "1.0",
-      sourceSystem: "plant-ui",
-      partitionKey: "dev-ui",
-      payloadType: "application/octet-stream",
-      payload: new Uint8Array(1500).fill(7),
-    });
-    const h = natsHeaders();
-    for (const [name, value] of eventHeaderEntries(envelope) ?? []) h.set(name, value);
-    h.set("Nats-Msg-Id", largeEventId);
-    await js.publish(`${prefix}.ui.replay`, encodeEnvelope(envelope), { headers: h });
-    browser = await launchBrowser();
+  const web = uiTestContext({
+    events: 50,
+    admin: {
+      nats: { streams: [stream] },
+      deadLetters: { bridgeTopic: deadLetterTopic },
+      connectorConfig: { bucket },
+    },
+    setUp: async (platform) => {
+      bridge = await startNodeService({
+        name: "bridge",
+        script: BRIDGE_MAIN,
+        env: {
+          LANGTIAN_BRIDGE_PORT: "0",
+          LANGTIAN_BRIDGE_LOG_LEVEL: "info",
+          LANGTIAN_BRIDGE_NATS_URL: platform.natsUrl,
+          LANGTIAN_BRIDGE_NATS_STREAM: stream,
+          LANGTIAN_BRIDGE_NATS_STREAM_SUBJECTS: `${prefix}.>`,
+          LANGTIAN_BRIDGE_NATS_DURABLE: `bridge_${stream}`,
+          LANGTIAN_BRIDGE_NATS_FETCH_EXPIRES_MS: "2000",
+          LANGTIAN_BRIDGE_KAFKA_BOOTSTRAP: platform.kafkaBootstrap,
+          LANGTIAN_BRIDGE_KAFKA_PARTITIONS: "2",
+          LANGTIAN_BRIDGE_TOPICS_DEFAULT_TOPIC: platform.lake.topic,
+          LANGTIAN_BRIDGE_TOPICS_DEAD_LETTER_TOPIC: deadLetterTopic,
+          LANGTIAN_BRIDGE_PIPELINE_MAX_RECORD_BYTES: "1024",
+          LANGTIAN_BRIDGE_PIPELINE_POISON_MAX_DELIVERIES: "1",
+          LANGTIAN_BRIDGE_PIPELINE_BACKOFF_INITIAL_MS: "100",
+          LANGTIAN_BRIDGE_PIPELINE_BACKOFF_MAX_MS: "1000",
+          LANGTIAN_BRIDGE_CONNECTOR_CONFIG_BUCKET: bucket,
+        },
+        logFile: join(platform.dir, "control-bridge.log"),
+        readyTimeoutMs: 120_000,
+      });
+      nc = await connect({ servers: platform.natsUrl });
+      const js = jetstream(nc);
+      // Bytes that are no envelope (JSON): the bridge dead-letters them with their value.
+      await js.publish(`${prefix}.ui.raw`, new TextEncoder().encode('{"not":"an envelope","n":1}'));
+      // An event over the bridge's 1 KiB record limit: dead-lettered without its value.
+      const envelope = createEnvelope({
+        eventId: largeEventId,
+        eventType: "ui.replay",
+        schemaVersion: "1.0",
+        sourceSystem: "plant-ui",
+        partitionKey: "dev-ui",
+        payloadType: "application/octet-stream",
+        payload: new Uint8Array(1500).fill(7),
+      });
+      const h = natsHeaders();
+      for (const [name, value] of eventHeaderEntries(envelope) ?? []) h.set(name, value);
+      h.set("Nats-Msg-Id", largeEventId);
+      await js.publish(`${prefix}.ui.replay`, encodeEnvelope(envelope), { headers: h });
+    },
+    tearDown: async () => {
+      await nc?.close();
+      await bridge?.process.kill();
+    },
   });
-  after(async () => {
-    await browser?.close();
-    await nc?.close();
-    await bridge?.process.kill();
-    await platform?.stop();
-  });
-
-  const open = async (key: string) => {
-    const ui = await browser.newPage({ baseUrl: platform.adminUrl });
-    await ui.page.goto("/");
-    await login(ui.page, key);
-    return ui;
-  };
 
   it("a viewer inspects a dead letter and sees every change disabled; a forced call is refused", async () => {
-    const ui = await open(platform.viewerKey);
+    const ui = await web.open(web.platform.viewerKey, "/dead-letters?stage=bridge");
     const { page } = ui;
-    await page.goto("/dead-letters?stage=bridge");
     const rows = await waitForDeadLetters(page, 2);
     assert.equal(await page.getByRole("button", { name: /^Replay selected/ }).isDisabled(), true);
     assert.match(
@@ -189,9 +169,8 @@ describe("web UI control: dead letters, configuration, schemas, audit", () => {
   let written = 0;
 
   it("an operator raises the bridge's record limit in the shared configuration: checked as typed, saved, in the history", async () => {
-    const ui = await open(platform.operatorKey);
+    const ui = await web.open(web.platform.operatorKey, "/config");
     const { page } = ui;
-    await page.goto("/config");
     const editor = page.getByLabel(/Value \(JSON\)/);
     await editor.waitFor();
     await editor.fill('{"topics": {"rules": []}}');
@@ -203,8 +182,8 @@ describe("web UI control: dead letters, configuration, schemas, audit", () => {
 
     const value = {
       topics: {
-        rules: [`${prefix}.>=${platform.lake.topic}`],
-        defaultTopic: platform.lake.topic,
+        rules: [`${prefix}.>=${web.platform.lake.topic}`],
+        defaultTopic: web.platform.lake.topic,
         deadLetterTopic,
       },
       pipeline: { maxRecordBytes: 1_000_000 },
@@ -257,9 +236,8 @@ describe("web UI control: dead letters, configuration, schemas, audit", () => {
 
   it("an operator replays both dead letters: each result shown; the large event lands in the lake, the undecodable one is dead-lettered again", async () => {
     assert.ok(written > 0, "the configuration was saved");
-    const ui = await open(platform.operatorKey);
+    const ui = await web.open(web.platform.operatorKey, "/dead-letters?stage=bridge");
     const { page } = ui;
-    await page.goto("/dead-letters?stage=bridge");
     const rows = await waitForDeadLetters(page, 2);
     assert.equal(await rows.count(), 2);
     await page.getByRole("checkbox", { name: "Select every dead letter of this page" }).check();
@@ -307,9 +285,8 @@ describe("web UI control: dead letters, configuration, schemas, audit", () => {
   });
 
   it("the audit page shows who changed what, newest first, filtered by action in the URL", async () => {
-    const ui = await open(platform.viewerKey);
+    const ui = await web.open(web.platform.viewerKey, "/audit");
     const { page } = ui;
-    await page.goto("/audit");
     const entries = page.getByRole("table", { name: "Audit entries" }).getByTestId("audit-entry");
     await entries.first().waitFor();
     const texts = await entries.allTextContents();

@@ -1,16 +1,9 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { waitForCommitted } from "@langtian/testing";
 import type { Page } from "playwright-core";
-import {
-  launchBrowser,
-  login,
-  screenshot,
-  startUiPlatform,
-  type UiBrowser,
-  type UiPlatform,
-} from "./harness/index.ts";
+import { screenshot, uiTestContext } from "./harness/index.ts";
 
 /** More than two Browse pages (1,000 rows each), so scrolling has to page. */
 const EVENTS = 2_500;
@@ -40,24 +33,11 @@ async function settledStatus(page: Page, pattern: RegExp): Promise<string> {
  * time travel to an earlier snapshot, a CSV export of the whole result.
  */
 describe("web UI: events", () => {
-  let platform: UiPlatform;
-  let browser: UiBrowser;
-
-  before(async () => {
-    platform = await startUiPlatform({ events: EVENTS });
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await browser?.close();
-    await platform?.stop();
-  });
+  const web = uiTestContext({ events: EVENTS });
 
   it("browses and filters the events, every filter in the URL", async () => {
-    const ui = await browser.newPage({ baseUrl: platform.adminUrl });
+    const ui = await web.open(web.platform.viewerKey, "/events");
     const { page } = ui;
-    await page.goto("/");
-    await login(page, platform.viewerKey);
-    await page.goto("/events");
     // The first page: 1,000 of them loaded.
     await settledStatus(page, new RegExp(`^1,000 loaded of ${n(EVENTS)} matching · snapshot #\\d+$`));
     await screenshot(page, "events-list");
@@ -114,11 +94,8 @@ describe("web UI: events", () => {
   });
 
   it("opens an event over the list with its lineage; Escape closes it; a link opens it directly", async () => {
-    const ui = await browser.newPage({ baseUrl: platform.adminUrl });
+    const ui = await web.open(web.platform.viewerKey, "/events");
     const { page } = ui;
-    await page.goto("/");
-    await login(page, platform.viewerKey);
-    await page.goto("/events");
     await settledStatus(page, /of [\d,]+ matching/);
     const grid = page.getByRole("grid");
     await grid.getByRole("row").nth(1).click();
@@ -132,7 +109,7 @@ describe("web UI: events", () => {
     assert.match(lineage, /Received/);
     assert.match(
       lineage,
-      new RegExp(`Kafka offset.*kafka:${platform.lake.topic} · partition \\d · offset \\d+`),
+      new RegExp(`Kafka offset.*kafka:${web.platform.lake.topic} · partition \\d · offset \\d+`),
     );
     assert.match(lineage, /Committed in snapshot #\d+/);
     assert.match((await drawer.textContent()) ?? "", /device_id/);
@@ -163,17 +140,14 @@ describe("web UI: events", () => {
   });
 
   it("travels back to an earlier snapshot (fewer rows) and exports its whole result as CSV", async () => {
-    const ui = await browser.newPage({ baseUrl: platform.adminUrl });
+    const ui = await web.open(web.platform.viewerKey, "/events");
     const { page } = ui;
-    await page.goto("/");
-    await login(page, platform.viewerKey);
-    await page.goto("/events");
     const before = await settledStatus(page, new RegExp(`^1,000 loaded of ${n(EVENTS)} matching`));
     const earlier = Number(/snapshot #(\d+)/.exec(before)?.[1]);
     assert.ok(earlier > 0);
 
-    await platform.lake.produce(MORE);
-    await waitForCommitted(platform.lake.writer, EVENTS + MORE);
+    await web.platform.lake.produce(MORE);
+    await waitForCommitted(web.platform.lake.writer, EVENTS + MORE);
     // Refresh reads the latest snapshot again.
     await page.getByRole("button", { name: "Refresh" }).click();
     const now = await settledStatus(page, new RegExp(`^1,000 loaded of ${n(EVENTS + MORE)} matching`));

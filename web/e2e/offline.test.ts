@@ -1,13 +1,6 @@
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
-import {
-  launchBrowser,
-  login,
-  screenshot,
-  startUiPlatform,
-  type UiBrowser,
-  type UiPlatform,
-} from "./harness/index.ts";
+import { describe, it } from "node:test";
+import { screenshot, uiTestContext } from "./harness/index.ts";
 
 /** What Chromium logs for every call while the admin is stopped. */
 const ADMIN_AWAY = [/ERR_CONNECTION_REFUSED/, /Failed to fetch/, /status of 50\d/];
@@ -19,23 +12,11 @@ const ADMIN_AWAY = [/ERR_CONNECTION_REFUSED/, /Failed to fetch/, /status of 50\d
  * live in its memory), the marks go.
  */
 describe("web UI offline", () => {
-  let platform: UiPlatform;
-  let browser: UiBrowser;
-
-  before(async () => {
-    platform = await startUiPlatform({ events: 120 });
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await browser?.close();
-    await platform?.stop();
-  });
+  const web = uiTestContext({ events: 120 });
 
   it("shows the pages browsed before, marked stale, while the admin is stopped, and fresh once it is back", async () => {
-    const ui = await browser.newPage({ baseUrl: platform.adminUrl });
+    const ui = await web.open(web.platform.viewerKey);
     const { page } = ui;
-    await page.goto("/");
-    await login(page, platform.viewerKey);
     // The service worker takes the app shell: wait until it is active, then load a page it controls.
     assert.equal(await page.evaluate("navigator.serviceWorker.ready.then((r) => r.active !== null)"), true);
 
@@ -54,7 +35,7 @@ describe("web UI offline", () => {
       "navigator.storage.persisted ? navigator.storage.persisted() : Promise.resolve(false)",
     );
 
-    await platform.stopAdmin();
+    await web.platform.stopAdmin();
     ui.allowErrors(...ADMIN_AWAY);
     await page.goto("/events");
     await page.getByTestId("offline-badge").waitFor();
@@ -67,9 +48,9 @@ describe("web UI offline", () => {
     await screenshot(page, "offline-events-stale");
 
     // Sessions live in the admin's memory: after its restart the UI asks for the key again.
-    await platform.startAdmin();
+    await web.platform.startAdmin();
     await page.goto("/events");
-    await page.getByLabel("API key").fill(platform.viewerKey);
+    await page.getByLabel("API key").fill(web.platform.viewerKey);
     await page.getByRole("button", { name: "Log in" }).click();
     await page.getByRole("grid").getByRole("row").nth(1).waitFor();
     await page.getByTestId("stale-banner").waitFor({ state: "detached", timeout: 30_000 });

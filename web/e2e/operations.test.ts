@@ -1,19 +1,11 @@
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { create } from "@bufbuild/protobuf";
 import { createDeviceEnvelope, encodeEnvelope } from "@langtian/envelope";
 import { TelemetrySchema } from "@langtian/proto";
 import { jetstream } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
-import {
-  launchBrowser,
-  login,
-  screenshot,
-  startUiPlatform,
-  type UiBridge,
-  type UiBrowser,
-  type UiPlatform,
-} from "./harness/index.ts";
+import { screenshot, type UiBridge, uiTestContext } from "./harness/index.ts";
 
 /** A telemetry envelope of device `dev-<i % 8>`, sequence i (its payload decodes to JSON). */
 function telemetry(i: number): Uint8Array {
@@ -62,33 +54,27 @@ function startTraffic(nc: NatsConnection, bridge: UiBridge) {
  * bridge, then forced after the second confirmation — and watches it to drained.
  */
 describe("web UI operations: overview, services and drain, live tail", () => {
-  let platform: UiPlatform;
   let bridge: UiBridge;
-  let browser: UiBrowser;
   let nc: NatsConnection;
   let traffic: ReturnType<typeof startTraffic>;
-
-  before(async () => {
-    platform = await startUiPlatform({ events: 100, bridge: true });
-    assert.ok(platform.bridge, "the harness started a bridge");
-    bridge = platform.bridge;
-    nc = await connect({ servers: platform.natsUrl });
-    traffic = startTraffic(nc, bridge);
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await traffic?.stop();
-    await nc?.close();
-    await browser?.close();
-    await platform?.stop();
+  const web = uiTestContext({
+    events: 100,
+    bridge: true,
+    setUp: async (platform) => {
+      assert.ok(platform.bridge, "the harness started a bridge");
+      bridge = platform.bridge;
+      nc = await connect({ servers: platform.natsUrl });
+      traffic = startTraffic(nc, bridge);
+    },
+    tearDown: async () => {
+      await traffic?.stop();
+      await nc?.close();
+    },
   });
 
   it("shows the running services healthy on the overview, with charts filling in", async () => {
-    const ui = await browser.newPage({ baseUrl: platform.adminUrl });
+    const ui = await web.open(web.platform.viewerKey, "/");
     const { page } = ui;
-    await page.goto("/");
-    await login(page, platform.viewerKey);
-    await page.goto("/");
     const graph = page.getByRole("list", { name: /Pipeline/ });
     await graph.waitFor();
     for (const id of ["bridge", "lake-writer", "nats", "kafka"])
@@ -118,11 +104,8 @@ describe("web UI operations: overview, services and drain, live tail", () => {
   });
 
   it("lets a viewer see Drain disabled, and why", async () => {
-    const ui = await browser.newPage({ baseUrl: platform.adminUrl });
+    const ui = await web.open(web.platform.viewerKey, "/services");
     const { page } = ui;
-    await page.goto("/");
-    await login(page, platform.viewerKey);
-    await page.goto("/services");
     const drain = page.getByRole("button", { name: "Drain bridge-1" });
     await drain.waitFor();
     assert.equal(await drain.isDisabled(), true);
@@ -135,11 +118,11 @@ describe("web UI operations: overview, services and drain, live tail", () => {
   });
 
   it("follows the bridge's stream live, decoded, and pauses", async () => {
-    const ui = await browser.newPage({ baseUrl: platform.adminUrl });
+    const ui = await web.open(
+      web.platform.viewerKey,
+      `/live?subject=${encodeURIComponent(`${bridge.subjectPrefix}.>`)}&rate=5`,
+    );
     const { page } = ui;
-    await page.goto("/");
-    await login(page, platform.viewerKey);
-    await page.goto(`/live?subject=${encodeURIComponent(`${bridge.subjectPrefix}.>`)}&rate=5`);
     const rows = page.getByTestId("tail-row");
     await rows.nth(2).waitFor({ timeout: 30_000 });
     assert.match((await rows.first().textContent()) ?? "", /device\.telemetry.*plant-e2e/);
@@ -161,11 +144,8 @@ describe("web UI operations: overview, services and drain, live tail", () => {
   });
 
   it("drains the running bridge as an operator: refused as the last ready bridge, forced, followed to drained", async () => {
-    const ui = await browser.newPage({ baseUrl: platform.adminUrl });
+    const ui = await web.open(web.platform.operatorKey, "/services");
     const { page } = ui;
-    await page.goto("/");
-    await login(page, platform.operatorKey);
-    await page.goto("/services");
     await page.getByTestId("instance-bridge-1").filter({ hasText: "healthy" }).waitFor({ timeout: 15_000 });
     await screenshot(page, "operations-services");
 

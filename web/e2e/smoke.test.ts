@@ -1,30 +1,13 @@
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
-import {
-  launchBrowser,
-  login,
-  screenshot,
-  startUiPlatform,
-  type UiBrowser,
-  type UiPlatform,
-} from "./harness/index.ts";
+import { describe, it } from "node:test";
+import { login, screenshot, uiTestContext } from "./harness/index.ts";
 
 /** The built UI, served by a real admin on a written lake, opens and logs in without a browser error. */
 describe("web UI smoke", () => {
-  let platform: UiPlatform;
-  let browser: UiBrowser;
-
-  before(async () => {
-    platform = await startUiPlatform({ events: 50 });
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await browser?.close();
-    await platform?.stop();
-  });
+  const web = uiTestContext({ events: 50 });
 
   it("opens the admin, refuses a wrong key, logs in through the form and shows who is logged in", async () => {
-    const ui = await browser.newPage({ baseUrl: platform.adminUrl });
+    const ui = await web.browser.newPage({ baseUrl: web.platform.adminUrl });
     const { page } = ui;
     const response = await page.goto("/services");
     assert.equal(response?.status(), 200);
@@ -36,7 +19,7 @@ describe("web UI smoke", () => {
     await key.fill("not-a-key-of-ours-0123456789");
     await page.getByRole("button", { name: "Log in" }).click();
     await page.getByRole("alert").waitFor();
-    await key.fill(platform.viewerKey);
+    await key.fill(web.platform.viewerKey);
     await page.getByRole("button", { name: "Log in" }).click();
     await page.getByTestId("user").waitFor();
     assert.equal(await page.getByTestId("user").textContent(), "ana · viewer");
@@ -44,7 +27,7 @@ describe("web UI smoke", () => {
     await screenshot(page, "login-then-services");
     // The session is a cookie scripts cannot read.
     assert.equal(await page.evaluate("document.cookie"), "");
-    const who = await login(page, platform.operatorKey);
+    const who = await login(page, web.platform.operatorKey);
     assert.deepEqual(who, { name: "olga", role: "operator" });
     await page.getByRole("button", { name: "Log out" }).click();
     await page.getByLabel("API key").waitFor();
@@ -52,9 +35,9 @@ describe("web UI smoke", () => {
   });
 
   it("restarts the admin on the same URL (what offline tests rely on)", async () => {
-    await platform.stopAdmin();
-    await assert.rejects(fetch(`${platform.adminUrl}/healthz`));
-    await platform.startAdmin();
-    assert.equal((await fetch(`${platform.adminUrl}/healthz`)).status, 200);
+    await web.platform.stopAdmin();
+    await assert.rejects(fetch(`${web.platform.adminUrl}/healthz`));
+    await web.platform.startAdmin();
+    assert.equal((await fetch(`${web.platform.adminUrl}/healthz`)).status, 200);
   });
 });

@@ -1,15 +1,8 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import type { Page } from "playwright-core";
-import {
-  launchBrowser,
-  login,
-  screenshot,
-  startUiPlatform,
-  type UiBrowser,
-  type UiPlatform,
-} from "./harness/index.ts";
+import { screenshot, uiTestContext } from "./harness/index.ts";
 
 const EVENTS = 200;
 /** Records of the in-browser stress test: small enough for CI, large enough to need batching. */
@@ -28,24 +21,11 @@ async function runSql(page: Page, sql: string): Promise<void> {
  * in real Chromium, with its timings and the check after a reload.
  */
 describe("web UI: SQL console and diagnostics", () => {
-  let platform: UiPlatform;
-  let browser: UiBrowser;
-
-  before(async () => {
-    platform = await startUiPlatform({ events: EVENTS });
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await browser?.close();
-    await platform?.stop();
-  });
+  const web = uiTestContext({ events: EVENTS });
 
   it("runs a query on the lake and shows its rows, its URL a link, its result exported", async () => {
-    const ui = await browser.newPage({ baseUrl: platform.adminUrl });
+    const ui = await web.open(web.platform.viewerKey, "/sql");
     const { page } = ui;
-    await page.goto("/");
-    await login(page, platform.viewerKey);
-    await page.goto("/sql");
     const sql =
       "SELECT partition_key, count(*) AS events\nFROM lake.device_telemetry_v1\nGROUP BY ALL\nORDER BY partition_key";
     await runSql(page, sql);
@@ -96,11 +76,8 @@ describe("web UI: SQL console and diagnostics", () => {
   });
 
   it("shows a bad statement's error at its place, and keeps the history to run again", async () => {
-    const ui = await browser.newPage({ baseUrl: platform.adminUrl });
+    const ui = await web.open(web.platform.viewerKey, "/sql");
     const { page } = ui;
-    await page.goto("/");
-    await login(page, platform.viewerKey);
-    await page.goto("/sql");
     await runSql(page, "SELECT count(*) AS n FROM lake.device_telemetry_v1");
     await page
       .getByTestId("sql-status")
@@ -144,11 +121,8 @@ describe("web UI: SQL console and diagnostics", () => {
   });
 
   it("runs the IndexedDB stress test in Chromium, shows its timings and finds the records after a reload", async () => {
-    const ui = await browser.newPage({ baseUrl: platform.adminUrl });
+    const ui = await web.open(web.platform.viewerKey, `/diagnostics?count=${STRESS_COUNT}&run=true`);
     const { page } = ui;
-    await page.goto("/");
-    await login(page, platform.viewerKey);
-    await page.goto(`/diagnostics?count=${STRESS_COUNT}&run=true`);
     const result = page.getByTestId("stress-result");
     await result.waitFor({ timeout: 120_000 });
     for (const step of ["write", "naiveWrite", "readAll", "rangeQuery", "reopen", "chunkedWrite"]) {

@@ -22,3 +22,9 @@ export {
   type UiPlatformOptions,
   WEB_DIST,
 } from "./ui-platform.ts";
+export {
+  openLoggedIn,
+  type UiTestContext,
+  type UiTestContextOptions,
+  uiTestContext,
+} from "./ui-test-context.ts";
