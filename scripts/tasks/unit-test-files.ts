@@ -11,6 +11,7 @@
 export const unitTestFiles: readonly string[] = [
   "packages/errors/src/langtian-error.test.ts",
   "packages/connector-config/src/connector-config.test.ts",
+  "packages/contracts/src/contracts.test.ts",
   "packages/envelope/src/create-envelope.test.ts",
   "packages/envelope/src/decode-envelope.test.ts",
   "packages/envelope/src/encode-envelope.test.ts",

@@ -1,4 +1,5 @@
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
+import { DeviceEventType, deviceSchemaVersion } from "@langtian/contracts";
 import {
   type Alarm,
   AlarmSchema,
@@ -12,15 +13,9 @@ import { createEnvelope } from "./create-envelope.ts";
 import { deterministicEventId } from "./uuid.ts";
 import type { ValidateOptions } from "./validate-envelope.ts";
 
-/** event_type of each device event (langtian.device.v1 payloads). */
-export const DeviceEventType = {
-  telemetry: "device.telemetry",
-  status: "device.status",
-  alarm: "device.alarm",
-} as const;
-
-/** schema_version of the langtian.device.v1 payloads; MINOR grows with additive changes. */
-export const deviceSchemaVersion = "1.0";
+// The event types and their schema version are the contracts' (one list for producers,
+// the lake writer and the web UI); re-exported here for the envelope's callers.
+export { DeviceEventType, deviceSchemaVersion };
 
 /** A device payload message together with its event type. */
 export type DevicePayload =

@@ -36,5 +36,5 @@ export {
   type PartitionKey,
   readPartitionPosition,
 } from "./lake/partition-ledger.ts";
-export { DEAD_LETTER_TABLE, ENVELOPE_COLUMNS, eventTableName, routeRecord } from "./tables/event-tables.ts";
+export { DEAD_LETTER_TABLE, routeRecord } from "./tables/event-tables.ts";
 export { createTableManager, type TableManager, type TableSpec } from "./tables/table-manager.ts";

@@ -1,26 +1,9 @@
 import type { DuckDBType } from "@duckdb/node-api";
 import { BIGINT, BLOB, BOOLEAN, DOUBLE, INTEGER, TIMESTAMPTZ, VARCHAR } from "@duckdb/node-api";
+import type { ColumnType } from "@langtian/contracts";
 
-/** Column types the writer produces. */
-export const COLUMN_TYPES = [
-  "VARCHAR",
-  "BIGINT",
-  "INTEGER",
-  "DOUBLE",
-  "BOOLEAN",
-  "TIMESTAMPTZ",
-  "BLOB",
-  "JSON",
-] as const;
-
-/** One of {@link COLUMN_TYPES}. */
-export type ColumnType = (typeof COLUMN_TYPES)[number];
-
-/** A column of a lake table. */
-export interface ColumnSpec {
-  name: string;
-  type: ColumnType;
-}
+// The column types and specs are the contracts' (shared with the web UI's Schemas page).
+export { COLUMN_TYPES, type ColumnSpec, type ColumnType } from "@langtian/contracts";
 
 /**
  * A cell as the writer carries it: TIMESTAMPTZ as microseconds since the epoch (bigint),

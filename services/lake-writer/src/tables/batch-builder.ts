@@ -1,6 +1,7 @@
+import { ENVELOPE_COLUMNS } from "@langtian/contracts";
 import type { TableRows } from "../lake/batch-writer.ts";
 import type { CellValue, ColumnSpec } from "../lake/columns.ts";
-import { DEAD_LETTER_TABLE, ENVELOPE_COLUMNS, type RoutedRecord } from "./event-tables.ts";
+import { DEAD_LETTER_TABLE, type RoutedRecord } from "./event-tables.ts";
 import type { TableSpec } from "./table-manager.ts";
 
 /** Collects routed records of one batch, grouped by table. */

@@ -1,4 +1,10 @@
 import type { Message, Registry } from "@bufbuild/protobuf";
+import {
+  ENVELOPE_COLUMNS,
+  eventTableName,
+  RAW_PAYLOAD_COLUMN as RAW_PAYLOAD,
+  RESERVED_COLUMN_NAMES as RESERVED,
+} from "@langtian/contracts";
 import { decodeEnvelope, decodePayload, validateEnvelope } from "@langtian/envelope";
 import type { Envelope } from "@langtian/proto";
 import type { CellValue, ColumnSpec } from "../lake/columns.ts";
@@ -12,32 +18,6 @@ export interface RecordOrigin {
   partition: string;
   position: bigint;
 }
-
-/** Columns every event table starts with: the envelope, then the record's origin. */
-export const ENVELOPE_COLUMNS: readonly ColumnSpec[] = [
-  { name: "event_id", type: "VARCHAR" },
-  { name: "event_type", type: "VARCHAR" },
-  { name: "event_timestamp", type: "TIMESTAMPTZ" },
-  { name: "received_timestamp", type: "TIMESTAMPTZ" },
-  { name: "schema_version", type: "VARCHAR" },
-  { name: "source_system", type: "VARCHAR" },
-  { name: "partition_key", type: "VARCHAR" },
-  { name: "payload_type", type: "VARCHAR" },
-  { name: "attributes", type: "JSON" },
-  { name: "traceparent", type: "VARCHAR" },
-  { name: "_source", type: "VARCHAR" },
-  { name: "_partition", type: "VARCHAR" },
-  { name: "_position", type: "BIGINT" },
-];
-
-const RESERVED = new Set([...ENVELOPE_COLUMNS.map((c) => c.name), "payload"]);
-
-/**
- * Column holding the undecoded payload: always for types the registry does not know, and
- * for known types only when the payload carried fields this writer's registry does not
- * know yet (NULL otherwise), so a column added later can be back-filled from it.
- */
-const RAW_PAYLOAD: ColumnSpec = { name: "payload", type: "BLOB" };
 
 /** The dead-letter table: what could not be written, why, and where it came from. */
 export const DEAD_LETTER_TABLE: TableSpec = {
@@ -54,16 +34,6 @@ export const DEAD_LETTER_TABLE: TableSpec = {
     { name: "failed_at", type: "TIMESTAMPTZ" },
   ],
 };
-
-/**
- * Table of an event type and MAJOR schema version: `device.telemetry` 1.x →
- * `device_telemetry_v1`. A new MAJOR version is a breaking change, so it gets its own
- * table instead of mutating the old one; MINOR versions share it (new fields add columns).
- */
-export function eventTableName(eventType: string, schemaVersion: string): string {
-  const major = /^(\d+)/.exec(schemaVersion)?.[1] ?? "0";
-  return `${eventType.replace(/[^a-z0-9]+/g, "_")}_v${major}`;
-}
 
 const specs = new Map<string, TableSpec>();
 

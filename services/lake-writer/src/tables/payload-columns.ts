@@ -1,6 +1,7 @@
 import type { Message } from "@bufbuild/protobuf";
-import { type DescField, type DescMessage, type JsonObject, ScalarType, toJson } from "@bufbuild/protobuf";
-import type { CellValue, ColumnSpec, ColumnType } from "../lake/columns.ts";
+import { type DescField, type DescMessage, type JsonObject, toJson } from "@bufbuild/protobuf";
+import { payloadFieldColumn } from "@langtian/contracts";
+import type { CellValue, ColumnSpec } from "../lake/columns.ts";
 
 /** How one payload field becomes one column. */
 interface FieldColumn {
@@ -19,10 +20,10 @@ const cache = new Map<string, PayloadColumns>();
 const MAX_BIGINT = 2n ** 63n - 1n;
 
 /**
- * Maps a protobuf payload type to lake columns, one per field: scalars to their SQL type,
- * enums to their value name, `google.protobuf.Timestamp` to TIMESTAMPTZ, and lists, maps
- * and other messages to JSON (query them with DuckDB's JSON functions or a transform).
- * Columns are named after the proto field; `reserved` names get a `payload_` prefix.
+ * The lake columns of a protobuf payload type, one per field, and how to fill them. Which
+ * column a field becomes (name and type) is the contracts' `payloadFieldColumn`, shared with
+ * the web UI; this adds the cells: enums as their value name, Timestamps as microseconds,
+ * JSON columns from the message's JSON form. `reserved` names get a `payload_` prefix.
  */
 export function payloadColumns(schema: DescMessage, reserved: ReadonlySet<string>): PayloadColumns {
   const cached = cache.get(schema.typeName);
@@ -44,7 +45,7 @@ export function payloadColumns(schema: DescMessage, reserved: ReadonlySet<string
 }
 
 function fieldColumn(field: DescField, reserved: ReadonlySet<string>): FieldColumn {
-  const name = reserved.has(field.name) ? `payload_${field.name}` : field.name;
+  const column = payloadFieldColumn(field, reserved);
   const get = (message: Record<string, unknown>): unknown => {
     if (field.oneof) {
       const group = message[field.oneof.localName] as { case?: string; value?: unknown } | undefined;
@@ -52,22 +53,14 @@ function fieldColumn(field: DescField, reserved: ReadonlySet<string>): FieldColu
     }
     return message[field.localName];
   };
-  const asJson = (type: ColumnType = "JSON"): FieldColumn => ({
-    column: { name, type },
-    read: (_message, json) => {
-      const value = json()[field.jsonName];
-      return value === undefined ? null : JSON.stringify(value);
-    },
-  });
   switch (field.fieldKind) {
-    case "scalar": {
-      const type = scalarColumnType(field.scalar);
+    case "scalar":
       return {
-        column: { name, type },
+        column,
         read: (message) => {
           const value = get(message);
           if (value === undefined || value === null) return null;
-          if (type === "BIGINT") {
+          if (column.type === "BIGINT") {
             const big = BigInt(value as bigint | number | string);
             if (big > MAX_BIGINT) throw new RangeError(`${field.name} = ${big} does not fit a BIGINT column`);
             return big;
@@ -75,47 +68,29 @@ function fieldColumn(field: DescField, reserved: ReadonlySet<string>): FieldColu
           return value as CellValue;
         },
       };
-    }
     case "enum":
       return {
-        column: { name, type: "VARCHAR" },
+        column,
         read: (message) => {
           const value = get(message);
           if (value === undefined) return null;
           return field.enum.values.find((v) => v.number === value)?.name ?? String(value);
         },
       };
-    case "message":
-      if (field.message.typeName === "google.protobuf.Timestamp") {
+    default:
+      if (column.type === "TIMESTAMPTZ") {
         return {
-          column: { name, type: "TIMESTAMPTZ" },
+          column,
           read: (message) => timestampMicros(get(message) as { seconds: bigint; nanos: number } | undefined),
         };
       }
-      return asJson();
-    default:
-      return asJson();
-  }
-}
-
-function scalarColumnType(scalar: ScalarType): ColumnType {
-  switch (scalar) {
-    case ScalarType.STRING:
-      return "VARCHAR";
-    case ScalarType.BOOL:
-      return "BOOLEAN";
-    case ScalarType.DOUBLE:
-    case ScalarType.FLOAT:
-      return "DOUBLE";
-    case ScalarType.BYTES:
-      return "BLOB";
-    case ScalarType.INT32:
-    case ScalarType.SINT32:
-    case ScalarType.SFIXED32:
-      return "INTEGER";
-    default:
-      // uint32 does not fit INTEGER; 64-bit integers are BIGINT (uint64 above 2^63 is rejected).
-      return "BIGINT";
+      return {
+        column,
+        read: (_message, json) => {
+          const value = json()[field.jsonName];
+          return value === undefined ? null : JSON.stringify(value);
+        },
+      };
   }
 }
 

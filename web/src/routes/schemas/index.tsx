@@ -1,11 +1,11 @@
 import { useQuery } from "@connectrpc/connect-query";
+import { eventContractOf, eventContracts } from "@langtian/contracts";
 import { QueryService } from "@langtian/proto";
 import { createFileRoute, Link } from "@tanstack/react-router";
 import { formatCount } from "../../ui/format.ts";
 import { Page } from "../../ui/page.tsx";
 import { describeError } from "../../ui/query-state.tsx";
 import { ContractDetail } from "./-components/contract-detail.tsx";
-import { EVENT_CONTRACTS } from "./-components/event-contracts.ts";
 import { TableColumns } from "./-components/table-columns.tsx";
 import "../../ui/control-pages.css";
 import "./-components/schemas.css";
@@ -21,8 +21,7 @@ export interface SchemasSearch {
 export const Route = createFileRoute("/schemas/")({
   validateSearch: (raw: Record<string, unknown>): SchemasSearch => {
     const out: { -readonly [K in keyof SchemasSearch]: SchemasSearch[K] } = {};
-    if (typeof raw.type === "string" && EVENT_CONTRACTS.some((c) => c.eventType === raw.type))
-      out.type = raw.type;
+    if (typeof raw.type === "string" && eventContractOf(raw.type) !== undefined) out.type = raw.type;
     if (typeof raw.table === "string" && /^[A-Za-z0-9_]+$/.test(raw.table)) out.table = raw.table;
     return out;
   },
@@ -38,16 +37,16 @@ function SchemasPage() {
   const tables = useQuery(QueryService.method.listTables, {});
   const contract =
     search.table === undefined
-      ? (EVENT_CONTRACTS.find((c) => c.eventType === search.type) ?? EVENT_CONTRACTS[0])
+      ? (eventContracts.find((c) => c.eventType === search.type) ?? eventContracts[0])
       : undefined;
-  const contractTables = new Set(EVENT_CONTRACTS.map((c) => c.table));
+  const contractTables = new Set(eventContracts.map((c) => c.table));
   const otherTables = tables.data?.tables.filter((t) => !contractTables.has(t.name)) ?? [];
   const summaryOf = (table: string) => tables.data?.tables.find((t) => t.name === table);
   return (
     <Page title="Schemas">
       <p className="hint">
-        Event types of the contracts (@langtian/proto), their payload fields, and the lake table each lands in
-        with its live columns.
+        Event types of the contracts (@langtian/contracts), their payload fields, and the lake table each
+        lands in with its live columns.
       </p>
       {tables.isError ? (
         <div className="stale-banner" role="status">
@@ -59,7 +58,7 @@ function SchemasPage() {
         <nav className="schemas-nav" aria-label="Event types and tables">
           <h2>Event types</h2>
           <ul>
-            {EVENT_CONTRACTS.map((c) => {
+            {eventContracts.map((c) => {
               const summary = summaryOf(c.table);
               return (
                 <li key={c.eventType}>

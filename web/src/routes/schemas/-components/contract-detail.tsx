@@ -1,12 +1,12 @@
 import type { DescEnum, DescMessage } from "@bufbuild/protobuf";
 import { skipToken, useQuery } from "@connectrpc/connect-query";
+import type { EventContract } from "@langtian/contracts";
 import { QueryService, type TableSummary } from "@langtian/proto";
 import { formatBytes, formatCount } from "../../../ui/format.ts";
 import { describeError, QueryView } from "../../../ui/query-state.tsx";
 import {
   ENVELOPE,
   ENVELOPE_COLUMNS,
-  type EventContract,
   expectedColumns,
   fieldsOf,
   nestedTypesOf,
