@@ -2,6 +2,7 @@ import { createFileRoute, Link } from "@tanstack/react-router";
 import { useOverview, useOverviewHistory } from "../api/use-overview.ts";
 import { Page } from "../ui/page.tsx";
 import { EmptyState, QueryView } from "../ui/query-state.tsx";
+import { oneOf, searchParser } from "../ui/search-params.ts";
 import { OverviewBody, StreamStatus } from "./-overview/overview-body.tsx";
 import "./-overview/overview.css";
 
@@ -16,10 +17,7 @@ export interface OverviewSearch {
 }
 
 export const Route = createFileRoute("/")({
-  validateSearch: (search: Record<string, unknown>): OverviewSearch =>
-    typeof search.range === "string" && Object.hasOwn(CHART_RANGES, search.range)
-      ? { range: search.range as ChartRange }
-      : {},
+  validateSearch: searchParser<OverviewSearch>({ range: oneOf(Object.keys(CHART_RANGES) as ChartRange[]) }),
   component: OverviewPage,
 });
 

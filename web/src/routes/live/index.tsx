@@ -4,6 +4,7 @@ import { formatCount } from "../../ui/format.ts";
 import { HealthBadge } from "../../ui/health-badge.tsx";
 import { Page } from "../../ui/page.tsx";
 import { EmptyState, ErrorState, useNow } from "../../ui/query-state.tsx";
+import { searchParser, text, wholeNumber, withoutDefault } from "../../ui/search-params.ts";
 import { TailEvents } from "./-components/tail-events.tsx";
 import { MAX_TAIL_EVENTS, useTail } from "./-components/use-tail.ts";
 import "./-components/live.css";
@@ -21,23 +22,18 @@ export interface LiveSearch {
   readonly sample?: number;
 }
 
-function wholeIn(value: unknown, min: number, max: number): number | undefined {
-  const n = typeof value === "number" ? value : typeof value === "string" ? Number(value) : Number.NaN;
-  return Number.isInteger(n) && n >= min && n <= max ? n : undefined;
-}
+/**
+ * The Live page's search from the URL or the settings form: valid values, defaults left out so
+ * the default view's link stays bare (an invalid value means its default).
+ */
+const validateLiveSearch = searchParser<LiveSearch>({
+  subject: withoutDefault(text, DEFAULT_SUBJECT),
+  rate: withoutDefault(wholeNumber({ max: MAX_RATE }), DEFAULT_RATE),
+  sample: withoutDefault(wholeNumber({ max: 1_000_000 }), 1),
+});
 
 export const Route = createFileRoute("/live/")({
-  validateSearch: (search: Record<string, unknown>): LiveSearch => {
-    const rate = wholeIn(search.rate, 1, MAX_RATE);
-    const sample = wholeIn(search.sample, 1, 1_000_000);
-    return {
-      ...(typeof search.subject === "string" && search.subject.trim() !== ""
-        ? { subject: search.subject.trim() }
-        : {}),
-      ...(rate === undefined ? {} : { rate }),
-      ...(sample === undefined ? {} : { sample }),
-    };
-  },
+  validateSearch: validateLiveSearch,
   component: LivePage,
 });
 
@@ -57,17 +53,8 @@ function LivePage() {
 
   const apply = (e: FormEvent) => {
     e.preventDefault();
-    const nextRate = wholeIn(draft.rate, 1, MAX_RATE) ?? DEFAULT_RATE;
-    const nextSample = wholeIn(draft.sample, 1, 1_000_000) ?? 1;
-    const nextSubject = draft.subject.trim() || DEFAULT_SUBJECT;
     setPaused(false);
-    void navigate({
-      search: {
-        ...(nextSubject === DEFAULT_SUBJECT ? {} : { subject: nextSubject }),
-        ...(nextRate === DEFAULT_RATE ? {} : { rate: nextRate }),
-        ...(nextSample === 1 ? {} : { sample: nextSample }),
-      },
-    });
+    void navigate({ search: validateLiveSearch(draft) });
   };
 
   const samplingNow = state.skippedAtMs !== undefined && now - state.skippedAtMs < 5_000;

@@ -6,6 +6,7 @@ import { useOverview } from "../../api/use-overview.ts";
 import { ConfirmDialog } from "../../ui/confirm-dialog.tsx";
 import { Page } from "../../ui/page.tsx";
 import { EmptyState, QueryView, useNow } from "../../ui/query-state.tsx";
+import { searchParser, text, verbatimText } from "../../ui/search-params.ts";
 import { StreamStatus } from "../-overview/overview-body.tsx";
 import { DrainProgress } from "./-components/drain-progress.tsx";
 import { InstancesTable } from "./-components/instances-table.tsx";
@@ -19,10 +20,8 @@ export interface ServicesSearch {
 }
 
 export const Route = createFileRoute("/services/")({
-  validateSearch: (search: Record<string, unknown>): ServicesSearch => ({
-    ...(typeof search.stage === "string" && search.stage !== "" ? { stage: search.stage } : {}),
-    ...(typeof search.q === "string" && search.q !== "" ? { q: search.q } : {}),
-  }),
+  // The name filter is an input bound to the URL: kept as typed, so its spaces survive typing.
+  validateSearch: searchParser<ServicesSearch>({ stage: text, q: verbatimText }),
   component: ServicesPage,
 });
 

@@ -1,3 +1,5 @@
+import { searchParser, text, wholeNumber } from "../../../ui/search-params.ts";
+
 /** A view of the audit log as typed URL search params: who, what, and the page. */
 export interface AuditSearch {
   /** Only this actor (the credential's name). */
@@ -16,23 +18,13 @@ export const KNOWN_ACTIONS = [
   "RollbackConnectorConfig",
 ] as const;
 
-const text = (value: unknown): string | undefined => {
-  if (typeof value !== "string") return undefined;
-  const trimmed = value.trim();
-  return trimmed === "" ? undefined : trimmed;
-};
-
 /** The route's `validateSearch`: keeps what is valid and drops the rest. */
-export function validateAuditSearch(raw: Record<string, unknown>): AuditSearch {
-  const out: { -readonly [K in keyof AuditSearch]: AuditSearch[K] } = {};
-  const actor = text(raw.actor);
-  if (actor !== undefined) out.actor = actor;
-  const action = text(raw.action);
-  if (action !== undefined) out.action = action;
-  const before = Number(raw.before);
-  if (raw.before !== undefined && Number.isSafeInteger(before) && before > 1) out.before = before;
-  return out;
-}
+export const validateAuditSearch = searchParser<AuditSearch>({
+  actor: text,
+  action: text,
+  // Older than 1 is nothing: the first entry's sequence is 1.
+  before: wholeNumber({ min: 2 }),
+});
 
 /**
  * Entries read per page. The log has no server-side filter: a filtered view reads a larger

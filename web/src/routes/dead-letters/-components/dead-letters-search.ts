@@ -1,6 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { type ListDeadLettersRequest, ListDeadLettersRequestSchema } from "@langtian/proto";
+import { oneOf, searchParser, text, time } from "../../../ui/search-params.ts";
 
 /** The stages that dead-letter, as the admin names them. */
 export const Stage = { collector: "collector", bridge: "bridge", lakeWriter: "lake-writer" } as const;
@@ -25,37 +26,15 @@ export interface DeadLettersSearch {
   readonly open?: string;
 }
 
-const text = (value: unknown): string | undefined => {
-  if (typeof value === "number") return String(value);
-  if (typeof value !== "string") return undefined;
-  const trimmed = value.trim();
-  return trimmed === "" ? undefined : trimmed;
-};
-
-const time = (value: unknown): string | undefined => {
-  const t = text(value);
-  if (t === undefined) return undefined;
-  const ms = Date.parse(t);
-  return Number.isNaN(ms) ? undefined : new Date(ms).toISOString();
-};
-
 /** The route's `validateSearch`: keeps what is valid and drops the rest, so a hand-edited link still opens. */
-export function validateDeadLettersSearch(raw: Record<string, unknown>): DeadLettersSearch {
-  const out: { -readonly [K in keyof DeadLettersSearch]: DeadLettersSearch[K] } = {};
-  const stage = text(raw.stage);
-  if (stage !== undefined && (Object.values(Stage) as string[]).includes(stage)) out.stage = stage as Stage;
-  const reason = text(raw.reason);
-  if (reason !== undefined) out.reason = reason;
-  const since = time(raw.since);
-  if (since !== undefined) out.since = since;
-  const until = time(raw.until);
-  if (until !== undefined) out.until = until;
-  const cursor = text(raw.cursor);
-  if (cursor !== undefined) out.cursor = cursor;
-  const open = text(raw.open);
-  if (open !== undefined) out.open = open;
-  return out;
-}
+export const validateDeadLettersSearch = searchParser<DeadLettersSearch>({
+  stage: oneOf(Object.values(Stage)),
+  reason: text,
+  since: time,
+  until: time,
+  cursor: text,
+  open: text,
+});
 
 /** The ListDeadLetters request of a view. */
 export function listRequestOf(search: DeadLettersSearch): ListDeadLettersRequest {

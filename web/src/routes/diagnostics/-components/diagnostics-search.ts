@@ -1,3 +1,5 @@
+import { flag, type SearchField, searchParser, wholeNumber } from "../../../ui/search-params.ts";
+
 /** The Diagnostics page's state in the URL. */
 export interface DiagnosticsSearch {
   /** Records the stress test writes (default {@link DEFAULT_STRESS_COUNT}). */
@@ -13,20 +15,11 @@ export const DEFAULT_STRESS_COUNT = 100_000;
 /** Most records or grid rows a link may ask for (keeps a hand-edited link from filling the disk). */
 export const MAX_DIAGNOSTICS_COUNT = 1_000_000;
 
-function positiveInt(value: unknown): number | undefined {
-  const n = typeof value === "string" ? Number(value) : value;
-  if (typeof n !== "number" || !Number.isInteger(n) || n < 1) return undefined;
-  return Math.min(n, MAX_DIAGNOSTICS_COUNT);
-}
+/** A positive whole number, at most {@link MAX_DIAGNOSTICS_COUNT} (larger ones are capped, not dropped). */
+const count: SearchField<number> = (value) => {
+  const n = wholeNumber()(value);
+  return n === undefined ? undefined : Math.min(n, MAX_DIAGNOSTICS_COUNT);
+};
 
 /** The route's `validateSearch`: keeps what is valid and drops the rest. */
-export function validateDiagnosticsSearch(search: Record<string, unknown>): DiagnosticsSearch {
-  const count = positiveInt(search.count);
-  const grid = positiveInt(search.grid);
-  const run = search.run === true || search.run === "true" || search.run === 1 || search.run === "1";
-  return {
-    ...(count === undefined ? {} : { count }),
-    ...(run ? { run: true } : {}),
-    ...(grid === undefined ? {} : { grid }),
-  };
-}
+export const validateDiagnosticsSearch = searchParser<DiagnosticsSearch>({ count, run: flag, grid: count });

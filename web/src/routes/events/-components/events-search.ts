@@ -1,6 +1,15 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { type At, AtSchema, type EventFilter, EventFilterSchema } from "@langtian/proto";
+import {
+  oneOf,
+  searchParser,
+  text,
+  textList,
+  time,
+  wholeNumber,
+  withoutDefault,
+} from "../../../ui/search-params.ts";
 
 /** Browse order: newest first (the default: what just landed) or oldest first. */
 export const Order = { newest: "newest", oldest: "oldest" } as const;
@@ -33,55 +42,26 @@ export interface EventsSearch {
   readonly cols?: readonly string[];
 }
 
-const text = (value: unknown): string | undefined => {
-  if (typeof value === "number" || typeof value === "boolean") return String(value);
-  if (typeof value !== "string") return undefined;
-  const trimmed = value.trim();
-  return trimmed === "" ? undefined : trimmed;
-};
-
-const time = (value: unknown): string | undefined => {
-  const t = text(value);
-  if (t === undefined) return undefined;
-  const ms = Date.parse(t);
-  return Number.isNaN(ms) ? undefined : new Date(ms).toISOString();
-};
-
-const texts = (value: unknown): string[] | undefined => {
-  const list = Array.isArray(value) ? value : value === undefined ? [] : [value];
-  const out = list.map(text).filter((v): v is string => v !== undefined);
-  return out.length === 0 ? undefined : out;
-};
-
 /**
  * The route's `validateSearch`: keeps what is valid, drops the rest (a hand-edited link still
  * opens). Values the router parsed as numbers (a key "42") come back as strings.
  */
-export function validateEventsSearch(raw: Record<string, unknown>): EventsSearch {
-  const out: { -readonly [K in keyof EventsSearch]: EventsSearch[K] } = {};
-  const table = text(raw.table);
-  if (table !== undefined) out.table = table;
-  const from = time(raw.from);
-  if (from !== undefined) out.from = from;
-  const to = time(raw.to);
-  if (to !== undefined) out.to = to;
-  const type = text(raw.type);
-  if (type !== undefined) out.type = type;
-  const source = text(raw.source);
-  if (source !== undefined) out.source = source;
-  const key = text(raw.key);
-  if (key !== undefined) out.key = key;
-  const id = text(raw.id);
-  if (id !== undefined) out.id = id;
-  const where = texts(raw.where)?.filter((w) => parseWhere(w) !== undefined);
-  if (where !== undefined && where.length > 0) out.where = where;
-  const snapshot = Number(raw.snapshot);
-  if (raw.snapshot !== undefined && Number.isSafeInteger(snapshot) && snapshot > 0) out.snapshot = snapshot;
-  if (raw.order === Order.oldest) out.order = Order.oldest;
-  const cols = texts(raw.cols);
-  if (cols !== undefined) out.cols = cols;
-  return out;
-}
+export const validateEventsSearch = searchParser<EventsSearch>({
+  table: text,
+  from: time,
+  to: time,
+  type: text,
+  source: text,
+  key: text,
+  id: text,
+  where: (value) => {
+    const where = textList(value)?.filter((w) => parseWhere(w) !== undefined);
+    return where === undefined || where.length === 0 ? undefined : where;
+  },
+  snapshot: wholeNumber(),
+  order: withoutDefault(oneOf(Object.values(Order)), Order.newest),
+  cols: textList,
+});
 
 /** `column=value` split at the first `=`; undefined without a column name. */
 export function parseWhere(where: string): { column: string; value: string } | undefined {
