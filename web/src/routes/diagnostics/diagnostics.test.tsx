@@ -1,5 +1,5 @@
 import { cleanup, fireEvent, screen, waitFor } from "@testing-library/react";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { reopenCheck, runIndexedDbStress } from "../../diagnostics/indexeddb-stress.ts";
 import { openOfflineCache } from "../../offline/offline-cache.ts";
 import { renderApp } from "../../testing/render-app.tsx";
@@ -91,6 +91,21 @@ describe("the Diagnostics page", () => {
     await waitFor(() => expect(screen.getByTestId("offline-cache-usage").textContent).toContain("0 queries"));
     expect((await offlineCache.usage()).entries).toBe(0);
     offlineCache.close();
+  });
+
+  it("says so when the test data cannot be deleted (no unhandled rejection)", async () => {
+    const refuse = vi.spyOn(indexedDB, "deleteDatabase").mockImplementation(() => {
+      throw new DOMException("The database is open in another tab", "InvalidStateError");
+    });
+    try {
+      renderApp("/diagnostics", () => {});
+      fireEvent.click(await screen.findByRole("button", { name: "Delete test data" }));
+      const alert = await screen.findByTestId("stress-delete-error");
+      expect(alert.textContent).toContain("could not be deleted");
+      expect(alert.textContent).toContain("open in another tab");
+    } finally {
+      refuse.mockRestore();
+    }
   });
 
   it("shows a synthetic grid for the scrolling check from the URL", async () => {

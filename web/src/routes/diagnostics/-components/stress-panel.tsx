@@ -52,6 +52,7 @@ export function StressPanel({ count, autoRun }: { count: number; autoRun: boolea
   const [afterReload, setAfterReload] = useState<
     { timing: StepTiming; expected: number } | { error: string } | undefined
   >();
+  const [deleteError, setDeleteError] = useState<string | undefined>();
   const started = useRef(false);
 
   const start = async () => {
@@ -130,16 +131,27 @@ export function StressPanel({ count, autoRun }: { count: number; autoRun: boolea
         <button
           type="button"
           disabled={running}
-          onClick={() =>
-            void deleteStressDatabase().then(() => {
-              setRun({ state: "idle" });
-              setAfterReload(undefined);
-            })
-          }
+          onClick={() => {
+            setDeleteError(undefined);
+            deleteStressDatabase().then(
+              () => {
+                setRun({ state: "idle" });
+                setAfterReload(undefined);
+              },
+              // A refusal (another tab holds the database open, storage blocked) is shown, not thrown.
+              (err: unknown) => setDeleteError(err instanceof Error ? err.message : String(err)),
+            );
+          }}
         >
           Delete test data
         </button>
       </div>
+      {deleteError === undefined ? null : (
+        <div className="state state-error" role="alert" data-testid="stress-delete-error">
+          <strong>The test data could not be deleted</strong>
+          <div className="state-detail">{deleteError}</div>
+        </div>
+      )}
       {run.state === "running" ? (
         <div className="state state-loading" role="status" aria-live="polite">
           <span className="spinner" aria-hidden="true" />
