@@ -68,7 +68,9 @@ function fakeAdmin(seen: { list: ListDeadLettersRequest[]; replay: ReplayDeadLet
           ...d,
           raw: new Uint8Array(),
         }));
-        return { deadLetters: rows, nextCursor: req.cursor === "" ? "page-2" : "", errors: {} };
+        // Three pages: the newest, "page-2", "page-3".
+        const next = { "": "page-2", "page-2": "page-3" }[req.cursor] ?? "";
+        return { deadLetters: rows, nextCursor: next, errors: {} };
       },
       getDeadLetter(req) {
         const found = ALL.find((d) => d.id === req.id);
@@ -116,13 +118,73 @@ describe("dead letters", () => {
     expect(seen.list.at(-1)?.since).toBeDefined();
   });
 
-  it("pages with the cursor in the URL", async () => {
+  it("pages older and newer with the cursors in the URL", async () => {
     const seen = { list: [] as ListDeadLettersRequest[], replay: [] as ReplayDeadLettersRequest[] };
     const { router } = renderApp("/dead-letters", fakeAdmin(seen));
     await screen.findByRole("table", { name: "Dead letters" });
-    fireEvent.click(screen.getByRole("button", { name: "Older" }));
+    const button = (name: string) => screen.getByRole("button", { name }) as HTMLButtonElement;
+    expect(button("Newer").disabled).toBe(true);
+    fireEvent.click(button("Older"));
     await waitFor(() => expect(router.state.location.search).toEqual({ cursor: "page-2" }));
     await waitFor(() => expect(seen.list.at(-1)?.cursor).toBe("page-2"));
+    await waitFor(() => expect(button("Older").disabled).toBe(false));
+    fireEvent.click(button("Older"));
+    await waitFor(() =>
+      expect(router.state.location.search).toEqual({ cursor: "page-3", newer: ["page-2"] }),
+    );
+    await waitFor(() => expect(button("Older").disabled).toBe(true));
+    fireEvent.click(button("Newer"));
+    await waitFor(() => expect(router.state.location.search).toEqual({ cursor: "page-2" }));
+    await waitFor(() => expect(button("Newer").disabled).toBe(false));
+    fireEvent.click(button("Newer"));
+    await waitFor(() => expect(router.state.location.search).toEqual({}));
+    expect(seen.list.map((r) => r.cursor)).toEqual(["", "page-2", "page-3"]);
+    await waitFor(() => expect(button("Newer").disabled).toBe(true));
+  });
+
+  it("forgets the selection when the filters or the page change, not when an item is opened", async () => {
+    const seen = { list: [] as ListDeadLettersRequest[], replay: [] as ReplayDeadLettersRequest[] };
+    renderApp("/dead-letters", fakeAdmin(seen), { role: "operator" });
+    fireEvent.click(await screen.findByRole("checkbox", { name: `Select ${LAKE.id}` }));
+    fireEvent.click(screen.getByRole("checkbox", { name: `Select ${BRIDGE.id}` }));
+    await screen.findByRole("button", { name: "Replay selected (2)" });
+    // Opening one keeps the selection.
+    fireEvent.click(screen.getByRole("button", { name: `Inspect ${BRIDGE.id}` }));
+    await screen.findByRole("dialog", { name: "Dead letter" });
+    expect(screen.getByRole("button", { name: "Replay selected (2)" })).toBeTruthy();
+    // Another page: nothing of it is selected.
+    fireEvent.click(screen.getByRole("button", { name: "Older" }));
+    await screen.findByRole("button", { name: "Replay selected (0)" });
+    fireEvent.click(await screen.findByRole("checkbox", { name: `Select ${LAKE.id}` }));
+    await screen.findByRole("button", { name: "Replay selected (1)" });
+    // Another filter: nothing selected either.
+    fireEvent.change(screen.getByLabelText("Stage"), { target: { value: "lake-writer" } });
+    await screen.findByRole("button", { name: "Replay selected (0)" });
+    expect(
+      ((await screen.findByRole("checkbox", { name: `Select ${LAKE.id}` })) as HTMLInputElement).checked,
+    ).toBe(false);
+  });
+
+  it("says a too-large record's bytes were not kept rather than 0 B", async () => {
+    const large = create(DeadLetterSchema, {
+      id: "bridge/dlq/0/9",
+      stage: "bridge",
+      reason: "too_large",
+      error: "record of 2009 bytes is over the limit",
+      failedAt: timestampFromMs(Date.UTC(2026, 11, 2, 11)),
+      rawBytes: 0,
+    });
+    renderApp(`/dead-letters?open=${encodeURIComponent(large.id)}`, (router) =>
+      router.service(AdminService, {
+        listDeadLetters: () => ({ deadLetters: [large], nextCursor: "", errors: {} }),
+        getDeadLetter: () => ({ deadLetter: large }),
+      }),
+    );
+    const table = await screen.findByRole("table", { name: "Dead letters" });
+    expect(within(table).getAllByRole("row")[1]?.textContent).toContain("not kept");
+    expect(within(table).queryByText("0 B")).toBeNull();
+    const inspector = await screen.findByRole("dialog", { name: "Dead letter" });
+    expect(await within(inspector).findByRole("heading", { name: "Raw bytes (not kept)" })).toBeTruthy();
   });
 
   it("inspects raw bytes: hex, and decoded as an envelope with its payload, or as JSON", async () => {

@@ -5,10 +5,10 @@ import { createFileRoute, useNavigate } from "@tanstack/react-router";
 import { type FormEvent, useState } from "react";
 import { useIsOperator } from "../../api/use-auth.ts";
 import { ConfirmDialog } from "../../ui/confirm-dialog.tsx";
-import { formatBytes, formatTime } from "../../ui/format.ts";
+import { formatTime } from "../../ui/format.ts";
 import { Page } from "../../ui/page.tsx";
 import { describeError, EmptyState, QueryView } from "../../ui/query-state.tsx";
-import { DeadLetterInspector } from "./-components/dead-letter-inspector.tsx";
+import { DeadLetterInspector, rawSize } from "./-components/dead-letter-inspector.tsx";
 import {
   type DeadLettersSearch,
   fromLocalInput,
@@ -38,7 +38,16 @@ function DeadLettersPage() {
   const isOperator = useIsOperator();
   const queryClient = useQueryClient();
   const list = useQuery(AdminService.method.listDeadLetters, listRequestOf(search));
-  const [selected, setSelected] = useState<ReadonlySet<string>>(new Set());
+  // The selection belongs to the view it was made in: another filter or page (not the open
+  // item) starts empty, so "Replay selected" never replays rows that are not on screen.
+  const { open: _open, ...listed } = search;
+  const viewKey = JSON.stringify(listed);
+  const [selection, setSelection] = useState<{ key: string; ids: ReadonlySet<string> }>({
+    key: viewKey,
+    ids: new Set(),
+  });
+  const selected: ReadonlySet<string> = selection.key === viewKey ? selection.ids : new Set();
+  const setSelected = (ids: ReadonlySet<string>) => setSelection({ key: viewKey, ids });
   const [confirming, setConfirming] = useState<readonly string[] | undefined>();
   const [results, setResults] = useState<readonly ReplayResult[] | undefined>();
   const replay = useMutation(AdminService.method.replayDeadLetters, {
@@ -59,7 +68,10 @@ function DeadLettersPage() {
     void navigate({
       search: (prev) => {
         const merged: Record<string, unknown> = { ...prev, ...next };
-        if (!keepPage) delete merged.cursor;
+        if (!keepPage) {
+          delete merged.cursor;
+          delete merged.newer;
+        }
         for (const k of Object.keys(merged))
           if (merged[k] === undefined || merged[k] === "") delete merged[k];
         return merged as DeadLettersSearch;
@@ -137,9 +149,34 @@ function DeadLettersPage() {
                 Newest
               </button>
               <button
+              <button
+                type="button"
+                disabled={search.cursor === undefined}
+                onClick={() => {
+                  const newer = search.newer ?? [];
+                  setSearch(
+                    {
+                      cursor: newer.at(-1),
+                      newer: newer.length > 1 ? newer.slice(0, -1) : undefined,
+                    },
+                    true,
+                  );
+                }}
+              >
+                Newer
+              </button>
                 type="button"
                 disabled={data.nextCursor === ""}
-                onClick={() => setSearch({ cursor: data.nextCursor }, true)}
+                onClick={() =>
+                  setSearch(
+                    {
+                      cursor: data.nextCursor,
+                      newer:
+                        search.cursor === undefined ? undefined : [...(search.newer ?? []), search.cursor],
+                    },
+                    true,
+                  )
+                }
               >
                 Older
               </button>
@@ -327,7 +364,7 @@ function DeadLetterTable({
               <td className="dl-error-cell" title={d.error}>
                 {d.error}
               </td>
-              <td className="nowrap">{formatBytes(d.rawBytes)}</td>
+              <td className="nowrap">{rawSize(d.rawBytes)}</td>
               <td>
                 <button
                   type="button"

@@ -6,6 +6,14 @@ import { QueryView } from "../../../ui/query-state.tsx";
 import { decodeRaw } from "./decode-raw.ts";
 
 /**
+ * A dead letter's size as listed: "not kept" when no bytes were kept (a record too large for
+ * Kafka keeps no value; its error names the size it had), rather than a misleading "0 B".
+ */
+export function rawSize(bytes: number): string {
+  return bytes === 0 ? "not kept" : formatBytes(bytes);
+}
+
+/**
  * One dead letter in a side panel: where it came from, why it failed, its raw bytes as hex and
  * every decoding of them. Escape or Close returns to the list.
  */
@@ -27,7 +35,7 @@ export function DeadLetterInspector({
   useEffect(() => heading.current?.focus(), []);
   return (
     <aside
-      className="drawer"
+      className="drawer dl-inspector"
       role="dialog"
       aria-modal="false"
       aria-labelledby="inspector-title"
@@ -103,7 +111,7 @@ function DeadLetterDetail({ deadLetter: d, replay }: { deadLetter: DeadLetter; r
         ))}
       </dl>
       <div className="dl-actions">{replay}</div>
-      <h3>Raw bytes ({formatBytes(d.raw.length)})</h3>
+      <h3>Raw bytes ({rawSize(d.raw.length)})</h3>
       {d.raw.length === 0 ? (
         <p className="hint">No bytes kept (a record too large for Kafka keeps no value).</p>
       ) : (

@@ -1,7 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { type ListDeadLettersRequest, ListDeadLettersRequestSchema } from "@langtian/proto";
-import { oneOf, searchParser, text, time } from "../../../ui/search-params.ts";
+import { oneOf, searchParser, text, textList, time } from "../../../ui/search-params.ts";
 
 /** The stages that dead-letter, as the admin names them. */
 export const Stage = { collector: "collector", bridge: "bridge", lakeWriter: "lake-writer" } as const;
@@ -22,6 +22,11 @@ export interface DeadLettersSearch {
   readonly until?: string;
   /** The page: a next_cursor of the list; unset = the newest page. */
   readonly cursor?: string;
+  /**
+   * The cursors of the pages between the newest and this one, oldest last: "Newer" goes back to
+   * the last of them (or to the newest page when there is none) while the URL stays the view.
+   */
+  readonly newer?: readonly string[];
   /** The dead letter shown in the inspector. */
   readonly open?: string;
 }
@@ -33,6 +38,7 @@ export const validateDeadLettersSearch = searchParser<DeadLettersSearch>({
   since: time,
   until: time,
   cursor: text,
+  newer: textList,
   open: text,
 });
 
