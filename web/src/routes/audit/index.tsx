@@ -2,6 +2,7 @@ import { useQuery } from "@connectrpc/connect-query";
 import { AdminService, type AuditEntry } from "@langtian/proto";
 import { createFileRoute, useNavigate } from "@tanstack/react-router";
 import { type FormEvent, useState } from "react";
+import { ColumnWidths } from "../../ui/column-widths.tsx";
 import { formatTime } from "../../ui/format.ts";
 import { Page } from "../../ui/page.tsx";
 import { EmptyState, QueryView } from "../../ui/query-state.tsx";
@@ -11,7 +12,7 @@ import {
   pageSizeOf,
   validateAuditSearch,
 } from "./-components/audit-search.ts";
-import "../../ui/control-pages.css";
+import "../../ui/page-parts.css";
 import "./-components/audit.css";
 
 export const Route = createFileRoute("/audit/")({
@@ -170,7 +171,8 @@ function resultBadge(result: string) {
 
 function AuditTable({ entries }: { entries: readonly AuditEntry[] }) {
   return (
-    <table className="list audit-table" aria-label="Audit entries">
+    <table className="list fixed-table audit-table" aria-label="Audit entries">
+      <ColumnWidths widths={[70, 190, 100, 190, undefined, 130]} />
       <thead>
         <tr>
           <th scope="col">#</th>

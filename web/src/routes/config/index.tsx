@@ -8,7 +8,7 @@ import { QueryView } from "../../ui/query-state.tsx";
 import { ConfigEditor } from "./-components/config-editor.tsx";
 import { ConfigHistory } from "./-components/config-history.tsx";
 import { ConfigView, DEFAULT_SUBJECTS, validateConfigSearch } from "./-components/config-search.ts";
-import "../../ui/control-pages.css";
+import "../../ui/page-parts.css";
 import "./-components/config.css";
 
 export const Route = createFileRoute("/config/")({

@@ -4,6 +4,7 @@ import { useQueryClient } from "@tanstack/react-query";
 import { createFileRoute, useNavigate } from "@tanstack/react-router";
 import { type FormEvent, useState } from "react";
 import { useIsOperator } from "../../api/use-auth.ts";
+import { ColumnWidths } from "../../ui/column-widths.tsx";
 import { ConfirmDialog } from "../../ui/confirm-dialog.tsx";
 import { formatTime } from "../../ui/format.ts";
 import { Page } from "../../ui/page.tsx";
@@ -18,7 +19,7 @@ import {
   validateDeadLettersSearch,
 } from "./-components/dead-letters-search.ts";
 import { ReplayResults } from "./-components/replay-results.tsx";
-import "../../ui/control-pages.css";
+import "../../ui/page-parts.css";
 import "./-components/dead-letters.css";
 
 export const Route = createFileRoute("/dead-letters/")({
@@ -322,7 +323,8 @@ function DeadLetterTable({
   };
   return (
     <div className="dl-table-wrap">
-      <table className="list dl-table" aria-label="Dead letters">
+      <table className="list fixed-table dl-table" aria-label="Dead letters">
+        <ColumnWidths widths={[36, 200, 90, 140, 140, undefined, 80, 100]} />
         <thead>
           <tr>
             <th scope="col" className="dl-check">

@@ -8,6 +8,7 @@ import {
 import { EnvironmentPanel } from "./-components/environment-panel.tsx";
 import { GridCheck } from "./-components/grid-check.tsx";
 import { StressPanel } from "./-components/stress-panel.tsx";
+import "../../ui/page-parts.css";
 import "./-components/diagnostics.css";
 
 export const Route = createFileRoute("/diagnostics/")({

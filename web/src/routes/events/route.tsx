@@ -8,6 +8,7 @@ import { EventFilters } from "./-components/event-filters.tsx";
 import { atOf, type EventsSearch, eventFilterOf, validateEventsSearch } from "./-components/events-search.ts";
 import { EventsView } from "./-components/events-view.tsx";
 import { SnapshotPicker } from "./-components/snapshot-picker.tsx";
+import "../../ui/page-parts.css";
 import "./-components/events.css";
 
 /**

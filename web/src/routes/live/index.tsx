@@ -7,6 +7,7 @@ import { EmptyState, ErrorState, useNow } from "../../ui/query-state.tsx";
 import { searchParser, text, wholeNumber, withoutDefault } from "../../ui/search-params.ts";
 import { TailEvents } from "./-components/tail-events.tsx";
 import { MAX_TAIL_EVENTS, useTail } from "./-components/use-tail.ts";
+import "../../ui/page-parts.css";
 import "./-components/live.css";
 
 /** The subject filter the tail starts with: every event the collector publishes. */

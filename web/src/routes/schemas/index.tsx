@@ -7,7 +7,7 @@ import { Page } from "../../ui/page.tsx";
 import { describeError } from "../../ui/query-state.tsx";
 import { ContractDetail } from "./-components/contract-detail.tsx";
 import { TableColumns } from "./-components/table-columns.tsx";
-import "../../ui/control-pages.css";
+import "../../ui/page-parts.css";
 import "./-components/schemas.css";
 
 /** The schemas page's view: an event type of the contracts, or another lake table. */

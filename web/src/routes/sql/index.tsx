@@ -20,6 +20,7 @@ import {
 } from "./-components/sql-history.ts";
 import { sqlParameterNames, sqlParams } from "./-components/sql-params.ts";
 import { DEFAULT_MAX_ROWS, MAX_ROWS_CHOICES, validateSqlSearch } from "./-components/sql-search.ts";
+import "../../ui/page-parts.css";
 import "./-components/sql.css";
 
 export const Route = createFileRoute("/sql/")({

@@ -206,7 +206,7 @@ function StressTable({ result }: { result: StressResult }) {
   return (
     <div data-testid="stress-result">
       <table className="list">
-        <caption className="sr-only">Stress test timings</caption>
+        <caption className="visually-hidden">Stress test timings</caption>
         <thead>
           <tr>
             <th scope="col">Step</th>
