@@ -4,10 +4,12 @@ import { useTransport } from "@connectrpc/connect-query";
 import { type Column, QueryService } from "@langtian/proto";
 import { createFileRoute } from "@tanstack/react-router";
 import type { ColumnDef } from "@tanstack/react-table";
-import { type KeyboardEvent, useEffect, useMemo, useRef, useState } from "react";
-import { formatCount } from "../../ui/format.ts";
+import { type KeyboardEvent, type ReactNode, useEffect, useMemo, useRef, useState } from "react";
+import { formatBytes, formatCount, formatTime } from "../../ui/format.ts";
 import { Page } from "../../ui/page.tsx";
+import { plural } from "../../ui/plural.ts";
 import { describeError, EmptyState, Loading } from "../../ui/query-state.tsx";
+import { useFillHeight } from "../../ui/use-fill-height.ts";
 import { VirtualTable } from "../../ui/virtual-table.tsx";
 import { type Cell, cellOf, cellText } from "./-components/sql-cells.ts";
 import { caretLines, findSqlErrorLocation } from "./-components/sql-error-location.ts";
@@ -44,7 +46,12 @@ interface SqlRun {
 type ExportState =
   | { readonly state: "idle" }
   | { readonly state: "running"; readonly label: string; readonly bytes: number }
+  | { readonly state: "done"; readonly label: string; readonly bytes: number }
+  | { readonly state: "cancelled"; readonly label: string }
   | { readonly state: "failed"; readonly error: unknown };
+
+/** How often the bytes of a running export are shown: a large export is thousands of chunks. */
+const EXPORT_PROGRESS_MS = 100;
 
 const EXAMPLE =
   "SELECT event_type, count(*) AS events\nFROM lake.device_telemetry_v1\nGROUP BY ALL\nORDER BY events DESC";
@@ -62,6 +69,7 @@ function SqlPage() {
   const [history, setHistory] = useState<SqlHistoryEntry[]>(() => readSqlHistory());
   const [exporting, setExporting] = useState<ExportState>({ state: "idle" });
   const current = useRef<AbortController | undefined>(undefined);
+  const exportAbort = useRef<AbortController | undefined>(undefined);
   const editor = useRef<HTMLTextAreaElement>(null);
 
   const start = async (sql: string) => {
@@ -126,7 +134,10 @@ function SqlPage() {
   // biome-ignore lint/correctness/useExhaustiveDependencies: once per mount, with the link's statement
   useEffect(() => {
     if (search.q !== undefined) void start(search.q);
-    return () => current.current?.abort();
+    return () => {
+      current.current?.abort();
+      exportAbort.current?.abort();
+    };
   }, []);
 
   const cancel = () => current.current?.abort();
@@ -161,20 +172,40 @@ function SqlPage() {
     el.setSelectionRange(errorOffset, Math.min(el.value.length, errorOffset + 1));
   }, [errorOffset, run?.sql]);
 
+  // Kept in a ref, so Cancel export and leaving the page stop the server's export too.
   const startExport = (format: SqlExportFormat) => {
     if (run === undefined) return;
+    exportAbort.current?.abort();
     const controller = new AbortController();
-    setExporting({ state: "running", label: format.label, bytes: 0 });
-    exportSql(client, run.sql, run.params, format, controller.signal, (bytes) =>
-      setExporting({ state: "running", label: format.label, bytes }),
-    ).then(
-      (blob) => {
-        download(blob, `langtian-query-${new Date().toISOString().replace(/[:.]/g, "-")}.${format.ext}`);
-        setExporting({ state: "idle" });
-      },
-      (error: unknown) => setExporting({ state: "failed", error }),
-    );
+    exportAbort.current = controller;
+    const label = format.label;
+    setExporting({ state: "running", label, bytes: 0 });
+    let shownAtMs = 0;
+    exportSql(client, run.sql, run.params, format, controller.signal, (bytes) => {
+      const now = performance.now();
+      if (now - shownAtMs < EXPORT_PROGRESS_MS) return;
+      shownAtMs = now;
+      setExporting({ state: "running", label, bytes });
+    })
+      .then(
+        (blob) => {
+          download(blob, `langtian-query-${new Date().toISOString().replace(/[:.]/g, "-")}.${format.ext}`);
+          setExporting({ state: "done", label, bytes: blob.size });
+        },
+        (error: unknown) =>
+          setExporting(
+            controller.signal.aborted ? { state: "cancelled", label } : { state: "failed", error },
+          ),
+      )
+      .finally(() => {
+        if (exportAbort.current === controller) exportAbort.current = undefined;
+      });
   };
+  const cancelExport = () => exportAbort.current?.abort();
+  const exportBar =
+    run === undefined || run.state === "failed" ? null : (
+      <SqlExportBar exporting={exporting} disabled={running} onExport={startExport} onCancel={cancelExport} />
+    );
 
   return (
     <Page title="SQL console">
@@ -271,31 +302,7 @@ function SqlPage() {
               )}
             </div>
           )}
-          <SqlResult run={run} />
-          {run === undefined || run.state === "failed" ? null : (
-            <div className="toolbar">
-              <span className="muted">Export the whole result:</span>
-              {SQL_EXPORT_FORMATS.map((f) => (
-                <button
-                  key={f.label}
-                  type="button"
-                  disabled={running || exporting.state === "running"}
-                  onClick={() => startExport(f)}
-                >
-                  {f.label}
-                </button>
-              ))}
-              {exporting.state === "running" ? (
-                <span role="status">
-                  Exporting {exporting.label}… {formatCount(exporting.bytes)} bytes
-                </span>
-              ) : exporting.state === "failed" ? (
-                <span className="field-error" role="alert">
-                  Export failed: {describeError(exporting.error).detail}
-                </span>
-              ) : null}
-            </div>
-          )}
+          <SqlResult run={run} exportBar={exportBar} />
         </div>
         <HistoryPanel
           history={history}
@@ -317,7 +324,59 @@ function SqlPage() {
   );
 }
 
-function SqlResult({ run }: { run: SqlRun | undefined }) {
+/**
+ * Export of the whole result, beside the status line (above the grid, so it is in view at 768 px).
+ * Only what changes the export's state is announced; the bytes counting up are shown, not spoken.
+ */
+function SqlExportBar({
+  exporting,
+  disabled,
+  onExport,
+  onCancel,
+}: {
+  exporting: ExportState;
+  disabled: boolean;
+  onExport: (format: SqlExportFormat) => void;
+  onCancel: () => void;
+}) {
+  const running = exporting.state === "running";
+  return (
+    <div className="sql-export" data-testid="sql-export">
+      <span className="muted">Export the whole result:</span>
+      {SQL_EXPORT_FORMATS.map((f) => (
+        <button key={f.label} type="button" disabled={disabled || running} onClick={() => onExport(f)}>
+          {f.label}
+        </button>
+      ))}
+      {running ? (
+        <button type="button" onClick={onCancel}>
+          Cancel export
+        </button>
+      ) : null}
+      <span role="status" data-testid="sql-export-status">
+        {exporting.state === "running"
+          ? `Exporting ${exporting.label}…`
+          : exporting.state === "done"
+            ? `${exporting.label} export downloaded (${formatBytes(exporting.bytes)})`
+            : exporting.state === "cancelled"
+              ? `${exporting.label} export cancelled`
+              : ""}
+      </span>
+      {running ? (
+        <span className="muted" data-testid="sql-export-bytes">
+          {formatBytes(exporting.bytes)}
+        </span>
+      ) : null}
+      {exporting.state === "failed" ? (
+        <span className="field-error" role="alert">
+          Export failed: {describeError(exporting.error).detail}
+        </span>
+      ) : null}
+    </div>
+  );
+}
+
+function SqlResult({ run, exportBar }: { run: SqlRun | undefined; exportBar: ReactNode }) {
   const columns = useMemo<ColumnDef<Cell[], unknown>[]>(
     () =>
       (run?.columns ?? []).map((c, i) => ({
@@ -330,24 +389,32 @@ function SqlResult({ run }: { run: SqlRun | undefined }) {
       })),
     [run?.columns],
   );
+  const gridBox = useRef<HTMLDivElement>(null);
+  const gridHeight = useFillHeight(gridBox);
   if (run === undefined)
     return <EmptyState title="No query yet">Write a SELECT above and press Run (Ctrl+Enter).</EmptyState>;
   if (run.state === "failed" && run.rows.length === 0) return null;
   if (run.state === "running" && run.columns.length === 0) return <Loading label="Running…" />;
+  // The live region says what changed (running, done, canceled, failed); the count of a running
+  // query climbs beside it, outside, so a screen reader is not read every batch of rows.
   const status =
     run.state === "running"
-      ? `Running… ${formatCount(run.rows.length)} rows so far`
+      ? "Running…"
       : run.state === "canceled"
-        ? `Canceled after ${formatCount(run.rows.length)} rows`
+        ? `Canceled after ${plural(run.rows.length, "row")}`
         : run.state === "failed"
-          ? `Stopped by the error above after ${formatCount(run.rows.length)} rows`
-          : `${formatCount(run.rows.length)} rows in ${(run.elapsedMs ?? 0).toFixed(0)} ms${
+          ? `Stopped by the error above after ${plural(run.rows.length, "row")}`
+          : `${plural(run.rows.length, "row")} in ${(run.elapsedMs ?? 0).toFixed(0)} ms${
               run.truncated ? " — truncated at max rows (export for the whole result)" : ""
             }`;
   return (
     <div className="sql-result">
-      <div className="sql-status" role="status" aria-live="polite" data-testid="sql-status">
-        {status}
+      <div className="sql-result-bar">
+        <div className="sql-status" data-testid="sql-status">
+          <span role="status">{status}</span>
+          {run.state === "running" ? ` ${plural(run.rows.length, "row")} so far` : null}
+        </div>
+        {exportBar}
       </div>
       {run.rows.length === 0 && run.state !== "running" ? (
         <EmptyState title="No rows">
@@ -355,13 +422,13 @@ function SqlResult({ run }: { run: SqlRun | undefined }) {
           {run.columns.length > 0 ? ` (columns: ${run.columns.map((c) => c.name).join(", ")})` : ""}.
         </EmptyState>
       ) : (
-        <div data-testid="sql-grid">
+        <div data-testid="sql-grid" ref={gridBox}>
           <VirtualTable
             rows={run.rows}
             columns={columns}
             label="Query result"
             getRowId={(_, index) => String(index)}
-            heightPx={380}
+            heightPx={gridHeight}
           />
         </div>
       )}
@@ -397,8 +464,7 @@ function HistoryPanel({
               <code title={entry.sql}>{entry.sql}</code>
               <div className="sql-history-meta">
                 <span className={entry.ok ? "muted" : "field-error"}>
-                  {new Date(entry.atMs).toLocaleString()} ·{" "}
-                  {entry.ok ? `${formatCount(entry.rows ?? 0)} rows` : "failed"}
+                  {formatTime(entry.atMs)} · {entry.ok ? plural(entry.rows ?? 0, "row") : "failed"}
                 </span>
                 <button type="button" onClick={() => onLoad(entry.sql)} aria-label={`Edit: ${entry.sql}`}>
                   Edit

@@ -1,7 +1,15 @@
 import { create } from "@bufbuild/protobuf";
 import { type Value, ValueSchema } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, type ConnectRouter } from "@connectrpc/connect";
-import { QueryService, type SqlRequest, type SqlResponse, SqlResponseSchema } from "@langtian/proto";
+import {
+  type ExportRequest,
+  type ExportResponse,
+  ExportResponseSchema,
+  QueryService,
+  type SqlRequest,
+  type SqlResponse,
+  SqlResponseSchema,
+} from "@langtian/proto";
 import { cleanup, fireEvent, screen, waitFor, within } from "@testing-library/react";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { renderApp } from "../../testing/render-app.tsx";
@@ -44,15 +52,33 @@ function summary(n: number): SqlResponse {
 }
 
 /** A QueryService whose Sql answers with `answer(request)`; every request is kept. */
-function sqlService(answer: (req: SqlRequest) => AsyncIterable<SqlResponse>) {
+function sqlService(
+  answer: (req: SqlRequest) => AsyncIterable<SqlResponse>,
+  exportAnswer?: (req: ExportRequest, signal: AbortSignal) => AsyncIterable<ExportResponse>,
+) {
   const requests: SqlRequest[] = [];
   const routes = (router: ConnectRouter) => {
     router.rpc(QueryService.method.sql, (req) => {
       requests.push(req);
       return answer(req);
     });
+    if (exportAnswer !== undefined)
+      router.rpc(QueryService.method.export, (req, ctx) => exportAnswer(req, ctx.signal));
   };
   return { requests, routes };
+}
+
+/** An Export that sends one chunk and then waits until the client goes away; `aborted` says it did. */
+function endlessExport() {
+  const seen = { started: false, aborted: false };
+  async function* answer(_req: ExportRequest, signal: AbortSignal): AsyncIterable<ExportResponse> {
+    seen.started = true;
+    yield create(ExportResponseSchema, { data: new TextEncoder().encode("event_type,events\n") });
+    await new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
+    seen.aborted = true;
+    throw new ConnectError("client went away", Code.Canceled);
+  }
+  return { seen, answer };
 }
 
 async function* typesAndCounts(): AsyncIterable<SqlResponse> {
@@ -144,6 +170,10 @@ describe("the SQL console", () => {
     );
     const stored = JSON.parse(localStorage.getItem(SQL_HISTORY_KEY) ?? "[]") as { sql: string }[];
     expect(stored.map((e) => e.sql)).toEqual(["SELECT 2", "SELECT 1"]);
+    // Times as everywhere else in the UI: 2026-12-02 15:41:07.123.
+    expect(within(list).getAllByRole("listitem")[0]?.textContent).toMatch(
+      /\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{3} · /,
+    );
 
     fireEvent.click(screen.getByRole("button", { name: "Run again: SELECT 1" }));
     await waitFor(() => expect(requests).toHaveLength(3));
@@ -193,6 +223,58 @@ describe("the SQL console", () => {
     expect(screen.queryByTestId("sql-error-location")).toBeNull();
   });
 
+  it("cancels an export with Cancel export, and says so", async () => {
+    const exp = endlessExport();
+    const { routes } = sqlService(typesAndCounts, exp.answer);
+    renderApp("/sql", routes);
+    await screen.findByLabelText(/Statement/);
+    runWithKeyboard("SELECT event_type, count(*) AS events FROM lake.t GROUP BY ALL");
+    await waitFor(() => expect(screen.getByTestId("sql-status").textContent).toContain("3 rows in 12 ms"));
+    // The export sits beside the status line, above the grid.
+    const bar = screen.getByTestId("sql-export");
+    expect(
+      bar.compareDocumentPosition(screen.getByTestId("sql-grid")) & Node.DOCUMENT_POSITION_FOLLOWING,
+    ).toBeTruthy();
+    fireEvent.click(within(bar).getByRole("button", { name: "CSV" }));
+    await waitFor(() => expect(screen.getByTestId("sql-export-status").textContent).toBe("Exporting CSV…"));
+    await waitFor(() => expect(exp.seen.started).toBe(true));
+    fireEvent.click(screen.getByRole("button", { name: "Cancel export" }));
+    await waitFor(() =>
+      expect(screen.getByTestId("sql-export-status").textContent).toBe("CSV export cancelled"),
+    );
+    await waitFor(() => expect(exp.seen.aborted).toBe(true));
+    expect(screen.queryByRole("button", { name: "Cancel export" })).toBeNull();
+    expect(within(bar).getByRole("button", { name: "CSV" }).hasAttribute("disabled")).toBe(false);
+  });
+
+  it("stops a running export when the page goes away", async () => {
+    const exp = endlessExport();
+    const { routes } = sqlService(typesAndCounts, exp.answer);
+    const view = renderApp("/sql", routes);
+    await screen.findByLabelText(/Statement/);
+    runWithKeyboard("SELECT event_type, count(*) AS events FROM lake.t GROUP BY ALL");
+    await waitFor(() => expect(screen.getByTestId("sql-status").textContent).toContain("3 rows in 12 ms"));
+    fireEvent.click(within(screen.getByTestId("sql-export")).getByRole("button", { name: "Parquet" }));
+    await waitFor(() => expect(exp.seen.started).toBe(true));
+    view.unmount();
+    await waitFor(() => expect(exp.seen.aborted).toBe(true));
+  });
+
+  it("announces the run's state, not every batch of rows", async () => {
+    const { routes } = sqlService(async function* (_req) {
+      yield header("n");
+      yield rows([num(1)]);
+      await new Promise(() => undefined);
+    });
+    renderApp("/sql", routes);
+    await screen.findByLabelText(/Statement/);
+    runWithKeyboard("SELECT n FROM range(1000000000) t(n)");
+    await waitFor(() =>
+      expect(screen.getByTestId("sql-status").textContent).toContain("Running… 1 row so far"),
+    );
+    expect(within(screen.getByTestId("sql-status")).getByRole("status").textContent).toBe("Running…");
+  });
+
   it("cancels a running query, keeping the rows it had", async () => {
     const { routes } = sqlService(async function* (_req) {
       yield header("n");
@@ -203,8 +285,10 @@ describe("the SQL console", () => {
     renderApp("/sql", routes);
     await screen.findByLabelText(/Statement/);
     runWithKeyboard("SELECT n FROM range(1000000000) t(n)");
-    await waitFor(() => expect(screen.getByTestId("sql-status").textContent).toContain("Running… 1 rows"));
+    await waitFor(() =>
+      expect(screen.getByTestId("sql-status").textContent).toContain("Running… 1 row so far"),
+    );
     fireEvent.click(screen.getByRole("button", { name: "Cancel" }));
-    await waitFor(() => expect(screen.getByTestId("sql-status").textContent).toBe("Canceled after 1 rows"));
+    await waitFor(() => expect(screen.getByTestId("sql-status").textContent).toBe("Canceled after 1 row"));
   });
 });
