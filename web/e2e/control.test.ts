@@ -271,7 +271,7 @@ describe("web UI control: dead letters, configuration, schemas, audit", () => {
       },
       { what: "the replayed event's table in the lake", timeoutMs: 90_000, intervalMs: 1_000 },
     );
-    assert.match((await table.textContent()) ?? "", /1 rows/);
+    assert.match((await table.textContent()) ?? "", /1 row\b/);
     await table.click();
     await page.getByRole("table", { name: "Columns of ui_replay_v1" }).waitFor();
 

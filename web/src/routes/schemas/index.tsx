@@ -2,8 +2,8 @@ import { useQuery } from "@connectrpc/connect-query";
 import { eventContractOf, eventContracts } from "@langtian/contracts";
 import { QueryService } from "@langtian/proto";
 import { createFileRoute, Link } from "@tanstack/react-router";
-import { formatCount } from "../../ui/format.ts";
 import { Page } from "../../ui/page.tsx";
+import { plural } from "../../ui/plural.ts";
 import { describeError } from "../../ui/query-state.tsx";
 import { ContractDetail } from "./-components/contract-detail.tsx";
 import { TableColumns } from "./-components/table-columns.tsx";
@@ -70,7 +70,7 @@ function SchemasPage() {
                     <span className="mono">{c.eventType}</span>
                     <small>
                       v{c.schemaVersion} → {c.table}
-                      {summary === undefined ? "" : ` · ${formatCount(summary.rows)} rows`}
+                      {summary === undefined ? "" : ` · ${plural(summary.rows, "row")}`}
                     </small>
                   </Link>
                 </li>
@@ -89,7 +89,7 @@ function SchemasPage() {
                       aria-current={search.table === t.name ? "page" : undefined}
                     >
                       <span className="mono">{t.name}</span>
-                      <small>{formatCount(t.rows)} rows</small>
+                      <small>{plural(t.rows, "row")}</small>
                     </Link>
                   </li>
                 ))}

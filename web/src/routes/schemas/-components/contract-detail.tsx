@@ -2,7 +2,8 @@ import type { DescEnum, DescMessage } from "@bufbuild/protobuf";
 import { skipToken, useQuery } from "@connectrpc/connect-query";
 import type { EventContract } from "@langtian/contracts";
 import { QueryService, type TableSummary } from "@langtian/proto";
-import { formatBytes, formatCount } from "../../../ui/format.ts";
+import { formatBytes } from "../../../ui/format.ts";
+import { plural } from "../../../ui/plural.ts";
 import { describeError, QueryView } from "../../../ui/query-state.tsx";
 import {
   ENVELOPE,
@@ -62,7 +63,7 @@ export function ContractDetail({
           <dt>In the lake</dt>
           <dd data-testid="table-size">
             {summary !== undefined
-              ? `${formatCount(summary.rows)} rows, ${formatCount(summary.files)} files, ${formatBytes(summary.bytes)}`
+              ? `${plural(summary.rows, "row")}, ${plural(summary.files, "file")}, ${formatBytes(summary.bytes)}`
               : tablesLoading
                 ? "reading the lake…"
                 : tablesError !== undefined

@@ -1,6 +1,7 @@
 import { useQuery } from "@connectrpc/connect-query";
 import { QueryService } from "@langtian/proto";
-import { formatBytes, formatCount } from "../../../ui/format.ts";
+import { formatBytes } from "../../../ui/format.ts";
+import { plural } from "../../../ui/plural.ts";
 import { EmptyState, QueryView } from "../../../ui/query-state.tsx";
 
 /** A lake table no event contract names (dead letters, a transform's output): its live columns. */
@@ -21,7 +22,7 @@ export function TableColumns({ table }: { table: string }) {
           <>
             {d.summary === undefined ? null : (
               <p className="hint" data-testid="table-size">
-                {formatCount(d.summary.rows)} rows, {formatCount(d.summary.files)} files,{" "}
+                {plural(d.summary.rows, "row")}, {plural(d.summary.files, "file")},{" "}
                 {formatBytes(d.summary.bytes)}
                 {d.partitioning.length === 0 ? "" : `; partitioned by ${d.partitioning.join(", ")}`}
               </p>
