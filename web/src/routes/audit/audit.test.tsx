@@ -19,7 +19,8 @@ const LOG: AuditEntry[] = Array.from({ length: 250 }, (_, i) => {
     actor: Math.floor(i / 2) % 2 === 0 ? "olga" : "ops-bot",
     action: ACTIONS[Math.floor(i / 2) % 3] as string,
     target: "langtian_connector_config/bridge",
-    request: JSON.stringify({ ids: [`id-${sequence}`] }),
+    // Both entries of an action carry its request.
+    request: JSON.stringify({ ids: [`id-${i - (i % 2) + 1}`] }),
     result: i % 2 === 0 ? "requested" : sequence === 250 ? "permission_denied" : "ok",
     detail: i % 2 === 0 ? "" : `done ${sequence}`,
   });
@@ -44,35 +45,76 @@ const sequences = () =>
     .map((r) => Number(r.firstElementChild?.textContent));
 
 describe("audit", () => {
-  it("lists who did what newest first, with results and the request", async () => {
+  it("lists who did what newest first, one row per action with its result and the request", async () => {
     const seen: ListAuditRequest[] = [];
     renderApp("/audit", fakeAdmin(seen));
     const table = await screen.findByRole("table", { name: "Audit entries" });
-    expect(sequences()).toHaveLength(100);
-    expect(sequences()[0]).toBe(250);
+    // 100 entries: 50 actions, each its request and its result.
+    expect(sequences()).toHaveLength(50);
+    expect(sequences()[0]).toBe(249);
     const newest = within(table).getAllByTestId("audit-entry")[0] as HTMLElement;
     expect(within(newest).getByText("permission_denied")).toBeTruthy();
     expect(within(newest).getByText("olga")).toBeTruthy();
     expect(within(newest).getByText("done 250")).toBeTruthy();
-    expect(within(newest).getByText(/"id-250"/)).toBeTruthy();
+    expect(within(newest).getByText(/"id-249"/)).toBeTruthy();
+    expect(within(table).queryByText("requested")).toBeNull();
+    expect(screen.getByText(/50 actions from 100 entries/)).toBeTruthy();
     expect(seen[0]).toMatchObject({ limit: 100, beforeSequence: 0n });
   });
 
-  it("pages to older entries with beforeSequence in the URL, and back to the newest", async () => {
+  it("shows an action without a result as in progress, and a result whose request is older on its own", async () => {
+    const entry = (sequence: number, actor: string, result: string) =>
+      create(AuditEntrySchema, {
+        sequence: BigInt(sequence),
+        time: timestampFromMs(Date.UTC(2026, 11, 2, 12) + sequence * 1000),
+        actor,
+        action: "DrainInstance",
+        target: "bridge-1",
+        request: "{}",
+        result,
+      });
+    // Newest first: ana's drain has no result yet; olga's drains: one done, one whose request
+    // is older than this page.
+    const entries = [
+      entry(14, "ana", "requested"),
+      entry(13, "olga", "ok"),
+      entry(12, "olga", "requested"),
+      entry(11, "olga", "unavailable"),
+    ];
+    renderApp("/audit", (router) => router.service(AdminService, { listAudit: () => ({ entries }) }));
+    await screen.findByRole("table", { name: "Audit entries" });
+    const rows = within(screen.getByRole("table", { name: "Audit entries" })).getAllByTestId("audit-entry");
+    expect(rows.map((r) => [r.firstElementChild?.textContent, r.lastElementChild?.textContent])).toEqual([
+      ["14", "in progress / no result"],
+      ["12", "ok"],
+      ["11", "unavailable"],
+    ]);
+  });
+
+  it("pages to older and newer entries with beforeSequence in the URL, and back to the newest", async () => {
     const seen: ListAuditRequest[] = [];
     const { router } = renderApp("/audit", fakeAdmin(seen));
     await screen.findByRole("table", { name: "Audit entries" });
-    fireEvent.click(screen.getByRole("button", { name: "Older" }));
+    const button = (name: string) => screen.getByRole("button", { name }) as HTMLButtonElement;
+    expect(button("Newer").disabled).toBe(true);
+    fireEvent.click(button("Older"));
     await waitFor(() => expect(router.state.location.search).toEqual({ before: 151 }));
-    await waitFor(() => expect(sequences()[0]).toBe(150));
+    await waitFor(() => expect(sequences()[0]).toBe(149));
     expect(seen.at(-1)?.beforeSequence).toBe(151n);
-    fireEvent.click(screen.getByRole("button", { name: "Older" }));
-    await waitFor(() => expect(sequences()[0]).toBe(50));
+    fireEvent.click(button("Older"));
+    await waitFor(() => expect(router.state.location.search).toEqual({ before: 51, newer: [151] }));
+    await waitFor(() => expect(sequences()[0]).toBe(49));
     expect(sequences().at(-1)).toBe(1);
-    expect((screen.getByRole("button", { name: "Older" }) as HTMLButtonElement).disabled).toBe(true);
-    fireEvent.click(screen.getByRole("button", { name: "Newest" }));
+    expect(button("Older").disabled).toBe(true);
+    fireEvent.click(button("Newer"));
+    await waitFor(() => expect(router.state.location.search).toEqual({ before: 151 }));
+    await waitFor(() => expect(sequences()[0]).toBe(149));
+    fireEvent.click(button("Older"));
+    await waitFor(() => expect(sequences()[0]).toBe(49));
+    fireEvent.click(button("Newest"));
     await waitFor(() => expect(router.state.location.search).toEqual({}));
-    await waitFor(() => expect(sequences()[0]).toBe(250));
+    await waitFor(() => expect(sequences()[0]).toBe(249));
+    expect(button("Newer").disabled).toBe(true);
   });
 
   it("filters by actor and action from the URL", async () => {

@@ -5,7 +5,9 @@ import { type FormEvent, useState } from "react";
 import { ColumnWidths } from "../../ui/column-widths.tsx";
 import { formatTime } from "../../ui/format.ts";
 import { Page } from "../../ui/page.tsx";
+import { plural } from "../../ui/plural.ts";
 import { EmptyState, QueryView } from "../../ui/query-state.tsx";
+import { type AuditAction, firstEntryOf, pairAuditEntries } from "./-components/audit-actions.ts";
 import {
   type AuditSearch,
   KNOWN_ACTIONS,
@@ -54,13 +56,14 @@ function AuditPage() {
       }
     >
       <p className="hint">
-        Every change (drains, replays, configuration) is recorded before it acts and again with its result.
+        Every change (drains, replays, configuration) is recorded before it acts and again with its result:
+        one row per change, with its result.
       </p>
       <Filters
         key={`${search.actor ?? ""}|${search.action ?? ""}`}
         search={search}
         seenActions={audit.data?.entries.map((e) => e.action) ?? []}
-        onApply={(patch) => setSearch({ ...patch, before: undefined })}
+        onApply={(patch) => setSearch({ ...patch, before: undefined, newer: undefined })}
       />
       <QueryView
         query={audit}
@@ -73,7 +76,8 @@ function AuditPage() {
         }
       >
         {(data) => {
-          const shown = data.entries.filter(matches);
+          // The two entries of each action (requested, then its result) as one row.
+          const shown = pairAuditEntries(data.entries.filter(matches));
           const oldest = data.entries.at(-1)?.sequence;
           return (
             <>
@@ -82,24 +86,43 @@ function AuditPage() {
                   None of these {data.entries.length} entries is by this actor and action; try older ones.
                 </EmptyState>
               ) : (
-                <AuditTable entries={shown} />
+                <AuditTable actions={shown} />
               )}
               <nav className="pager" aria-label="Pages">
                 <span className="audit-note">
-                  {shown.length} of {data.entries.length} entries
+                  {plural(shown.length, "action")} from {plural(data.entries.length, "entry", "entries")}
                   {data.entries.length > 0 ? `, sequences ${data.entries[0]?.sequence} to ${oldest}` : ""}
                 </span>
                 <button
                   type="button"
                   disabled={search.before === undefined}
-                  onClick={() => setSearch({ before: undefined })}
+                  onClick={() => setSearch({ before: undefined, newer: undefined })}
                 >
                   Newest
                 </button>
                 <button
                   type="button"
+                  disabled={search.before === undefined}
+                  onClick={() => {
+                    const newer = search.newer ?? [];
+                    setSearch({
+                      before: newer.at(-1),
+                      newer: newer.length > 1 ? newer.slice(0, -1) : undefined,
+                    });
+                  }}
+                >
+                  Newer
+                </button>
+                <button
+                  type="button"
                   disabled={oldest === undefined || oldest <= 1n || data.entries.length < limit}
-                  onClick={() => setSearch({ before: Number(oldest) })}
+                  onClick={() =>
+                    setSearch({
+                      before: Number(oldest),
+                      newer:
+                        search.before === undefined ? undefined : [...(search.newer ?? []), search.before],
+                    })
+                  }
                 >
                   Older
                 </button>
@@ -163,13 +186,15 @@ function Filters({
   );
 }
 
-function resultBadge(result: string) {
+/** An action's result: its code, or that none was written (yet). */
+function resultOf(action: AuditAction) {
+  const result = action.result?.result;
+  if (result === undefined) return <span className="badge">in progress / no result</span>;
   if (result === "ok") return <span className="badge badge-ok">ok</span>;
-  if (result === "requested") return <span className="badge">requested</span>;
   return <span className="badge badge-bad">{result}</span>;
 }
 
-function AuditTable({ entries }: { entries: readonly AuditEntry[] }) {
+function AuditTable({ actions }: { actions: readonly AuditAction[] }) {
   return (
     <table className="list fixed-table audit-table" aria-label="Audit entries">
       <ColumnWidths widths={[70, 190, 100, 190, undefined, 130]} />
@@ -184,25 +209,34 @@ function AuditTable({ entries }: { entries: readonly AuditEntry[] }) {
         </tr>
       </thead>
       <tbody>
-        {entries.map((e) => (
-          <tr key={String(e.sequence)} data-testid="audit-entry">
-            <td className="mono">{String(e.sequence)}</td>
-            <td>{formatTime(e.time)}</td>
-            <td>{e.actor}</td>
-            <td className="mono">{e.action}</td>
-            <td>
-              <div className="mono">{e.target}</div>
-              {e.detail === "" ? null : <div>{e.detail}</div>}
-              {e.request === "" || e.request === "{}" ? null : (
-                <details>
-                  <summary>Request</summary>
-                  <pre>{prettyJson(e.request)}</pre>
-                </details>
-              )}
-            </td>
-            <td>{resultBadge(e.result)}</td>
-          </tr>
-        ))}
+        {actions.map((a) => {
+          const e = firstEntryOf(a);
+          const detail = a.result?.detail ?? "";
+          return (
+            <tr key={String(e.sequence)} data-testid="audit-entry">
+              <td
+                className="mono"
+                title={a.result === undefined ? undefined : `result: #${a.result.sequence}`}
+              >
+                {String(e.sequence)}
+              </td>
+              <td>{formatTime(e.time)}</td>
+              <td>{e.actor}</td>
+              <td className="mono">{e.action}</td>
+              <td>
+                <div className="mono">{e.target}</div>
+                {detail === "" ? null : <div>{detail}</div>}
+                {e.request === "" || e.request === "{}" ? null : (
+                  <details>
+                    <summary>Request</summary>
+                    <pre>{prettyJson(e.request)}</pre>
+                  </details>
+                )}
+              </td>
+              <td>{resultOf(a)}</td>
+            </tr>
+          );
+        })}
       </tbody>
     </table>
   );
