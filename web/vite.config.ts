@@ -29,5 +29,7 @@ export default defineConfig({
     environment: "jsdom",
     include: ["src/**/*.test.ts", "src/**/*.test.tsx"],
     setupFiles: ["src/testing/setup.ts"],
+    // jsdom renders whole pages; on a loaded 2-core CI box a page test can take seconds.
+    testTimeout: 20_000,
   },
 });

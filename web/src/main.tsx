@@ -14,8 +14,7 @@ applyTheme(storedTheme());
 const config = await loadApiConfig();
 const sessionClient = createSessionClient(config);
 const auth = createAuth(sessionClient);
-// A call refused as unauthenticated (the session expired): back to the login, then here again.
-const queryClient = createQueryClient(() => loginAgain(auth, router));
+const queryClient = createQueryClient();
 // The offline cache first: pages open from it at once, before the API answers (or while it cannot).
 const offlineCache: OfflineCache | undefined = await openOfflineCache().catch(() => undefined);
 if (offlineCache !== undefined) {
@@ -30,7 +29,11 @@ if (import.meta.env.PROD && "serviceWorker" in navigator) {
 // Ask the browser to keep the cache under storage pressure; Diagnostics shows its answer.
 void navigator.storage?.persist?.().catch(() => false);
 const context: RouterContext = {
-  transport: createApiTransport(config, sessionClient),
+  transport: createApiTransport(config, sessionClient, {
+    // A call refused as unauthenticated (the session expired): back to the login, then here again.
+    onUnauthenticated: () => loginAgain(auth, router),
+    onReachable: (reachable) => auth.reachable(reachable),
+  }),
   queryClient,
   auth,
   offlineCache,

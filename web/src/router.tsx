@@ -1,6 +1,6 @@
 import type { Transport } from "@connectrpc/connect";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { MutationCache, QueryCache, QueryClient } from "@tanstack/react-query";
+import { QueryClient } from "@tanstack/react-query";
 import { createRouter as createTanStackRouter, type RouterHistory } from "@tanstack/react-router";
 import type { Auth } from "./api/auth.ts";
 import type { OfflineCache } from "./offline/offline-cache.ts";
@@ -16,17 +16,11 @@ export interface RouterContext {
 }
 
 /**
- * A query client tuned for an operations UI: a failed call is retried once, quickly; a call
- * refused as unauthenticated (the session expired, the key was revoked) calls
- * `onUnauthenticated`, which sends the user to the login.
+ * A query client tuned for an operations UI: a failed call is retried once, quickly, but never
+ * one refused as unauthenticated (the transport sends the user to the login instead).
  */
-export function createQueryClient(onUnauthenticated: () => void = () => {}): QueryClient {
-  const onError = (error: unknown) => {
-    if (error instanceof ConnectError && error.code === Code.Unauthenticated) onUnauthenticated();
-  };
+export function createQueryClient(): QueryClient {
   return new QueryClient({
-    queryCache: new QueryCache({ onError }),
-    mutationCache: new MutationCache({ onError }),
     defaultOptions: {
       queries: {
         retry: (failures, error) =>

@@ -16,6 +16,8 @@ export interface Auth {
   logout(): Promise<void>;
   /** The API refused the session (expired, revoked): forget it, without asking the admin. */
   expired(): void;
+  /** What the last call found: the admin answered, or could not be reached. */
+  reachable(reachable: boolean): void;
   subscribe(listener: () => void): () => void;
 }
 
@@ -59,6 +61,12 @@ export function createAuth(client: SessionClient, maxAgeMs = 30_000): Auth {
       await client.logout();
       checkedAtMs = Number.NEGATIVE_INFINITY;
       set({ user: undefined, offline: false });
+    },
+    reachable(reachable) {
+      if (state.offline === !reachable) return;
+      // Back online: the next navigation asks the admin who the session is again.
+      if (reachable) checkedAtMs = Number.NEGATIVE_INFINITY;
+      set({ user: state.user, offline: !reachable });
     },
     expired() {
       checkedAtMs = Number.NEGATIVE_INFINITY;

@@ -1,7 +1,15 @@
-import { createRootRouteWithContext, Link, Outlet, redirect, useNavigate } from "@tanstack/react-router";
-import { useEffect, useState, useSyncExternalStore } from "react";
+import {
+  createRootRouteWithContext,
+  Link,
+  Outlet,
+  redirect,
+  useNavigate,
+  useRouterState,
+} from "@tanstack/react-router";
+import { useCallback, useEffect, useRef, useState, useSyncExternalStore } from "react";
 import type { RouterContext } from "../router.tsx";
 import { NAV_ITEMS } from "../ui/nav-items.ts";
+import { focusPageHeading } from "../ui/page.tsx";
 import { ErrorState } from "../ui/query-state.tsx";
 import { applyTheme, storedTheme, Theme } from "../ui/theme.ts";
 
@@ -27,10 +35,21 @@ export const Route = createRootRouteWithContext<RouterContext>()({
 });
 
 function RootLayout() {
-  const { auth } = Route.useRouteContext();
+  const { auth, queryClient, offlineCache } = Route.useRouteContext();
   const state = useSyncExternalStore(auth.subscribe, auth.current);
   const navigate = useNavigate();
-  useShortcuts((to) => void navigate({ to }));
+  const go = useCallback((to: string) => void navigate({ to }), [navigate]);
+  useShortcuts(go);
+  useReconnect(state.offline);
+  useFocusOnPageChange();
+  useLoginWhenSessionEnds(state.user === undefined);
+  const logOut = async () => {
+    await auth.logout();
+    // Nothing of this user stays behind for the next one at this screen (a shared workstation).
+    queryClient.clear();
+    await offlineCache?.clear().catch(() => undefined);
+    await navigate({ to: "/login", search: { redirect: "/" } });
+  };
   if (state.user === undefined) return <Outlet />;
   return (
     <div className="shell">
@@ -66,12 +85,7 @@ function RootLayout() {
           <span className="user" data-testid="user">
             {state.user.name} · {state.user.role}
           </span>
-          <button
-            type="button"
-            onClick={() =>
-              void auth.logout().then(() => navigate({ to: "/login", search: { redirect: "/" } }))
-            }
-          >
+          <button type="button" onClick={() => void logOut()}>
             Log out
           </button>
         </header>
@@ -102,6 +116,51 @@ function ThemeSwitch() {
       </select>
     </label>
   );
+}
+
+/**
+ * While the admin cannot be reached, asks it again every few seconds; once it answers, every
+ * query on screen is read again, so the stale marks go without the user doing anything.
+ */
+function useReconnect(offline: boolean) {
+  const { auth, queryClient } = Route.useRouteContext();
+  const wasOffline = useRef(offline);
+  useEffect(() => {
+    if (wasOffline.current && !offline) void queryClient.invalidateQueries();
+    wasOffline.current = offline;
+    if (!offline) return;
+    const timer = setInterval(() => void auth.ensure().catch(() => undefined), RECHECK_OFFLINE_MS);
+    return () => clearInterval(timer);
+  }, [offline, auth, queryClient]);
+}
+
+/** The session ended while a page was open (found on reconnect, say): the login, then back here. */
+function useLoginWhenSessionEnds(ended: boolean) {
+  const navigate = useNavigate();
+  const location = useRouterState({ select: (s) => s.location });
+  useEffect(() => {
+    if (!ended || location.pathname === "/login") return;
+    void navigate({ to: "/login", search: { redirect: `${location.pathname}${location.searchStr}` } });
+  }, [ended, location, navigate]);
+}
+
+/** How often the UI asks an unreachable admin whether it is back. */
+const RECHECK_OFFLINE_MS = 5_000;
+
+/**
+ * Moves focus to the new page's heading when the user goes to another page (its first path
+ * segment changed), so screen readers announce it; a drawer opening within a page keeps focus.
+ */
+function useFocusOnPageChange() {
+  const page = useRouterState({ select: (s) => s.location.pathname.split("/")[1] ?? "" });
+  const first = useRef(true);
+  useEffect(() => {
+    if (first.current) {
+      first.current = false;
+      return;
+    }
+    if (page !== "login") focusPageHeading();
+  }, [page]);
 }
 
 /** Alt+1 … Alt+0 jump to the pages of the sidebar. */

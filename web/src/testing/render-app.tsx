@@ -5,6 +5,7 @@ import { createMemoryHistory } from "@tanstack/react-router";
 import { render } from "@testing-library/react";
 import type { Auth, AuthState } from "../api/auth.ts";
 import type { Role } from "../api/session.ts";
+import { unauthenticatedInterceptor } from "../api/transport.ts";
 import { App } from "../app.tsx";
 import type { OfflineCache } from "../offline/offline-cache.ts";
 import { createAppRouter, createQueryClient, loginAgain, type RouterContext } from "../router.tsx";
@@ -27,6 +28,7 @@ export function fakeAuth(user: { name: string; role: Role } | undefined, offline
     },
     logout: async () => set({ user: undefined, offline: false }),
     expired: () => set({ user: undefined, offline: false }),
+    reachable: (reachable) => set({ user: state.user, offline: !reachable }),
     subscribe: (l) => {
       listeners.add(l);
       return () => listeners.delete(l);
@@ -43,11 +45,16 @@ export function renderApp(
   routes: (router: ConnectRouter) => void,
   options: { role?: Role; auth?: Auth; offlineCache?: OfflineCache } = {},
 ) {
-  const transport = addStaticKeyToTransport(createRouterTransport(routes), "admin");
   const auth = options.auth ?? fakeAuth({ name: "tester", role: options.role ?? "viewer" });
+  // The app's own interceptor: a call refused as unauthenticated goes to the login, as in the app.
+  const interceptors = [unauthenticatedInterceptor(() => loginAgain(auth, router))];
+  const transport = addStaticKeyToTransport(
+    createRouterTransport(routes, { transport: { interceptors } }),
+    "admin",
+  );
   const context: RouterContext = {
     transport,
-    queryClient: createQueryClient(() => loginAgain(auth, router)),
+    queryClient: createQueryClient(),
     auth,
     offlineCache: options.offlineCache,
   };

@@ -1,6 +1,6 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { UseQueryResult } from "@tanstack/react-query";
-import { type ReactNode, useEffect, useState } from "react";
+import { createContext, type ReactNode, useContext, useEffect, useState } from "react";
 import { useAuthState } from "../api/use-auth.ts";
 import { formatAge } from "./format.ts";
 
@@ -85,6 +85,9 @@ export function StaleBanner({ updatedAtMs, error }: { updatedAtMs: number; error
   );
 }
 
+/** True inside a QueryView that already shows a stale banner: views nested in it do not repeat it. */
+const StaleShown = createContext(false);
+
 /**
  * The one way screens show a query: loading, error (with retry), empty, or the data; data kept
  * from an earlier answer (the offline cache, a failed refresh) is shown marked stale, with its
@@ -104,11 +107,12 @@ export function QueryView<T>({
   children: (data: T) => ReactNode;
 }) {
   const { offline } = useAuthState();
+  const outerShown = useContext(StaleShown);
   if (query.data === undefined) {
     if (query.isError) return <ErrorState error={query.error} retry={() => void query.refetch()} />;
     return <Loading {...(loadingLabel === undefined ? {} : { label: loadingLabel })} />;
   }
-  const stale = query.isError ? (
+  const stale = outerShown ? null : query.isError ? (
     <StaleBanner updatedAtMs={query.dataUpdatedAt} error={query.error} />
   ) : offline ? (
     <StaleBanner updatedAtMs={query.dataUpdatedAt} />
@@ -121,9 +125,9 @@ export function QueryView<T>({
       </>
     );
   return (
-    <>
+    <StaleShown.Provider value={outerShown || stale !== null}>
       {stale}
       {children(query.data)}
-    </>
+    </StaleShown.Provider>
   );
 }

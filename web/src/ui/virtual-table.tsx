@@ -61,6 +61,8 @@ export function VirtualTable<T>({
     getScrollElement: () => scrollRef.current,
     estimateSize: () => ROW_HEIGHT_PX,
     overscan: 12,
+    // The sticky header row sits in the scroll box above the rows.
+    scrollMargin: ROW_HEIGHT_PX,
   });
   const [focused, setFocused] = useState(0);
   const items = virtualizer.getVirtualItems();
@@ -72,6 +74,10 @@ export function VirtualTable<T>({
       onNearEnd();
   }, [lastIndex, tableRows.length, onNearEnd, screenRows]);
 
+  const firstShown = items.find((i) => i.start - ROW_HEIGHT_PX >= (scrollRef.current?.scrollTop ?? 0))?.index;
+  const shown = (index: number) => items.some((i) => i.index === index);
+  // After scrolling with the mouse, the keyboard goes on from the rows in view, not from far away.
+  const from = shown(focused) ? focused : (firstShown ?? 0);
   const move = (index: number) => {
     const next = Math.max(0, Math.min(tableRows.length - 1, index));
     setFocused(next);
@@ -80,16 +86,16 @@ export function VirtualTable<T>({
   const onKeyDown = (e: KeyboardEvent<HTMLDivElement>) => {
     switch (e.key) {
       case "ArrowDown":
-        move(focused + 1);
+        move(from + 1);
         break;
       case "ArrowUp":
-        move(focused - 1);
+        move(from - 1);
         break;
       case "PageDown":
-        move(focused + screenRows);
+        move(from + screenRows);
         break;
       case "PageUp":
-        move(focused - screenRows);
+        move(from - screenRows);
         break;
       case "Home":
         move(0);
@@ -98,7 +104,7 @@ export function VirtualTable<T>({
         move(tableRows.length - 1);
         break;
       case "Enter": {
-        const row = tableRows[focused];
+        const row = tableRows[from];
         if (row !== undefined) onOpen?.(row.original);
         break;
       }
@@ -118,7 +124,10 @@ export function VirtualTable<T>({
   const template = headers
     .map((h) => `minmax(${h.column.columnDef.minSize ?? 80}px, ${h.getSize()}fr)`)
     .join(" ");
-  const activeDescendant = tableRows[focused] === undefined ? undefined : `row-${tableRows[focused]?.id}`;
+  const activeDescendant =
+    tableRows[focused] === undefined || !shown(focused) ? undefined : `row-${tableRows[focused]?.id}`;
+  // Wide tables scroll sideways: header and rows share one width, at least the columns' minimums.
+  const minWidthPx = headers.reduce((sum, h) => sum + (h.column.columnDef.minSize ?? 80), 0);
 
   return (
     <div
@@ -130,15 +139,23 @@ export function VirtualTable<T>({
       onKeyDown={onKeyDown}
       aria-activedescendant={activeDescendant}
     >
-      <div className="vtable-head" role="row" aria-rowindex={1} style={{ gridTemplateColumns: template }}>
-        {headers.map((header) => (
-          <div key={header.id} role="columnheader" className="vtable-cell">
-            {header.isPlaceholder ? null : String(header.column.columnDef.header ?? header.id)}
-          </div>
-        ))}
-      </div>
       <div ref={scrollRef} className="vtable-body" style={{ height: heightPx }} data-testid={scrollTestId}>
-        <div style={{ height: virtualizer.getTotalSize(), position: "relative" }}>
+        <div
+          className="vtable-head"
+          role="row"
+          aria-rowindex={1}
+          style={{ gridTemplateColumns: template, minWidth: minWidthPx }}
+        >
+          {headers.map((header) => {
+            const name = header.isPlaceholder ? "" : String(header.column.columnDef.header ?? header.id);
+            return (
+              <div key={header.id} role="columnheader" className="vtable-cell" title={name}>
+                {name}
+              </div>
+            );
+          })}
+        </div>
+        <div style={{ height: virtualizer.getTotalSize(), position: "relative", minWidth: minWidthPx }}>
           {items.map((item) => {
             const row = tableRows[item.index] as Row<T>;
             return (
@@ -146,7 +163,7 @@ export function VirtualTable<T>({
                 key={row.id}
                 row={row}
                 index={item.index}
-                start={item.start}
+                start={item.start - ROW_HEIGHT_PX}
                 focused={item.index === focused}
                 active={row.id === activeRowId}
                 template={template}
@@ -197,8 +214,11 @@ const VirtualRow = memo(function VirtualRow<T>({
       {row.getVisibleCells().map((cell) => {
         const render = cell.column.columnDef.cell;
         const value = typeof render === "function" ? render(cell.getContext()) : cell.getValue();
+        // The whole text on hover, for values the column's width cuts off.
+        const raw = cell.getValue();
+        const title = typeof raw === "string" || typeof raw === "number" ? String(raw) : undefined;
         return (
-          <div key={cell.id} role="gridcell" className="vtable-cell">
+          <div key={cell.id} role="gridcell" className="vtable-cell" title={title}>
             {value as ReactNode}
           </div>
         );
