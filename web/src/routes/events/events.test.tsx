@@ -383,6 +383,27 @@ describe("the events page", () => {
     ]);
   });
 
+  it("closes the column chooser on Escape (focus back on its button) and on a click outside", async () => {
+    const fake = fakeQueryService();
+    renderApp("/events", fake.routes);
+    await gridRows();
+    const summary = screen.getByText(/^Columns \(/);
+    const details = summary.closest("details") as HTMLDetailsElement;
+    details.open = true;
+    fireEvent(details, new Event("toggle"));
+    const box = within(details).getByRole("checkbox", { name: "event_type" });
+    box.focus();
+    fireEvent.keyDown(box, { key: "Escape" });
+    expect(details.open).toBe(false);
+    expect(document.activeElement).toBe(summary);
+    details.open = true;
+    fireEvent(details, new Event("toggle"));
+    fireEvent.pointerDown(within(details).getByRole("checkbox", { name: "event_type" }));
+    expect(details.open).toBe(true);
+    fireEvent.pointerDown(screen.getByRole("heading", { name: "Events" }));
+    expect(details.open).toBe(false);
+  });
+
   describe("export", () => {
     const created: Blob[] = [];
     beforeEach(() => {
@@ -407,6 +428,9 @@ describe("the events page", () => {
       await waitFor(() =>
         expect(screen.getByTestId("export-status").textContent).toMatch(/Exporting… .* B · 3 rows of 6/),
       );
+      // Announced: that it started; the counts climbing beside it are not.
+      expect(screen.getByTestId("export-announce").textContent?.trim()).toBe("Exporting…");
+      expect(screen.getByTestId("export-announce").getAttribute("role")).toBe("status");
       expect(screen.getByRole("button", { name: "Cancel export" })).toBeTruthy();
       await act(async () => release());
       const link = await screen.findByTestId("export-download");

@@ -111,28 +111,45 @@ export function EventFilters({
         To (local time)
         <input type="datetime-local" step={1} value={draft.to} onChange={set("to")} />
       </label>
-      <label>
-        Type
-        <input value={draft.type} onChange={set("type")} placeholder="any" size={14} />
-      </label>
-      <label>
-        Source
-        <input value={draft.source} onChange={set("source")} placeholder="any" size={10} />
-      </label>
-      <label>
-        Key
-        <input value={draft.key} onChange={set("key")} placeholder="any" size={10} />
-      </label>
-      <label>
-        Event id
-        <input value={draft.id} onChange={set("id")} placeholder="any" size={12} className="mono" />
-      </label>
+      {/* The view's order and the actions first, so they stay on the first line at 1366 px; the
+          text filters and field filters follow (a second line there). */}
       <label>
         Order
         <select value={draft.order} onChange={set("order")}>
           <option value={Order.newest}>Newest first</option>
           <option value={Order.oldest}>Oldest first</option>
         </select>
+      </label>
+      <button
+        type="button"
+        onClick={() => {
+          setFields((all) => [...all, { key: nextKey, column: "", value: "" }]);
+          setNextKey((k) => k + 1);
+        }}
+      >
+        + Field filter
+      </button>
+      <button type="submit" className="primary">
+        Apply
+      </button>
+      <button type="button" onClick={clear} disabled={!active}>
+        Clear filters
+      </button>
+      <label>
+        Type
+        <input value={draft.type} onChange={set("type")} placeholder="any" size={8} />
+      </label>
+      <label>
+        Source
+        <input value={draft.source} onChange={set("source")} placeholder="any" size={7} />
+      </label>
+      <label>
+        Key
+        <input value={draft.key} onChange={set("key")} placeholder="any" size={7} />
+      </label>
+      <label>
+        Event id
+        <input value={draft.id} onChange={set("id")} placeholder="any" size={9} className="mono" />
       </label>
       <datalist id={`${id}-columns`}>
         {columns.map((c) => (
@@ -172,21 +189,6 @@ export function EventFilters({
           </button>
         </fieldset>
       ))}
-      <button
-        type="button"
-        onClick={() => {
-          setFields((all) => [...all, { key: nextKey, column: "", value: "" }]);
-          setNextKey((k) => k + 1);
-        }}
-      >
-        + Field filter
-      </button>
-      <button type="submit" className="primary">
-        Apply
-      </button>
-      <button type="button" onClick={clear} disabled={!active}>
-        Clear filters
-      </button>
     </form>
   );
 }

@@ -2,9 +2,10 @@ import type { JsonValue } from "@bufbuild/protobuf";
 import { skipToken, useQuery } from "@connectrpc/connect-query";
 import { AggregateFunction, type At, type EventFilter, QueryService } from "@langtian/proto";
 import type { ColumnDef } from "@tanstack/react-table";
-import { useLayoutEffect, useMemo, useRef, useState } from "react";
+import { useMemo, useRef } from "react";
 import { formatCount, formatTime } from "../../../ui/format.ts";
 import { EmptyState, ErrorState, QueryView } from "../../../ui/query-state.tsx";
+import { useFillHeight } from "../../../ui/use-fill-height.ts";
 import { VirtualTable } from "../../../ui/virtual-table.tsx";
 import { ColumnChooser } from "./column-chooser.tsx";
 import { cellJson, cellText, defaultColumns, isTimestampType } from "./event-cells.ts";
@@ -75,14 +76,15 @@ export function EventsView({
             return time && typeof value === "string" ? formatTime(Date.parse(value)) : cellText(value);
           },
           size: name === "event_id" ? 3 : time ? 2 : 1,
-          minSize: name === "event_id" ? 140 : time ? 170 : 90,
+          // A time is 23 characters ("2026-11-27 12:00:02.499"): 190 px keeps it whole.
+          minSize: name === "event_id" ? 140 : time ? 190 : 90,
         };
       }),
     [visible, types],
   );
 
   const gridBox = useRef<HTMLDivElement>(null);
-  const heightPx = useGridHeight(gridBox);
+  const heightPx = useFillHeight(gridBox);
   const filters = describeFilters(search);
   const snapshotWords = at === undefined ? "" : ` at snapshot #${String(search.snapshot)}`;
 
@@ -163,21 +165,4 @@ export function EventsView({
       </QueryView>
     </>
   );
-}
-
-/** The grid fills the window below its top (at least 240 px), following resizes. */
-function useGridHeight(box: React.RefObject<HTMLDivElement | null>): number {
-  const [height, setHeight] = useState(480);
-  useLayoutEffect(() => {
-    const measure = () => {
-      const top = box.current?.getBoundingClientRect().top;
-      if (top === undefined || window.innerHeight === 0) return;
-      // Header row (30), borders and the page's bottom padding.
-      setHeight(Math.max(240, Math.floor(window.innerHeight - top - 30 - 24)));
-    };
-    measure();
-    window.addEventListener("resize", measure);
-    return () => window.removeEventListener("resize", measure);
-  });
-  return height;
 }

@@ -155,27 +155,39 @@ export function ExportPanel({
           Export
         </button>
       )}
-      <output className="export-status" aria-live="polite" data-testid="export-status">
+      {/* Only the export's changes of state are announced (started, done, cancelled, failed); the
+          bytes and rows counting up every 100 ms are shown beside, outside the live region. */}
+      <span className="export-status" data-testid="export-status">
+        <span role="status" data-testid="export-announce">
+          {state.kind === "running" ? (
+            <>
+              <span className="spinner" aria-hidden="true" /> Exporting…
+            </>
+          ) : state.kind === "done" ? (
+            "Export ready: "
+          ) : state.kind === "cancelled" ? (
+            "Export cancelled"
+          ) : null}
+        </span>
         {state.kind === "running" ? (
-          <>
-            <span className="spinner" aria-hidden="true" /> Exporting… {formatBytes(state.bytes)}
+          <span data-testid="export-progress">
+            {" "}
+            {formatBytes(state.bytes)}
             {state.rows === undefined ? "" : ` · ${formatCount(state.rows)} rows`}
             {total === undefined ? "" : ` of ${formatCount(total)}`}
-          </>
+          </span>
         ) : state.kind === "done" ? (
           <a href={state.url} download={state.name} data-testid="export-download">
             Download {state.name.slice(state.name.lastIndexOf(".") + 1).toUpperCase()} (
             {formatBytes(state.bytes)}
             {state.rows === undefined ? "" : `, ${formatCount(state.rows)} rows`})
           </a>
-        ) : state.kind === "cancelled" ? (
-          "Export cancelled"
         ) : state.kind === "failed" ? (
           <span className="field-error" role="alert">
             Export failed: {describeError(state.error).title} — {describeError(state.error).detail}
           </span>
         ) : null}
-      </output>
+      </span>
     </fieldset>
   );
 }
