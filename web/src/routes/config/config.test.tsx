@@ -93,7 +93,9 @@ function fakeAdmin() {
         return { config: written };
       },
     });
-  return { routes, seen };
+  /** Someone else saves `v` as revision `n`. */
+  const savedElsewhere = (n: number, v: string) => revisions.unshift(revision(n, v));
+  return { routes, seen, savedElsewhere };
 }
 
 const editor = () => screen.findByLabelText(/Value \(JSON\)/) as Promise<HTMLTextAreaElement>;
@@ -162,6 +164,86 @@ describe("configuration", () => {
     fireEvent.click(save);
     expect(screen.queryByRole("dialog")).toBeNull();
     expect(seen.set).toHaveLength(0);
+  });
+
+  it("keeps unsaved edits across the History view and back", async () => {
+    const { routes } = fakeAdmin();
+    renderApp("/config", routes, { role: "operator" });
+    fireEvent.change(await editor(), { target: { value: value(["kept"]) } });
+    fireEvent.click(screen.getByRole("link", { name: "History" }));
+    await screen.findByRole("table", { name: "Revisions" });
+    fireEvent.click(screen.getByRole("link", { name: "Edit" }));
+    expect((await editor()).value).toBe(value(["kept"]));
+    expect((screen.getByRole("button", { name: "Discard changes" }) as HTMLButtonElement).disabled).toBe(
+      false,
+    );
+  });
+
+  it("a revision saved meanwhile is announced, not put over the edits: compare, keep (saved over it) or discard", async () => {
+    const { routes, seen, savedElsewhere } = fakeAdmin();
+    const { context } = renderApp("/config", routes, { role: "operator" });
+    const textarea = await editor();
+    fireEvent.change(textarea, { target: { value: value(["mine"]) } });
+    savedElsewhere(8, value(["theirs"]));
+    await context.queryClient.invalidateQueries();
+    expect(await screen.findByText(/Revision 8 was saved meanwhile/)).toBeTruthy();
+    expect(textarea.value).toBe(value(["mine"]));
+    expect(screen.getByText(/Edited from revision 7/)).toBeTruthy();
+    const save = screen.getByRole("button", { name: "Save as a new revision" }) as HTMLButtonElement;
+    expect(save.disabled).toBe(true);
+    // What the other save changed.
+    fireEvent.click(screen.getByRole("button", { name: "Compare" }));
+    expect(await screen.findByRole("table", { name: "Changes from revision 7 to 8" })).toBeTruthy();
+    // Keep: the edits now apply over revision 8, and are saved over it.
+    fireEvent.click(screen.getByRole("button", { name: "Keep my changes" }));
+    await waitFor(() => expect(screen.queryByText(/was saved meanwhile/)).toBeNull());
+    expect(screen.getByText(/Edited from revision 8/)).toBeTruthy();
+    await waitFor(() => expect(save.disabled).toBe(false));
+    fireEvent.click(save);
+    const dialog = await screen.findByRole("dialog", { name: "Save the configuration?" });
+    fireEvent.click(within(dialog).getByRole("button", { name: "Save" }));
+    await waitFor(() => expect(seen.set).toHaveLength(1));
+    expect(seen.set[0]).toMatchObject({ value: value(["mine"]), expectedRevision: 8n });
+  });
+
+  it("discarding after a revision saved meanwhile shows that revision; without edits the editor just follows it", async () => {
+    const { routes, savedElsewhere } = fakeAdmin();
+    const { context } = renderApp("/config", routes, { role: "operator" });
+    const textarea = await editor();
+    savedElsewhere(8, value(["eight"]));
+    await context.queryClient.invalidateQueries();
+    await waitFor(() => expect(textarea.value).toBe(value(["eight"])));
+    expect(screen.queryByText(/was saved meanwhile/)).toBeNull();
+
+    fireEvent.change(textarea, { target: { value: value(["mine"]) } });
+    savedElsewhere(9, value(["nine"]));
+    await context.queryClient.invalidateQueries();
+    await screen.findByText(/Revision 9 was saved meanwhile/);
+    fireEvent.click(screen.getByRole("button", { name: "Discard my changes" }));
+    await waitFor(() => expect(textarea.value).toBe(value(["nine"])));
+    expect(screen.queryByText(/was saved meanwhile/)).toBeNull();
+  });
+
+  it("asks before leaving the page with unsaved edits", async () => {
+    const { routes } = fakeAdmin();
+    const { router } = renderApp("/config", routes, { role: "operator" });
+    fireEvent.change(await editor(), { target: { value: value(["unsaved"]) } });
+    void router.navigate({ to: "/audit" });
+    const dialog = await screen.findByRole("dialog", { name: "Leave with unsaved changes?" });
+    fireEvent.click(within(dialog).getByRole("button", { name: "Cancel" }));
+    await waitFor(() =>
+      expect(screen.queryByRole("dialog", { name: "Leave with unsaved changes?" })).toBeNull(),
+    );
+    expect(router.state.location.pathname).toBe("/config");
+    expect((await editor()).value).toBe(value(["unsaved"]));
+
+    void router.navigate({ to: "/audit" });
+    fireEvent.click(
+      within(await screen.findByRole("dialog", { name: "Leave with unsaved changes?" })).getByRole("button", {
+        name: "Leave and discard them",
+      }),
+    );
+    await waitFor(() => expect(router.state.location.pathname).toBe("/audit"));
   });
 
   it("lists the revisions, compares one with the one before (in the URL), rolls back after confirmation", async () => {

@@ -1,11 +1,12 @@
 import { useQuery } from "@connectrpc/connect-query";
 import { AdminService, type ConnectorConfigRevision } from "@langtian/proto";
-import { createFileRoute, Link, useNavigate } from "@tanstack/react-router";
+import { createFileRoute, Link, useBlocker, useNavigate } from "@tanstack/react-router";
 import { useState } from "react";
 import { useIsOperator } from "../../api/use-auth.ts";
+import { ConfirmDialog } from "../../ui/confirm-dialog.tsx";
 import { Page } from "../../ui/page.tsx";
 import { QueryView } from "../../ui/query-state.tsx";
-import { ConfigEditor } from "./-components/config-editor.tsx";
+import { type ConfigDraft, ConfigEditor } from "./-components/config-editor.tsx";
 import { ConfigHistory } from "./-components/config-history.tsx";
 import { ConfigView, DEFAULT_SUBJECTS, validateConfigSearch } from "./-components/config-search.ts";
 import "../../ui/page-parts.css";
@@ -22,6 +23,15 @@ function ConfigPage() {
   const navigate = useNavigate({ from: "/config/" });
   const isOperator = useIsOperator();
   const view = search.view ?? ConfigView.edit;
+  // Unsaved edits live here, above the views: the history view unmounts the editor, not them.
+  const [draft, setDraft] = useState<ConfigDraft | undefined>();
+  // Leaving the page (another page, the browser's back, closing the tab) with unsaved edits asks first.
+  const leaving = useBlocker({
+    shouldBlockFn: ({ next }) => next.pathname.replace(/\/$/, "") !== "/config",
+    enableBeforeUnload: draft !== undefined,
+    disabled: draft === undefined,
+    withResolver: true,
+  });
   return (
     <Page title="Configuration">
       <p className="hint">
@@ -55,6 +65,8 @@ function ConfigPage() {
         />
       ) : (
         <EditView
+          draft={draft}
+          onDraft={setDraft}
           subjects={search.subjects ?? DEFAULT_SUBJECTS}
           isOperator={isOperator}
           onSubjects={(subjects) =>
@@ -68,15 +80,31 @@ function ConfigPage() {
           }
         />
       )}
+      {leaving.status === "blocked" ? (
+        <ConfirmDialog
+          open
+          title="Leave with unsaved changes?"
+          confirmLabel="Leave and discard them"
+          danger
+          onCancel={() => leaving.reset()}
+          onConfirm={() => leaving.proceed()}
+        >
+          <p>The configuration you edited was not saved; leaving discards your changes.</p>
+        </ConfirmDialog>
+      ) : null}
     </Page>
   );
 }
 
 function EditView({
+  draft,
+  onDraft,
   subjects,
   isOperator,
   onSubjects,
 }: {
+  draft: ConfigDraft | undefined;
+  onDraft: (draft: ConfigDraft | undefined) => void;
   subjects: readonly string[];
   isOperator: boolean;
   onSubjects: (subjects: string[]) => void;
@@ -93,14 +121,19 @@ function EditView({
       )}
       <QueryView query={current} loadingLabel="Loading the running configuration…">
         {(data) => (
-          // A new running revision (saved here or elsewhere) starts a fresh edit from it.
+          // Without edits the editor follows the running revision; with edits, a new running
+          // revision is announced, never silently replaces them.
           <ConfigEditor
-            key={String(data.config?.revision ?? 0n)}
             running={data.config}
+            draft={draft}
+            onDraft={onDraft}
             subjects={subjects}
             onSubjects={onSubjects}
             isOperator={isOperator}
-            onSaved={setSaved}
+            onSaved={(revision) => {
+              onDraft(undefined);
+              setSaved(revision);
+            }}
           />
         )}
       </QueryView>

@@ -6,6 +6,7 @@ import { ConfirmDialog } from "../../../ui/confirm-dialog.tsx";
 import { formatTime } from "../../../ui/format.ts";
 import { describeError } from "../../../ui/query-state.tsx";
 import { ConfigDiff } from "./config-diff.tsx";
+import { RevisionDiff } from "./config-history.tsx";
 import { useDebounced } from "./use-debounced.ts";
 
 /** How long the value must rest before the server checks it. */
@@ -29,6 +30,26 @@ const TEMPLATE = `${JSON.stringify(
 const VIEWER_HINT_ID = "config-viewer-hint";
 
 /**
+ * Unsaved edits: the value as typed and the revision it was edited from. Kept by the page, above
+ * the editor, so switching to the history and back, or a new running revision, loses nothing.
+ */
+export interface ConfigDraft {
+  readonly value: string;
+  /** The revision the edit started from; undefined when none was ever written. */
+  readonly base: ConnectorConfigRevision | undefined;
+}
+
+/** The editable text of a revision: its value, or the template when there is none. */
+function editableText(revision: ConnectorConfigRevision | undefined): string {
+  return revision === undefined || revision.deleted ? TEMPLATE : revision.value;
+}
+
+/** A revision's number; 0 for none. */
+function numberOf(revision: ConnectorConfigRevision | undefined): bigint {
+  return revision?.revision ?? 0n;
+}
+
+/**
  * The shared connector configuration as editable JSON: checked by the server (the bridge's own
  * rules) as the user types, debounced, with every problem under the editor; the dry-run routing
  * of sample subjects and the diff against the running revision; saving writes a new revision
@@ -36,6 +57,8 @@ const VIEWER_HINT_ID = "config-viewer-hint";
  */
 export function ConfigEditor({
   running,
+  draft,
+  onDraft,
   subjects,
   onSubjects,
   isOperator,
@@ -43,14 +66,22 @@ export function ConfigEditor({
 }: {
   /** The running revision; undefined when none was ever written. */
   running: ConnectorConfigRevision | undefined;
+  /** Unsaved edits; undefined = none, the editor shows the running revision. */
+  draft: ConfigDraft | undefined;
+  onDraft: (draft: ConfigDraft | undefined) => void;
   subjects: readonly string[];
   onSubjects: (subjects: string[]) => void;
   isOperator: boolean;
   /** Called with the revision written (the editor then starts over from it). */
   onSaved: (revision: ConnectorConfigRevision) => void;
 }) {
-  const initial = running === undefined || running.deleted ? TEMPLATE : running.value;
-  const [value, setValue] = useState(initial);
+  const base = draft === undefined ? running : draft.base;
+  const initial = editableText(base);
+  const value = draft?.value ?? initial;
+  // Typing back to the revision's own text is no edit: the editor follows the running one again.
+  const setValue = (next: string) => onDraft(next === initial ? undefined : { value: next, base });
+  // Someone (or another tab) saved a new revision while this one was being edited.
+  const overtaken = draft !== undefined && numberOf(draft.base) !== numberOf(running);
   const [subjectText, setSubjectText] = useState(subjects.join("\n"));
   const [confirming, setConfirming] = useState(false);
   const queryClient = useQueryClient();
@@ -78,18 +109,27 @@ export function ConfigEditor({
   });
   const unchanged = running !== undefined && !running.deleted && diff.data?.changes.length === 0;
   const problems = validation.data?.valid === false ? validation.data.problems : [];
-  const canSave = isOperator && valid && !typing && !unchanged && !save.isPending && diff.data !== undefined;
+  const canSave =
+    isOperator && valid && !typing && !unchanged && !overtaken && !save.isPending && diff.data !== undefined;
 
   return (
     <div className="config-editor">
+      {overtaken && draft !== undefined ? (
+        <Overtaken
+          base={draft.base}
+          running={running}
+          onKeep={() => onDraft({ value, base: running })}
+          onDiscard={() => onDraft(undefined)}
+        />
+      ) : null}
       <div className="config-columns">
         <div className="config-value">
           <label htmlFor="config-value" className="config-label">
             Value (JSON)
             <span className="hint">
-              {running === undefined
+              {base === undefined
                 ? "No configuration was written yet: bridges apply their own."
-                : `Edited from revision ${running.revision} of ${formatTime(running.time)}.`}
+                : `Edited from revision ${base.revision} of ${formatTime(base.time)}.`}
             </span>
           </label>
           <textarea
@@ -134,7 +174,7 @@ export function ConfigEditor({
             >
               Save as a new revision
             </button>
-            <button type="button" onClick={() => setValue(initial)} disabled={value === initial}>
+            <button type="button" onClick={() => onDraft(undefined)} disabled={draft === undefined}>
               Discard changes
             </button>
             {isOperator ? null : (
@@ -214,15 +254,66 @@ export function ConfigEditor({
         onCancel={() => setConfirming(false)}
         onConfirm={() => {
           setConfirming(false);
-          save.mutate({ value: debounced, expectedRevision: running?.revision ?? 0n });
+          // Written only over the revision it was edited from: if another was saved meanwhile, nothing is.
+          save.mutate({ value: debounced, expectedRevision: numberOf(base) });
         }}
       >
         <p>
-          A new revision replaces revision {running === undefined ? "— (none yet)" : String(running.revision)}{" "}
-          with {diff.data?.changes.length ?? 0} changed field{diff.data?.changes.length === 1 ? "" : "s"}.
-          Every bridge applies it between two messages. If someone saved meanwhile, nothing is written.
+          A new revision replaces revision {base === undefined ? "— (none yet)" : String(base.revision)} with{" "}
+          {diff.data?.changes.length ?? 0} changed field{diff.data?.changes.length === 1 ? "" : "s"}. Every
+          bridge applies it between two messages. If someone saved meanwhile, nothing is written.
         </p>
       </ConfirmDialog>
+    </div>
+  );
+}
+
+/**
+ * A new running revision arrived while there are unsaved edits of an older one: instead of
+ * replacing the edits, says so and lets the user compare what changed, keep the edits (to save
+ * them over the new revision) or discard them.
+ */
+function Overtaken({
+  base,
+  running,
+  onKeep,
+  onDiscard,
+}: {
+  base: ConnectorConfigRevision | undefined;
+  running: ConnectorConfigRevision | undefined;
+  onKeep: () => void;
+  onDiscard: () => void;
+}) {
+  const [comparing, setComparing] = useState(false);
+  const from = Number(numberOf(base));
+  const to = Number(numberOf(running));
+  return (
+    <div className="stale-banner config-overtaken" role="alert">
+      <p>
+        <strong>
+          {running === undefined
+            ? "The configuration was deleted meanwhile"
+            : `Revision ${to} was saved meanwhile`}
+        </strong>{" "}
+        — your unsaved changes are edits of {base === undefined ? "the template" : `revision ${from}`}.
+        Compare what changed, keep your changes (to save them over revision {to}), or discard them.
+      </p>
+      <div className="config-actions">
+        <button type="button" aria-expanded={comparing} onClick={() => setComparing(!comparing)}>
+          Compare
+        </button>
+        <button type="button" onClick={onKeep}>
+          Keep my changes
+        </button>
+        <button type="button" className="danger" onClick={onDiscard}>
+          Discard my changes
+        </button>
+      </div>
+      {!comparing ? null : from > 0 && to > 0 ? (
+        <RevisionDiff from={from} to={to} />
+      ) : (
+        <pre className="config-preview">{editableText(running)}</pre>
+      )}
     </div>
   );
 }

@@ -147,7 +147,7 @@ export function ConfigHistory({
 }
 
 /** The fields that differ between two revisions. */
-function RevisionDiff({ from, to }: { from: number; to: number }) {
+export function RevisionDiff({ from, to }: { from: number; to: number }) {
   const diff = useQuery(
     AdminService.method.diffConnectorConfig,
     from > 0 && to > 0 ? { fromRevision: BigInt(from), toRevision: BigInt(to) } : skipToken,
