@@ -47,7 +47,27 @@ function LivePage() {
   const sample = search.sample ?? 1;
   const [paused, setPaused] = useState(false);
   const [restart, setRestart] = useState(0);
-  const { state, clear } = useTail({ subject, rate, sample }, paused, restart);
+  const [open, setOpen] = useState<ReadonlySet<number>>(() => new Set());
+  const toggle = (seq: number) =>
+    setOpen((s) => {
+      const next = new Set(s);
+      if (next.has(seq)) next.delete(seq);
+      else next.add(seq);
+      return next;
+    });
+  // An open row would slide down as events arrive: the tail pauses while one is open and
+  // follows again from now when the last one closes (or the rows are cleared).
+  const rowOpen = open.size > 0;
+  const { state, clear } = useTail({ subject, rate, sample }, paused || rowOpen, restart);
+  // Rows that left the list (Clear, new settings) are open no more.
+  useEffect(
+    () =>
+      setOpen((s) => {
+        const kept = new Set(state.events.filter((e) => s.has(e.seq)).map((e) => e.seq));
+        return kept.size === s.size ? s : kept;
+      }),
+    [state.events],
+  );
   const [draft, setDraft] = useState({ subject, rate: String(rate), sample: String(sample) });
   useEffect(() => setDraft({ subject, rate: String(rate), sample: String(sample) }), [subject, rate, sample]);
   const now = useNow(1000);
@@ -110,21 +130,28 @@ function LivePage() {
           Apply
         </button>
       </form>
-      <div className="tail-indicator" role="status" aria-live="polite" data-testid="tail-indicator">
-        {state.status === "paused" ? (
-          <HealthBadge health="unknown" label="Paused" />
-        ) : state.status === "failed" ? (
-          <HealthBadge health="bad" label="Stopped" />
-        ) : state.status === "ended" ? (
-          <>
+      {/* Only the tail's state is announced (following, paused, ended, stopped): the counts
+          below change with every event and stay out of the live region. */}
+      <div className="tail-indicator" data-testid="tail-indicator">
+        <span role="status" data-testid="tail-state">
+          {state.status === "paused" ? (
+            <HealthBadge
+              health="unknown"
+              label={rowOpen && !paused ? "Paused while a row is open" : "Paused"}
+            />
+          ) : state.status === "failed" ? (
+            <HealthBadge health="bad" label="Stopped" />
+          ) : state.status === "ended" ? (
             <HealthBadge health="unknown" label="Ended by the server" />
-            <button type="button" onClick={() => setRestart((n) => n + 1)}>
-              Follow again
-            </button>
-          </>
-        ) : (
-          <HealthBadge health="ok" label={`Following ${subject}`} />
-        )}
+          ) : (
+            <HealthBadge health="ok" label={`Following ${subject}`} />
+          )}
+        </span>
+        {state.status === "ended" ? (
+          <button type="button" onClick={() => setRestart((n) => n + 1)}>
+            Follow again
+          </button>
+        ) : null}
         <span>
           <span className="figure">{formatCount(state.received)}</span> shown
         </span>
@@ -153,7 +180,7 @@ function LivePage() {
           </EmptyState>
         )
       ) : (
-        <TailEvents events={state.events} />
+        <TailEvents events={state.events} open={open} onToggle={toggle} />
       )}
     </Page>
   );

@@ -75,6 +75,28 @@ describe("the live tail", () => {
     expect(payload.textContent).toContain('"temperature": 23');
   });
 
+  it("pauses while a row is open, so it stays in place, and follows again when it closes", async () => {
+    const { routes, tails } = admin();
+    renderApp("/live", routes);
+    await waitFor(() => expect(screen.getAllByTestId("tail-row")).toHaveLength(3));
+    const show = within(screen.getAllByTestId("tail-row")[1] as HTMLElement).getByRole("button", {
+      name: /Show/,
+    });
+    fireEvent.click(show);
+    await waitFor(() => expect(tails[0]?.signal.aborted).toBe(true));
+    // Announced: the state only; the counts are beside the live region, not in it.
+    const announced = screen.getByTestId("tail-state");
+    expect(announced.getAttribute("role")).toBe("status");
+    expect(announced.textContent).toBe("Paused while a row is open");
+    expect(screen.getByTestId("tail-indicator").getAttribute("role")).toBeNull();
+    expect(screen.getAllByTestId("tail-row")[1]?.textContent).toContain("evt-2");
+    // Not the user's pause: the button still offers Pause.
+    expect(screen.getByRole("button", { name: "Pause" }).getAttribute("aria-pressed")).toBe("false");
+    fireEvent.click(show);
+    await waitFor(() => expect(tails).toHaveLength(2));
+    await waitFor(() => expect(screen.getByTestId("tail-state").textContent).toBe("Following eda.events.>"));
+  });
+
   it("pauses (closing the stream, keeping what was shown) and resumes", async () => {
     const { routes, tails } = admin();
     renderApp("/live", routes);

@@ -1,5 +1,5 @@
 import type { TailedEvent } from "@langtian/proto";
-import { Fragment, useState } from "react";
+import { Fragment } from "react";
 import { formatTime, hexDump } from "../../../ui/format.ts";
 import type { ReceivedEvent } from "./use-tail.ts";
 
@@ -51,17 +51,20 @@ function EventDetail({ event }: { event: TailedEvent }) {
 
 /**
  * The events tailed, newest first, decoded: a row each, its payload and envelope shown below it
- * on demand (a button per row, so the keyboard reaches every one).
+ * on demand (a button per row, so the keyboard reaches every one). Which rows are open is the
+ * page's (`open`, `onToggle`): the page stops following while one is, so it stays in place.
  */
-export function TailEvents({ events }: { events: readonly ReceivedEvent[] }) {
-  const [open, setOpen] = useState<ReadonlySet<number>>(new Set());
-  const toggle = (seq: number) =>
-    setOpen((s) => {
-      const next = new Set(s);
-      if (next.has(seq)) next.delete(seq);
-      else next.add(seq);
-      return next;
-    });
+export function TailEvents({
+  events,
+  open,
+  onToggle,
+}: {
+  events: readonly ReceivedEvent[];
+  /** Sequence numbers of the rows shown open. */
+  open: ReadonlySet<number>;
+  onToggle: (seq: number) => void;
+}) {
+  const toggle = onToggle;
   return (
     <div className="tail-scroll">
       <table className="list tail-table" aria-label="Live events, newest first">
