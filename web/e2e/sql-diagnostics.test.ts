@@ -69,7 +69,7 @@ describe("web UI: SQL console and diagnostics", () => {
       .fill("SELECT count(*) AS n FROM lake.device_telemetry_v1 WHERE partition_key = $device");
     await page.getByLabel("$device").fill("dev-0");
     await page.getByLabel("$device").press("Enter");
-    await status.filter({ hasText: /^1 rows in \d+ ms$/ }).waitFor();
+    await status.filter({ hasText: /^1 row in \d+ ms$/ }).waitFor();
     assert.equal(await grid.getByRole("gridcell").first().textContent(), counts[0]);
     assert.equal(new URL(page.url()).searchParams.get("p"), JSON.stringify({ device: "dev-0" }));
     await ui.close();
@@ -81,7 +81,7 @@ describe("web UI: SQL console and diagnostics", () => {
     await runSql(page, "SELECT count(*) AS n FROM lake.device_telemetry_v1");
     await page
       .getByTestId("sql-status")
-      .filter({ hasText: /^1 rows/ })
+      .filter({ hasText: /^1 row\b/ })
       .waitFor();
 
     await runSql(page, "SELECT *\n  FORM lake.device_telemetry_v1");
@@ -111,7 +111,7 @@ describe("web UI: SQL console and diagnostics", () => {
       .click();
     await page
       .getByTestId("sql-status")
-      .filter({ hasText: /^1 rows/ })
+      .filter({ hasText: /^1 row\b/ })
       .waitFor();
     assert.equal(
       await page.getByRole("grid", { name: "Query result" }).getByRole("gridcell").first().textContent(),
