@@ -1,3 +1,4 @@
+import { useLayoutEffect, useRef, useState } from "react";
 import "./line-chart.css";
 
 /** One line of a {@link LineChart}: its points as [time ms, value]. */
@@ -8,8 +9,10 @@ export interface ChartSeries {
   readonly points: readonly (readonly [number, number])[];
 }
 
-const WIDTH = 600;
-const HEIGHT = 150;
+/** Drawn at the width its box has (measured), so 11 px text stays 11 px; this until measured. */
+const DEFAULT_WIDTH = 600;
+/** Pixels, as drawn: a plot about 150 px tall under the title. */
+const HEIGHT = 180;
 const PAD = { left: 52, right: 10, top: 10, bottom: 22 } as const;
 /** Points further apart than this are not joined (the page was closed, the stream was down). */
 const GAP_MS = 30_000;
@@ -41,11 +44,13 @@ export function LineChart({
   windowMs: number;
   format: (v: number) => string;
 }) {
+  const box = useRef<HTMLDivElement>(null);
+  const width = useBoxWidth(box);
   const from = nowMs - windowMs;
   let max = 0;
   for (const s of series) for (const [t, v] of s.points) if (t >= from && v > max) max = v;
   const top = niceCeil(max);
-  const plotW = WIDTH - PAD.left - PAD.right;
+  const plotW = width - PAD.left - PAD.right;
   const plotH = HEIGHT - PAD.top - PAD.bottom;
   const x = (t: number) => PAD.left + ((t - from) / windowMs) * plotW;
   const y = (v: number) => PAD.top + plotH - (Math.min(v, top) / top) * plotH;
@@ -72,43 +77,47 @@ export function LineChart({
   return (
     <figure className="chart">
       <figcaption className="chart-title">{title}</figcaption>
-      <svg
-        viewBox={`0 0 ${WIDTH} ${HEIGHT}`}
-        role="img"
-        aria-label={`${title} over the last ${minutes} minutes: ${description}`}
-      >
-        {[0, 0.5, 1].map((f) => (
-          <g key={f}>
-            <line
-              className="chart-grid"
-              x1={PAD.left}
-              x2={WIDTH - PAD.right}
-              y1={y(top * f)}
-              y2={y(top * f)}
-            />
-            <text className="chart-axis" x={PAD.left - 6} y={y(top * f) + 4} textAnchor="end">
-              {format(top * f)}
-            </text>
-          </g>
-        ))}
-        <text className="chart-axis" x={PAD.left} y={HEIGHT - 6}>
-          −{minutes} min
-        </text>
-        <text
-          className="chart-axis"
-          x={(PAD.left + WIDTH - PAD.right) / 2}
-          y={HEIGHT - 6}
-          textAnchor="middle"
+      <div ref={box} className="chart-plot">
+        <svg
+          viewBox={`0 0 ${width} ${HEIGHT}`}
+          width={width}
+          height={HEIGHT}
+          role="img"
+          aria-label={`${title} over the last ${minutes} minutes: ${description}`}
         >
-          −{Math.round(minutes / 2)} min
-        </text>
-        <text className="chart-axis" x={WIDTH - PAD.right} y={HEIGHT - 6} textAnchor="end">
-          now
-        </text>
-        {series.map((s) => (
-          <path key={s.label} d={pathOf(s.points)} className="chart-line" style={{ stroke: s.color }} />
-        ))}
-      </svg>
+          {[0, 0.5, 1].map((f) => (
+            <g key={f}>
+              <line
+                className="chart-grid"
+                x1={PAD.left}
+                x2={width - PAD.right}
+                y1={y(top * f)}
+                y2={y(top * f)}
+              />
+              <text className="chart-axis" x={PAD.left - 6} y={y(top * f) + 4} textAnchor="end">
+                {format(top * f)}
+              </text>
+            </g>
+          ))}
+          <text className="chart-axis" x={PAD.left} y={HEIGHT - 6}>
+            −{minutes} min
+          </text>
+          <text
+            className="chart-axis"
+            x={(PAD.left + width - PAD.right) / 2}
+            y={HEIGHT - 6}
+            textAnchor="middle"
+          >
+            −{Math.round(minutes / 2)} min
+          </text>
+          <text className="chart-axis" x={width - PAD.right} y={HEIGHT - 6} textAnchor="end">
+            now
+          </text>
+          {series.map((s) => (
+            <path key={s.label} d={pathOf(s.points)} className="chart-line" style={{ stroke: s.color }} />
+          ))}
+        </svg>
+      </div>
       <ul className="chart-legend">
         {series.map((s) => {
           const last = latest(s);
@@ -122,4 +131,27 @@ export function LineChart({
       </ul>
     </figure>
   );
+}
+
+/**
+ * The width of `box` in whole pixels, following resizes (ResizeObserver); {@link DEFAULT_WIDTH}
+ * until it is laid out (and where nothing is, as in tests).
+ */
+function useBoxWidth(box: React.RefObject<HTMLDivElement | null>): number {
+  const [width, setWidth] = useState(DEFAULT_WIDTH);
+  useLayoutEffect(() => {
+    const el = box.current;
+    if (el === null) return;
+    const set = (w: number) => {
+      if (w > 0) setWidth(Math.floor(w));
+    };
+    set(el.getBoundingClientRect().width);
+    if (typeof ResizeObserver === "undefined") return;
+    const observer = new ResizeObserver((entries) => {
+      for (const entry of entries) set(entry.contentRect.width);
+    });
+    observer.observe(el);
+    return () => observer.disconnect();
+  }, [box]);
+  return width;
 }

@@ -160,22 +160,31 @@ function Problems({ overview }: { overview: Overview }) {
   );
 }
 
-/** Whether the overview is live, and when not, why and when it tries again. */
+/**
+ * Whether the overview is live, and when not, why and when it tries again. Only that state is
+ * announced (live, connecting, not live); the age of the last overview ticks every second beside
+ * it, outside the live region.
+ */
 export function StreamStatus({ stream }: { stream: OverviewStream }) {
   const now = useNow(1000);
   let text: string;
   let health: "ok" | "warn" | "unknown" = "unknown";
   if (stream.state === "live") {
     health = "ok";
-    text = `Live · ${Math.max(0, Math.round((now - stream.atMs) / 1000))} s ago`;
+    text = "Live";
   } else if (stream.state === "connecting") text = "Connecting…";
   else {
     health = "warn";
     text = `Not live: ${describeError(stream.error).title.toLowerCase()}; retrying`;
   }
   return (
-    <span role="status" aria-live="polite" className="stream-status" data-testid="stream-status">
-      <HealthBadge health={health} label={text} />
+    <span className="stream-status" data-testid="stream-status">
+      <span role="status" data-testid="stream-state">
+        <HealthBadge health={health} label={text} />
+      </span>
+      {stream.state === "live" ? (
+        <span className="stream-age"> · {Math.max(0, Math.round((now - stream.atMs) / 1000))} s ago</span>
+      ) : null}
     </span>
   );
 }

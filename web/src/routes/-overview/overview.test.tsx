@@ -89,7 +89,10 @@ describe("the overview", () => {
     release();
     await waitFor(() => expect(node("bridge").dataset.health).toBe("ok"));
     expect(node("lake-writer").dataset.health).toBe("ok");
-    expect(screen.getByTestId("stream-status").textContent).toMatch(/^Live/);
+    expect(screen.getByTestId("stream-status").textContent).toMatch(/^Live · \d+ s ago$/);
+    // Announced: that it is live, not the age ticking every second.
+    expect(screen.getByTestId("stream-state").getAttribute("role")).toBe("status");
+    expect(screen.getByTestId("stream-state").textContent).toBe("Live");
     expect(
       screen.getByRole("img", {
         name: /^Throughput \(events\/s\) over the last 60 minutes: Collector in 150/,
