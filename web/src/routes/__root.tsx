@@ -44,11 +44,13 @@ function RootLayout() {
   useFocusOnPageChange();
   useLoginWhenSessionEnds(state.user === undefined);
   const logOut = async () => {
+    // Leave the page first: its polls and streams stop before the session ends under them.
+    await navigate({ to: "/login", search: { redirect: "/" } });
+    await queryClient.cancelQueries();
     await auth.logout();
     // Nothing of this user stays behind for the next one at this screen (a shared workstation).
     queryClient.clear();
     await offlineCache?.clear().catch(() => undefined);
-    await navigate({ to: "/login", search: { redirect: "/" } });
   };
   if (state.user === undefined) return <Outlet />;
   return (
