@@ -5,6 +5,7 @@ import {
   AdminService,
   type ConnectorConfigRevision,
   ConnectorConfigRevisionSchema,
+  type DiffConnectorConfigRequest,
   type RollbackConnectorConfigRequest,
   type SetConnectorConfigRequest,
   type ValidateConnectorConfigRequest,
@@ -36,6 +37,7 @@ function fakeAdmin() {
     validate: [] as ValidateConnectorConfigRequest[],
     set: [] as SetConnectorConfigRequest[],
     rollback: [] as RollbackConnectorConfigRequest[],
+    diff: [] as DiffConnectorConfigRequest[],
   };
   const check = (v: string): string[] => {
     try {
@@ -66,6 +68,7 @@ function fakeAdmin() {
             };
       },
       diffConnectorConfig(req) {
+        seen.diff.push(req);
         if (req.toValue !== "")
           return req.toValue === revisions[0]?.value
             ? { changes: [] }
@@ -148,6 +151,22 @@ describe("configuration", () => {
     expect(
       (screen.getByRole("button", { name: "Save as a new revision" }) as HTMLButtonElement).disabled,
     ).toBe(true);
+  });
+
+  it("points at a JSON syntax error: line, column and a caret under it, and puts the cursor there", async () => {
+    const { routes } = fakeAdmin();
+    renderApp("/config", routes, { role: "operator" });
+    const textarea = await editor();
+    await screen.findByText("No changes: the same routing and settings as the running revision.");
+    const broken = '{\n  "topics": {\n    "rules" []\n  }\n}';
+    fireEvent.change(textarea, { target: { value: broken } });
+    const problems = await screen.findByTestId("config-problems");
+    expect(problems.textContent).toContain("not JSON");
+    expect(screen.getByTestId("config-json-error-location").textContent).toBe("Line 3, column 13");
+    expect(screen.getByTestId("config-json-error-caret").textContent).toBe('    "rules" []\n            ^');
+    fireEvent.click(within(problems).getByRole("button", { name: "Show in the editor" }));
+    expect(document.activeElement).toBe(textarea);
+    expect(textarea.selectionStart).toBe(broken.indexOf("[]"));
   });
 
   it("a viewer cannot save: the button is disabled and says why", async () => {
@@ -265,6 +284,12 @@ describe("configuration", () => {
 
     fireEvent.click(within(rows[1] as HTMLElement).getByRole("button", { name: "Roll back to 5" }));
     const dialog = await screen.findByRole("dialog", { name: "Roll back to revision 5?" });
+    // What rolling back changes against the running revision, not the raw value.
+    const changes = await within(dialog).findByRole("table", {
+      name: "Changes of rolling back to revision 5",
+    });
+    expect(within(changes).getByText("topics.rules[1]")).toBeTruthy();
+    expect(seen.diff.at(-1)).toMatchObject({ fromRevision: 0n, toRevision: 5n });
     expect(seen.rollback).toHaveLength(0);
     fireEvent.click(within(dialog).getByRole("button", { name: "Roll back" }));
     await waitFor(() => expect(seen.rollback).toHaveLength(1));

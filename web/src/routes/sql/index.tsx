@@ -9,10 +9,11 @@ import { formatBytes, formatCount, formatTime } from "../../ui/format.ts";
 import { Page } from "../../ui/page.tsx";
 import { plural } from "../../ui/plural.ts";
 import { describeError, EmptyState, Loading } from "../../ui/query-state.tsx";
+import { TextPositionView } from "../../ui/text-position.tsx";
 import { useFillHeight } from "../../ui/use-fill-height.ts";
 import { VirtualTable } from "../../ui/virtual-table.tsx";
 import { type Cell, cellOf, cellText } from "./-components/sql-cells.ts";
-import { caretLines, findSqlErrorLocation } from "./-components/sql-error-location.ts";
+import { findSqlErrorLocation } from "./-components/sql-error-location.ts";
 import { download, exportSql, SQL_EXPORT_FORMATS, type SqlExportFormat } from "./-components/sql-export.ts";
 import {
   addSqlHistory,
@@ -287,18 +288,12 @@ function SqlPage() {
               <strong>{errorMessage.title}</strong>
               <div className="state-detail">{errorMessage.detail}</div>
               {location === undefined || run === undefined ? null : (
-                <>
-                  <div data-testid="sql-error-location">
-                    Line {location.line}, column {location.column}
-                    {location.approximate ? " (approximately)" : ""}
-                  </div>
-                  <pre className="sql-caret" data-testid="sql-error-caret">
-                    {caretLines(run.sql, location).join("\n")}
-                  </pre>
-                  <button type="button" onClick={showInEditor}>
-                    Show in the editor
-                  </button>
-                </>
+                <TextPositionView
+                  text={run.sql}
+                  position={location}
+                  testId="sql-error"
+                  onShow={showInEditor}
+                />
               )}
             </div>
           )}

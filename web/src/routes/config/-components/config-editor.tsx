@@ -1,12 +1,14 @@
 import { createConnectQueryKey, skipToken, useMutation, useQuery } from "@connectrpc/connect-query";
 import { AdminService, type ConnectorConfigRevision } from "@langtian/proto";
 import { keepPreviousData, useQueryClient } from "@tanstack/react-query";
-import { useState } from "react";
+import { useRef, useState } from "react";
 import { ConfirmDialog } from "../../../ui/confirm-dialog.tsx";
 import { formatTime } from "../../../ui/format.ts";
 import { describeError } from "../../../ui/query-state.tsx";
+import { TextPositionView } from "../../../ui/text-position.tsx";
 import { ConfigDiff } from "./config-diff.tsx";
 import { RevisionDiff } from "./config-history.tsx";
+import { jsonErrorPosition } from "./json-error-position.ts";
 import { useDebounced } from "./use-debounced.ts";
 
 /** How long the value must rest before the server checks it. */
@@ -84,6 +86,7 @@ export function ConfigEditor({
   const overtaken = draft !== undefined && numberOf(draft.base) !== numberOf(running);
   const [subjectText, setSubjectText] = useState(subjects.join("\n"));
   const [confirming, setConfirming] = useState(false);
+  const textarea = useRef<HTMLTextAreaElement>(null);
   const queryClient = useQueryClient();
   const debounced = useDebounced(value, VALIDATE_DEBOUNCE_MS);
   const typing = debounced !== value;
@@ -133,6 +136,7 @@ export function ConfigEditor({
             </span>
           </label>
           <textarea
+            ref={textarea}
             id="config-value"
             className="mono config-textarea"
             value={value}
@@ -153,9 +157,31 @@ export function ConfigEditor({
               <div className="field-error" role="alert">
                 <strong>Invalid configuration</strong>
                 <ul data-testid="config-problems">
-                  {problems.map((p) => (
-                    <li key={p}>{p}</li>
-                  ))}
+                  {problems.map((p) => {
+                    // The bridge's check says "not JSON: <the parser's message>": where, as the SQL console shows it.
+                    const position = p.startsWith("not JSON") ? jsonErrorPosition(p, debounced) : undefined;
+                    return (
+                      <li key={p}>
+                        {p}
+                        {position === undefined ? null : (
+                          <TextPositionView
+                            text={debounced}
+                            position={position}
+                            testId="config-json-error"
+                            onShow={() => {
+                              const el = textarea.current;
+                              if (el === null) return;
+                              el.focus();
+                              el.setSelectionRange(
+                                position.offset,
+                                Math.min(el.value.length, position.offset + 1),
+                              );
+                            }}
+                          />
+                        )}
+                      </li>
+                    );
+                  })}
                 </ul>
               </div>
             ) : (

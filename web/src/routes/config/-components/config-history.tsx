@@ -140,9 +140,29 @@ export function ConfigHistory({
           Its value is written again as a new revision, and every bridge applies it between two messages. The
           revisions in between stay in the history.
         </p>
-        {confirming === undefined ? null : <pre className="config-preview">{confirming.value}</pre>}
+        {confirming === undefined ? null : <RollbackDiff revision={confirming.revision} />}
       </ConfirmDialog>
     </div>
+  );
+}
+
+/** What rolling back to `revision` changes: its fields against the running revision's. */
+function RollbackDiff({ revision }: { revision: bigint }) {
+  const diff = useQuery(
+    AdminService.method.diffConnectorConfig,
+    { fromRevision: 0n, toRevision: revision },
+    { meta: { offline: false } },
+  );
+  return (
+    <QueryView query={diff} loadingLabel="Comparing with the running revision…">
+      {(data) => (
+        <ConfigDiff
+          changes={data.changes}
+          label={`Changes of rolling back to revision ${revision}`}
+          emptyText="No changes: the same routing and settings as the running revision."
+        />
+      )}
+    </QueryView>
   );
 }
 

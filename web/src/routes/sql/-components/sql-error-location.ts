@@ -1,27 +1,14 @@
-/** Where in the statement an error points: 1-based line and column, 0-based offset. */
-export interface SqlErrorLocation {
-  readonly line: number;
-  readonly column: number;
-  readonly offset: number;
-  /** True when guessed from the token the message names rather than given by the server. */
-  readonly approximate: boolean;
-}
+import {
+  lineColumnOf,
+  offsetOfLineColumn as offsetOf,
+  type TextPosition,
+} from "../../../ui/text-position.tsx";
 
-/** The 0-based offset of a 1-based line and column in `sql` (clamped to the text). */
-function offsetOf(sql: string, line: number, column: number): number {
-  const lines = sql.split("\n");
-  let offset = 0;
-  for (let i = 0; i < line - 1 && i < lines.length; i++) offset += (lines[i]?.length ?? 0) + 1;
-  const current = lines[Math.min(line, lines.length) - 1] ?? "";
-  return Math.min(sql.length, offset + Math.min(Math.max(0, column - 1), current.length));
-}
-
-/** The 1-based line and column of a 0-based offset in `sql`. */
-export function lineColumnOf(sql: string, offset: number): { line: number; column: number } {
-  const before = sql.slice(0, Math.max(0, Math.min(offset, sql.length)));
-  const line = before.split("\n").length;
-  return { line, column: before.length - before.lastIndexOf("\n") };
-}
+/**
+ * Where in the statement an error points: 1-based line and column, 0-based offset; approximate
+ * when guessed from the token the message names rather than given by the server.
+ */
+export type SqlErrorLocation = TextPosition;
 
 /**
  * Finds the place an error message of the query API points at in `sql`:
@@ -61,10 +48,4 @@ export function findSqlErrorLocation(message: string, sql: string): SqlErrorLoca
     if (at >= 0) return { ...lineColumnOf(sql, at), offset: at, approximate: true };
   }
   return undefined;
-}
-
-/** The statement's line at `location` and a caret line under its column, as shown below the editor. */
-export function caretLines(sql: string, location: SqlErrorLocation): [string, string] {
-  const text = sql.split("\n")[location.line - 1] ?? "";
-  return [text, `${" ".repeat(Math.max(0, location.column - 1))}^`];
 }
