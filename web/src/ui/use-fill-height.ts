@@ -1,4 +1,4 @@
-import { type RefObject, useLayoutEffect, useState } from "react";
+import { type RefObject, useLayoutEffect, useRef, useState } from "react";
 
 /**
  * The height a box (a grid) takes to fill the window below its top, at least `minPx`, following
@@ -15,16 +15,38 @@ export function useFillHeight(
   }: { minPx?: number; belowPx?: number; initialPx?: number } = {},
 ): number {
   const [height, setHeight] = useState(initialPx);
-  // Every render: what is above the box (an error, a parameters row) may have grown or shrunk.
+  const measure = () => {
+    const top = box.current?.getBoundingClientRect().top;
+    if (top === undefined || window.innerHeight === 0) return;
+    setHeight(Math.max(minPx, Math.floor(window.innerHeight - top - belowPx)));
+  };
+  const latest = useRef(measure);
+  latest.current = measure;
+  const observer = useRef<ResizeObserver | undefined>(undefined);
+  const observed = useRef<Element | null>(null);
+  // Declared first, so the observer exists when the effect below first looks for the page.
   useLayoutEffect(() => {
-    const measure = () => {
-      const top = box.current?.getBoundingClientRect().top;
-      if (top === undefined || window.innerHeight === 0) return;
-      setHeight(Math.max(minPx, Math.floor(window.innerHeight - top - belowPx)));
+    const onResize = () => latest.current();
+    window.addEventListener("resize", onResize);
+    if (typeof ResizeObserver !== "undefined") observer.current = new ResizeObserver(onResize);
+    return () => {
+      window.removeEventListener("resize", onResize);
+      observer.current?.disconnect();
+      observer.current = undefined;
+      observed.current = null;
     };
+  }, []);
+  // Every render: what is above the box (an error, a parameters row) may have grown or shrunk.
+  // The page the box is on is watched too: what is above may change without this component
+  // rendering (a filter bar wrapping once its options arrive), and the page's size changes with
+  // it (the page, not the body: the body is the window's height, the main area scrolls).
+  useLayoutEffect(() => {
     measure();
-    window.addEventListener("resize", measure);
-    return () => window.removeEventListener("resize", measure);
+    const page = box.current?.closest(".page") ?? null;
+    if (page === observed.current || observer.current === undefined) return;
+    if (observed.current !== null) observer.current.unobserve(observed.current);
+    if (page !== null) observer.current.observe(page);
+    observed.current = page;
   });
   return height;
 }
