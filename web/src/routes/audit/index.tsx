@@ -56,8 +56,8 @@ function AuditPage() {
       }
     >
       <p className="hint">
-        Every change (drains, replays, configuration) is recorded before it acts and again with its result:
-        one row per change, with its result.
+        Every change (drains, replays, configuration) is recorded before it acts and again with its result;
+        each row here is one change and how it ended.
       </p>
       <Filters
         key={`${search.actor ?? ""}|${search.action ?? ""}`}
