@@ -150,7 +150,6 @@ function DeadLettersPage() {
                 Newest
               </button>
               <button
-              <button
                 type="button"
                 disabled={search.cursor === undefined}
                 onClick={() => {
@@ -166,6 +165,7 @@ function DeadLettersPage() {
               >
                 Newer
               </button>
+              <button
                 type="button"
                 disabled={data.nextCursor === ""}
                 onClick={() =>
