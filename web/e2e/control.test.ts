@@ -6,7 +6,7 @@ import { type NodeService, startNodeService, sumMetric, uniqueName, waitFor } fr
 import { jetstream } from "@nats-io/jetstream";
 import { connect, type NatsConnection, headers as natsHeaders } from "@nats-io/transport-node";
 import type { Page } from "playwright-core";
-import { screenshot, uiTestContext } from "./harness/index.ts";
+import { deleteStreams, screenshot, TEST_STREAM_MAX_BYTES, uiTestContext } from "./harness/index.ts";
 
 const BRIDGE_MAIN = resolve(import.meta.dirname, "../../services/bridge/src/provision-and-run.ts");
 
@@ -64,6 +64,7 @@ describe("web UI control: dead letters, configuration, schemas, audit", () => {
           LANGTIAN_BRIDGE_NATS_STREAM_SUBJECTS: `${prefix}.>`,
           LANGTIAN_BRIDGE_NATS_DURABLE: `bridge_${stream}`,
           LANGTIAN_BRIDGE_NATS_FETCH_EXPIRES_MS: "2000",
+          LANGTIAN_BRIDGE_NATS_STREAM_MAX_BYTES: String(TEST_STREAM_MAX_BYTES),
           LANGTIAN_BRIDGE_KAFKA_BOOTSTRAP: platform.kafkaBootstrap,
           LANGTIAN_BRIDGE_KAFKA_PARTITIONS: "2",
           LANGTIAN_BRIDGE_TOPICS_DEFAULT_TOPIC: platform.lake.topic,
@@ -99,6 +100,7 @@ describe("web UI control: dead letters, configuration, schemas, audit", () => {
     tearDown: async () => {
       await nc?.close();
       await bridge?.process.kill();
+      await deleteStreams(web.platform.natsUrl, [stream]);
     },
   });
 

@@ -16,7 +16,9 @@ export {
   VIEWPORT,
 } from "./browser.ts";
 export {
+  deleteStreams,
   startUiPlatform,
+  TEST_STREAM_MAX_BYTES,
   type UiBridge,
   type UiPlatform,
   type UiPlatformOptions,

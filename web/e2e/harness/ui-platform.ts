@@ -13,8 +13,25 @@ import {
   uniqueName,
   type WrittenLake,
 } from "@langtian/testing";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { connect } from "@nats-io/transport-node";
 
 const repoRoot = resolve(import.meta.dirname, "../../..");
+
+/** Max bytes of the JetStream streams test bridges create (their reservation on the shared server). */
+export const TEST_STREAM_MAX_BYTES = 64 * 1024 * 1024;
+
+/** Deletes JetStream streams, ignoring any already gone. */
+export async function deleteStreams(natsUrl: string, names: readonly string[]): Promise<void> {
+  if (names.length === 0) return;
+  const nc = await connect({ servers: natsUrl.split(",") });
+  try {
+    const jsm = await jetstreamManager(nc);
+    for (const name of names) await jsm.streams.delete(name).catch(() => false);
+  } finally {
+    await nc.close();
+  }
+}
 const ADMIN_MAIN = join(repoRoot, "services/admin/src/main.ts");
 const QUERY_API_MAIN = join(repoRoot, "services/query-api/src/main.ts");
 const BRIDGE_MAIN = join(repoRoot, "services/bridge/src/provision-and-run.ts");
@@ -122,16 +139,23 @@ export async function startUiPlatform(options: UiPlatformOptions = {}): Promise<
   const dir = tempDir("ui-platform");
   const started: { stop(): Promise<unknown> }[] = [];
   let admin: NodeService | undefined;
+  // JetStream streams this platform made: deleted at the end, since each reserves space on the
+  // shared nats-server for the rest of the run (the audit stream 256 MiB), and a run of many
+  // suites otherwise ends with "insufficient storage resources".
+  const streams: string[] = [];
+  let natsUrlOfRun: string | undefined;
   const stopAll = async () => {
     await admin?.process.kill();
     admin = undefined;
     // Newest first: the readers before the writer of what they read.
     for (const part of started.reverse()) await part.stop().catch(() => undefined);
     started.length = 0;
+    if (natsUrlOfRun !== undefined) await deleteStreams(natsUrlOfRun, streams.splice(0));
   };
   try {
     await provisionDuckdbExtensions();
     const natsUrl = await testNatsUrl();
+    natsUrlOfRun = natsUrl;
     const kafkaBootstrap = await testKafkaBootstrap();
     const lake = await startWrittenLake(options.events ?? 200, {
       writerEnv: { LANGTIAN_LAKE_WRITER_OPERATOR_TOKEN: INSTANCE_TOKEN },
@@ -177,6 +201,8 @@ export async function startUiPlatform(options: UiPlatformOptions = {}): Promise<
           LANGTIAN_BRIDGE_NATS_STREAM_SUBJECTS: `${subjectPrefix}.>`,
           LANGTIAN_BRIDGE_NATS_DURABLE: `bridge_${stream}`,
           LANGTIAN_BRIDGE_NATS_FETCH_EXPIRES_MS: "2000",
+          // Its stream reserves this much of the shared server's store (the default is production's).
+          LANGTIAN_BRIDGE_NATS_STREAM_MAX_BYTES: String(TEST_STREAM_MAX_BYTES),
           LANGTIAN_BRIDGE_KAFKA_BOOTSTRAP: kafkaBootstrap,
           LANGTIAN_BRIDGE_KAFKA_PARTITIONS: "2",
           LANGTIAN_BRIDGE_TOPICS_DEFAULT_TOPIC: lake.topic,
@@ -187,6 +213,7 @@ export async function startUiPlatform(options: UiPlatformOptions = {}): Promise<
       });
       started.push({ stop: () => service.process.kill() });
       bridge = { service, stream, subjectPrefix, deadLetterTopic };
+      streams.push(stream);
     }
 
     // A fixed port: the page keeps its URL when the admin restarts (offline tests).
@@ -198,6 +225,8 @@ export async function startUiPlatform(options: UiPlatformOptions = {}): Promise<
       ...(bridge === undefined ? [] : [`bridge-1=bridge@${bridge.service.url}`]),
       `admin-1=admin@${adminUrl}`,
     ];
+    const auditStream = uniqueName("UI_AUDIT").toUpperCase();
+    streams.push(auditStream);
     const adminConfig = join(dir, "admin.json");
     writeFileSync(
       adminConfig,
@@ -211,7 +240,7 @@ export async function startUiPlatform(options: UiPlatformOptions = {}): Promise<
             nats: { url: natsUrl, streams: bridge === undefined ? [] : [bridge.stream] },
             kafka: { bootstrap: kafkaBootstrap.split(","), topics: [lake.topic] },
             lake: lake.lakeSettings(),
-            audit: { stream: uniqueName("UI_AUDIT").toUpperCase() },
+            audit: { stream: auditStream },
             access: { apiKeys: [`ana:${VIEWER_KEY}:viewer`, `olga:${OPERATOR_KEY}:operator`] },
             web: { dir: webDir },
             instanceOperatorToken: INSTANCE_TOKEN,
