@@ -15,6 +15,7 @@ describe("web UI smoke", () => {
     // No session: the login form, remembering where the visitor was going.
     const key = page.getByLabel("API key");
     await key.waitFor();
+    await screenshot(page, "login");
     assert.match(page.url(), /\/login\?redirect=%2Fservices/);
     await key.fill("not-a-key-of-ours-0123456789");
     await page.getByRole("button", { name: "Log in" }).click();
