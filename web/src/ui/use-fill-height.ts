@@ -4,13 +4,14 @@ import { type RefObject, useLayoutEffect, useRef, useState } from "react";
  * The height a box (a grid) takes to fill the window below its top, at least `minPx`, following
  * resizes: a grid sized to the window keeps what comes after it, and its own last rows, in view
  * at 1366×768 instead of a fixed height pushing them below the fold. `belowPx` is what stays
- * under the box: the grid's header row, borders and the page's bottom padding.
+ * under the box: the grid's borders and the page's bottom padding (VirtualTable's header row is
+ * inside its scrolling body, so within the height).
  */
 export function useFillHeight(
   box: RefObject<HTMLElement | null>,
   {
     minPx = 240,
-    belowPx = 54,
+    belowPx = 24,
     initialPx = 480,
   }: { minPx?: number; belowPx?: number; initialPx?: number } = {},
 ): number {
