@@ -33,12 +33,15 @@ describe("web UI: SQL console and diagnostics", () => {
     await status.filter({ hasText: /^16 rows in \d+ ms$/ }).waitFor();
     const grid = page.getByRole("grid", { name: "Query result" });
     assert.deepEqual(await grid.getByRole("columnheader").allTextContents(), ["partition_key", "events"]);
+    // Only the rows in view (and a few beyond) are rendered: a taller window shows all 16 devices.
+    await page.setViewportSize({ width: 1366, height: 1100 });
+    await grid.locator("[role=row]").nth(16).waitFor();
     const counts = await grid.locator("[role=row] [role=gridcell]:nth-child(2)").allTextContents();
     assert.equal(
       counts.reduce((sum, n) => sum + Number(n), 0),
-      // Only the rows in view are rendered; 16 devices fit the grid's height.
       EVENTS,
     );
+    await page.setViewportSize({ width: 1366, height: 768 });
     assert.equal(new URL(page.url()).searchParams.get("q"), sql, "the statement is in the URL");
     await screenshot(page, "sql-result");
     await page.emulateMedia({ colorScheme: "dark" });
