@@ -3,6 +3,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { cacheRoot } from "../packages/provision/src/cache-root.mjs";
 import { ensureDependencies } from "./lib/dependencies.ts";
+import { formatLogLine, LogFormat, resolveLogOutput } from "./lib/pretty-log.ts";
 import { repoRoot, step } from "./lib/run.ts";
 import type { StackContext, StackService } from "./stack-services.ts";
 
@@ -28,9 +29,19 @@ import type { StackContext, StackService } from "./stack-services.ts";
 // so a test can check the running stack from outside (e.g. `langtian status`), then shut down.
 // `--no-install`: skip the npm dependency check; a test run already did it, and `npm ci`
 // replacing node_modules under other running tests would break them.
+// Logs: on a terminal each service's pino JSON line is printed as one readable line (time,
+// coloured level, message, key=value fields; see lib/pretty-log.ts); JSON as the services write
+// it when stdout is not a terminal, with `--json-logs`, or LANGTIAN_STACK_LOG_FORMAT=json
+// (`=pretty` forces readable lines). NO_COLOR turns the colours off. The services' log files
+// in their data folders always hold the JSON.
 
 const smoke = process.argv.includes("--smoke") || process.env.LANGTIAN_STACK_SMOKE === "1";
 const hold = process.argv.includes("--hold");
+const logOutput = resolveLogOutput({
+  argv: process.argv,
+  env: process.env,
+  isTTY: process.stdout.isTTY === true,
+});
 /**
  * The operator token of this run, shared by every service (and the admin's
  * `instanceOperatorToken`): new at each start, printed once, never written to a file.
@@ -181,7 +192,12 @@ async function startService(service: StackService, natsUrl: string, kafkaBootstr
     cwd: repoRoot,
     env: { ...process.env, ...service.env(context) },
     logFile: join(dataDir, `${service.name}.log`),
-    onLine: (line) => process.stdout.write(`${prefix}${line}\n`),
+    onLine: (line) =>
+      process.stdout.write(
+        logOutput.format === LogFormat.pretty
+          ? `${formatLogLine(service.name, line, logOutput)}\n`
+          : `${prefix}${line}\n`,
+      ),
   });
   running.push({
     name: service.name,

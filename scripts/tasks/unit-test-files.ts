@@ -36,6 +36,7 @@ export const unitTestFiles: readonly string[] = [
   "packages/service-kit/src/service-app.test.ts",
   "packages/testing/src/faults/freeze-folder.test.ts",
   "packages/testing/src/launch/node-service.test.ts",
+  "scripts/lib/pretty-log.test.ts",
   "scripts/tasks/import-boundaries.test.ts",
   "scripts/tasks/proto.test.ts",
   "services/admin/src/deployment.test.ts",
