@@ -302,7 +302,15 @@ async function sweepAfterStop(
   for (;;) {
     const now = Date.now();
     const untilMs = Math.min(latestMs, Math.max(earliestMs, lastHeardMs + quietMs));
-    if (now >= untilMs) break;
+    if (now >= untilMs) {
+      // A timer can fire after a stalled event loop (a loaded box) before the socket's buffered
+      // deliveries were read, and the inbox then only looks quiet. A round trip to the server
+      // reads everything it sent before its answer: quiet only if that brought nothing.
+      const heardBefore = lastHeardMs;
+      await nc.flush().catch(() => undefined);
+      if (lastHeardMs === heardBefore || Date.now() >= latestMs) break;
+      continue;
+    }
     await new Promise((resolve) => setTimeout(resolve, untilMs - now));
   }
   if (Date.now() >= latestMs && Date.now() - lastHeardMs < quietMs) {
