@@ -6,6 +6,7 @@ import {
   freePort,
   type NodeService,
   startNodeService,
+  startQueryApiProcess,
   startWrittenLake,
   tempDir,
   testKafkaBootstrap,
@@ -33,7 +34,6 @@ export async function deleteStreams(natsUrl: string, names: readonly string[]): 
   }
 }
 const ADMIN_MAIN = join(repoRoot, "services/admin/src/main.ts");
-const QUERY_API_MAIN = join(repoRoot, "services/query-api/src/main.ts");
 const BRIDGE_MAIN = join(repoRoot, "services/bridge/src/provision-and-run.ts");
 
 /** The built UI `npm run build -w web` writes; `LANGTIAN_WEB_DIST` points the tests at another build. */
@@ -162,25 +162,9 @@ export async function startUiPlatform(options: UiPlatformOptions = {}): Promise<
     });
     started.push(lake);
 
-    const queryApiConfig = join(dir, "query-api.json");
-    writeFileSync(
-      queryApiConfig,
-      JSON.stringify({
-        port: 0,
-        // startNodeService reads the "listening" line, logged at info.
-        logLevel: "info",
-        operatorToken: INSTANCE_TOKEN,
-        lake: lake.lakeSettings(),
-        sandbox: { tempDir: join(dir, "query-tmp") },
-        access: { apiKeys: [`admin-ui:${QUERY_API_KEY}:reader`] },
-      }),
-    );
-    const queryApi = await startNodeService({
-      name: "query-api",
-      script: QUERY_API_MAIN,
-      env: { LANGTIAN_QUERY_API_CONFIG_FILE: queryApiConfig },
-      logFile: join(dir, "query-api.log"),
-      readyTimeoutMs: 120_000,
+    const queryApi = await startQueryApiProcess(lake, {
+      apiKeys: [`admin-ui:${QUERY_API_KEY}:reader`],
+      operatorToken: INSTANCE_TOKEN,
     });
     started.push({ stop: () => queryApi.process.kill() });
 
