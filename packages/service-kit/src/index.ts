@@ -83,7 +83,7 @@ export {
 export type { ListenAddress, ServiceApp, ServiceAppOptions, ServiceFastify } from "./service-app.ts";
 export { createServiceApp, FORCE_CLOSE_AFTER_ABORT_MS } from "./service-app.ts";
 export type { ServiceConfig } from "./service-config.ts";
-export { LOG_LEVELS, serviceFields } from "./service-config.ts";
+export { accessFields, LOG_LEVELS, serviceFields } from "./service-config.ts";
 export type { ProcessLike, ShutdownHandle, ShutdownOptions, ShutdownTarget } from "./shutdown.ts";
 export { installShutdown, SHUTDOWN_SIGNALS, ShutdownExitCode } from "./shutdown.ts";
 export { TokenBucket, type TokenBucketOptions } from "./token-bucket.ts";

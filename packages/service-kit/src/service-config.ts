@@ -3,7 +3,7 @@
  * readiness grace, drain and shutdown deadlines). Services spread them into their own schema.
  */
 import type { InferConfig } from "./config-schema.ts";
-import { integer, oneOf, string } from "./config-schema.ts";
+import { integer, oneOf, string, stringList } from "./config-schema.ts";
 
 /** pino log levels accepted by `logLevel`. */
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
@@ -62,3 +62,23 @@ export function serviceFields(defaults: { port: number; host?: string }) {
 
 /** The loaded shape of `serviceFields`: what `createServiceApp` needs from a service's config. */
 export type ServiceConfig = InferConfig<ReturnType<typeof serviceFields>>;
+
+/**
+ * The `access` section of a service with API keys (the kit's API key guard): the keys, with the
+ * service's own description of their roles, and the per-key rate limit.
+ */
+export function accessFields(apiKeysDescription: string) {
+  return {
+    apiKeys: stringList({ default: [], secret: true, description: apiKeysDescription }),
+    requestsPerSecond: integer({
+      default: 50,
+      min: 0,
+      description: "Calls per second per key (0 = no limit).",
+    }),
+    burst: integer({
+      default: 100,
+      min: 1,
+      description: "Calls a key may make at once before the rate applies.",
+    }),
+  };
+}

@@ -1,6 +1,7 @@
 import { ConnectorConfigLocation } from "@langtian/connector-config";
 import { lakeConfigFields, lakeConfigIssues } from "@langtian/lake";
 import {
+  accessFields,
   boolean,
   type ConfigFile,
   type ConfigIssue,
@@ -97,24 +98,9 @@ export const adminConfigSchema = defineConfigSchema("admin", {
         "Newest records a list reads from each partition of the bridge's topic and from the collector's stream.",
     }),
   },
-  access: {
-    apiKeys: stringList({
-      default: [],
-      secret: true,
-      description:
-        'Keys as "name:secret:role" (role viewer or operator; secret at least 16 characters). The service\'s operatorToken counts as an operator key named "operator". Without keys, callers without a key may view (loopback only).',
-    }),
-    requestsPerSecond: integer({
-      default: 50,
-      min: 0,
-      description: "Calls per second per key (0 = no limit).",
-    }),
-    burst: integer({
-      default: 100,
-      min: 1,
-      description: "Calls a key may make at once before the rate applies.",
-    }),
-  },
+  access: accessFields(
+    'Keys as "name:secret:role" (role viewer or operator; secret at least 16 characters). The service\'s operatorToken counts as an operator key named "operator". Without keys, callers without a key may view (loopback only).',
+  ),
   web: {
     dir: string({
       default: "",

@@ -1,5 +1,6 @@
 import { lakeConfigFields, lakeConfigIssues } from "@langtian/lake";
 import {
+  accessFields,
   type ConfigFile,
   type ConfigIssue,
   defineConfigSchema,
@@ -10,7 +11,6 @@ import {
   parseApiKeys,
   serviceFields,
   string,
-  stringList,
 } from "@langtian/service-kit";
 import { ROLES } from "./access/roles.ts";
 
@@ -57,24 +57,9 @@ export const queryApiConfigSchema = defineConfigSchema("query-api", {
       description: "Time limit of one export, in ms.",
     }),
   },
-  access: {
-    apiKeys: stringList({
-      default: [],
-      secret: true,
-      description:
-        'API keys as "name:secret:role" (role reader or operator; secret at least 16 characters). Empty: only loopback callers, without a key.',
-    }),
-    requestsPerSecond: integer({
-      default: 50,
-      min: 0,
-      description: "Calls per second per key (0 = no limit).",
-    }),
-    burst: integer({
-      default: 100,
-      min: 1,
-      description: "Calls a key may make at once before the rate applies.",
-    }),
-  },
+  access: accessFields(
+    'API keys as "name:secret:role" (role reader or operator; secret at least 16 characters). Empty: only loopback callers, without a key.',
+  ),
 });
 
 /** The loaded configuration. */
