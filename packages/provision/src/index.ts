@@ -37,6 +37,7 @@ export {
   provisionNatsCli,
   provisionNatsServer,
 } from "./nats.ts";
+export { PROMETHEUS_PACKAGE, type PrometheusInstall, provisionPrometheus } from "./prometheus.ts";
 export { ProvisionError } from "./provision-error.ts";
 export { type PythonEnv, provisionPython } from "./python.ts";
 export { type RunToolOptions, runTool } from "./run-tool.ts";
