@@ -57,7 +57,13 @@ export {
   sumMetric,
 } from "./launch/node-service.ts";
 export { canBindUdp, canListen, freePort, freePorts } from "./launch/ports.ts";
-export { postgresBinDir, startPostgres, type TestPostgres } from "./launch/postgres.ts";
+export {
+  PostgresDirError,
+  postgresBinDir,
+  type StartPostgresOptions,
+  startPostgres,
+  type TestPostgres,
+} from "./launch/postgres.ts";
 export {
   type ProcessExit,
   type ServerProcess,

@@ -47,6 +47,12 @@ export interface StartNatsClusterOptions {
   /** Folder holding one subfolder per node; a temp dir when omitted. */
   dataDir?: string;
   readyTimeoutMs?: number;
+  /** Client ports, one per node; free ones when omitted. */
+  ports?: number[];
+  /** Cluster (route) ports, one per node; free ones when omitted. */
+  routePorts?: number[];
+  /** Extra nats-server config text per node (by 0-based index), e.g. a monitor port. */
+  extraConfig?: (node: number) => string;
 }
 
 /** A 3-node JetStream cluster. */
@@ -96,9 +102,8 @@ export async function startNatsCluster(options: StartNatsClusterOptions = {}): P
   const binary = await provisionNatsServer();
   for (let attempt = 1; ; attempt++) {
     const root = options.dataDir ?? tempDir("nats-cluster");
-    const ports = await freePorts(6);
-    const clientPorts = ports.slice(0, 3);
-    const routePorts = ports.slice(3);
+    const clientPorts = options.ports ?? (await freePorts(3));
+    const routePorts = options.routePorts ?? (await freePorts(3));
     const routes = routePorts.map((p) => `"nats-route://127.0.0.1:${p}"`).join(", ");
     const servers = clientPorts.map((port, i) =>
       createNode({
@@ -106,7 +111,7 @@ export async function startNatsCluster(options: StartNatsClusterOptions = {}): P
         port,
         dataDir: join(root, `n${i + 1}`),
         serverName: `n${i + 1}`,
-        extraConfig: `cluster {\n  name: "langtian"\n  listen: "127.0.0.1:${routePorts[i]}"\n  routes: [${routes}]\n}\n`,
+        extraConfig: `cluster {\n  name: "langtian"\n  listen: "127.0.0.1:${routePorts[i]}"\n  routes: [${routes}]\n}\n${options.extraConfig?.(i) ?? ""}`,
         readyTimeoutMs: options.readyTimeoutMs ?? 90_000,
       }),
     );
@@ -122,7 +127,8 @@ export async function startNatsCluster(options: StartNatsClusterOptions = {}): P
       };
     } catch (err) {
       await Promise.all(servers.map((s) => s.kill()));
-      if (!(err instanceof ServerStartError && err.portInUse && attempt < 3)) throw err;
+      const chosePorts = options.ports !== undefined || options.routePorts !== undefined;
+      if (!(err instanceof ServerStartError && err.portInUse && !chosePorts && attempt < 3)) throw err;
     }
   }
 }

@@ -45,15 +45,34 @@ export async function postgresBinDir(): Promise<string> {
   return dir;
 }
 
+/** Options of {@link startPostgres}. */
+export interface StartPostgresOptions {
+  /**
+   * Folder of the cluster (its `data` subfolder, socket and log). A cluster already there is
+   * started again with its data (initdb and createdb only the first time), and written
+   * durably (fsync on). A temp dir (removed at exit, fsync off) when omitted.
+   */
+  dir?: string;
+  /** Port; a free one when omitted. */
+  port?: number;
+}
+
+/** A folder the `postgres` user (who runs the server when we are root) cannot reach. */
+export class PostgresDirError extends Error {
+  override name = "PostgresDirError";
+}
+
 /**
- * Starts a fresh cluster with initdb (trust auth, 127.0.0.1 only) and creates database
- * `lake`. As root the server runs as the `postgres` user, which PostgreSQL requires.
+ * Starts a cluster (trust auth, 127.0.0.1 only) with database `lake`: fresh with initdb, or
+ * the one already in `options.dir`. As root the server runs as the `postgres` user, which
+ * PostgreSQL requires.
  */
-export async function startPostgres(): Promise<TestPostgres> {
+export async function startPostgres(options: StartPostgresOptions = {}): Promise<TestPostgres> {
   const bin = await postgresBinDir();
-  const root = tempDir("postgres");
+  const root = options.dir ?? tempDir("postgres");
   const dataDir = join(root, "data");
-  mkdirSync(dataDir);
+  const existing = existsSync(join(dataDir, "PG_VERSION"));
+  mkdirSync(dataDir, { recursive: true });
   const asRoot = process.getuid?.() === 0;
   const pgUser = asRoot ? await userIds("postgres") : undefined;
   if (pgUser) {
@@ -62,17 +81,29 @@ export async function startPostgres(): Promise<TestPostgres> {
   }
   const wrap = (command: string, args: string[]): [string, string[]] =>
     asRoot ? ["runuser", ["-u", "postgres", "--", command, ...args]] : [command, args];
-  const [initCmd, initArgs] = wrap(join(bin, "initdb"), [
-    "-D",
-    dataDir,
-    "-U",
-    "lake",
-    "--auth=trust",
-    "-E",
-    "UTF8",
-  ]);
-  await execFileAsync(initCmd, initArgs, { env: { ...process.env, LC_ALL: "C" } });
-  const port = await freePort();
+  if (asRoot) {
+    // A folder under a private home (/root is 0700) is out of the postgres user's reach.
+    const [testCmd, testArgs] = wrap("test", ["-w", root]);
+    await execFileAsync(testCmd, testArgs).catch((err: unknown) => {
+      throw new PostgresDirError(
+        `the postgres user (PostgreSQL refuses to run as root) cannot write ${root}: a parent folder is private`,
+        { cause: err },
+      );
+    });
+  }
+  if (!existing) {
+    const [initCmd, initArgs] = wrap(join(bin, "initdb"), [
+      "-D",
+      dataDir,
+      "-U",
+      "lake",
+      "--auth=trust",
+      "-E",
+      "UTF8",
+    ]);
+    await execFileAsync(initCmd, initArgs, { env: { ...process.env, LC_ALL: "C" } });
+  }
+  const port = options.port ?? (await freePort());
   const [cmd, args] = wrap(join(bin, "postgres"), [
     "-D",
     dataDir,
@@ -83,7 +114,8 @@ export async function startPostgres(): Promise<TestPostgres> {
     "-c",
     "listen_addresses=127.0.0.1",
     "-c",
-    "fsync=off",
+    // A throwaway test cluster need not survive a power cut; a kept one must.
+    `fsync=${options.dir === undefined ? "off" : "on"}`,
   ]);
   const launch = () => spawnServer({ command: cmd, args, logFile: join(root, "postgres.log") });
   let server = launch();
@@ -101,7 +133,9 @@ export async function startPostgres(): Promise<TestPostgres> {
       },
     );
   await ready();
-  await execFileAsync(join(bin, "createdb"), ["-h", "127.0.0.1", "-p", String(port), "-U", "lake", "lake"]);
+  if (!existing) {
+    await execFileAsync(join(bin, "createdb"), ["-h", "127.0.0.1", "-p", String(port), "-U", "lake", "lake"]);
+  }
   return {
     port,
     dsn: `host=127.0.0.1 port=${port} dbname=lake user=lake`,
