@@ -68,11 +68,17 @@ export async function runSimulator(opts: SimulatorOptions): Promise<SimulatorRep
   let queued = 0;
   let failure: Error | undefined;
   let drained: (() => void) | undefined;
+  /**
+   * A connected UDP socket reports an earlier datagram's ICMP "port unreachable" (nobody
+   * listens: the collector is restarting) on a later send or as an `error` event of the
+   * socket; an unconnected one (what a device uses) never sees it. Devices keep sending.
+   */
+  const note = (err: Error) => {
+    if ((err as NodeJS.ErrnoException).code !== "ECONNREFUSED") failure ??= err;
+  };
   const onSent = (err: Error | null) => {
     queued--;
-    // A connected UDP socket reports an earlier datagram's ICMP "port unreachable" on a
-    // later send; an unconnected one (what a device uses) never sees it: nobody listened.
-    if (err && (err as NodeJS.ErrnoException).code !== "ECONNREFUSED") failure ??= err;
+    if (err) note(err);
     if (queued === 0) drained?.();
   };
   const settle = async () => {
@@ -86,6 +92,8 @@ export async function runSimulator(opts: SimulatorOptions): Promise<SimulatorRep
       socket.once("error", reject);
       socket.connect(opts.port, opts.host, () => {
         socket.off("error", reject);
+        // Without a listener an `error` event (ECONNREFUSED on receive) would end the process.
+        socket.on("error", note);
         resolve();
       });
     });
