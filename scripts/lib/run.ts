@@ -1,6 +1,8 @@
 import { spawn } from "node:child_process";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+// Built-ins only, like this file: scripts run it before node_modules exists.
+import { ProvisionError } from "../../packages/provision/src/provision-error.ts";
 
 /** Absolute path of the repository root. */
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -50,11 +52,28 @@ export function run(command: string, args: readonly string[], options: RunOption
   });
 }
 
-/** Prints a step header and times the step. */
+/**
+ * Prints a step header and times the step. A step that fails for a reason already explained
+ * (a tool the machine lacks, from provisioning; a command whose own output is above) ends the
+ * process with that explanation and exit code 1, not a stack trace; other errors propagate.
+ */
 export async function step<T>(name: string, fn: () => Promise<T>): Promise<T> {
   const started = performance.now();
+  const elapsed = () => ((performance.now() - started) / 1000).toFixed(1);
   process.stdout.write(`\n▶ ${name}\n`);
-  const result = await fn();
-  process.stdout.write(`✔ ${name} (${((performance.now() - started) / 1000).toFixed(1)} s)\n`);
-  return result;
+  try {
+    const result = await fn();
+    process.stdout.write(`✔ ${name} (${elapsed()} s)\n`);
+    return result;
+  } catch (err) {
+    if (!explained(err)) throw err;
+    process.stderr.write(`\n✖ ${name} failed after ${elapsed()} s:\n${err.message}\n`);
+    // Build tools still running in the background are killed by their own exit hook (runTool).
+    process.exit(1);
+  }
+}
+
+/** Errors whose message is the whole story: a failed command, or a tool provisioning could not install. */
+function explained(err: unknown): err is Error {
+  return err instanceof CommandFailedError || err instanceof ProvisionError;
 }

@@ -21,10 +21,11 @@ export const tasks: Record<string, () => Promise<void>> = {
 
 /**
  * The order `npm test` runs tasks in: cheap static checks first, servers last. The web UI is
- * built before `test:node`, whose browser tests drive the admin serving that build.
+ * built before `test:node`, whose browser tests drive the admin serving that build. Provisioning
+ * is not a step: `npm test` starts it in the background first, and `test:node` waits for what
+ * each of its batches needs (scripts/test.ts).
  */
 export const testSequence = [
-  "provision",
   "lint",
   "typecheck",
   "proto:check",

@@ -1,7 +1,8 @@
-import { globSync } from "node:fs";
-import { relative, resolve } from "node:path";
+import { globSync, readFileSync } from "node:fs";
+import { join, relative, resolve } from "node:path";
 import { startSharedServers } from "../../packages/testing/src/index.ts";
 import { repoRoot, run } from "../lib/run.ts";
+import { commandNeeds, type Provisioning, startProvisioning } from "./provision.ts";
 
 /** Test files of every workspace: unit tests next to the code, integration scenarios in `test/`. */
 const testGlobs = [
@@ -21,38 +22,105 @@ const testGlobs = [
  */
 const e2eGlobs = ["e2e/**/*.test.ts", "web/e2e/**/*.test.ts"];
 
+/** One `node --test` run of {@link runWithSharedServers}. */
+export interface TestBatch {
+  /** Test files or globs, relative to the repository root. */
+  files: readonly string[];
+  /** How many files run at once. */
+  concurrency: number;
+  /** Per-test timeout. */
+  timeoutMs: number;
+  /** Awaited before the batch starts (e.g. the provisioning of what its tests need). */
+  before?: () => Promise<void>;
+}
+
 /**
- * Starts the shared nats-server and Kafka broker once, then runs the given test files (paths
- * or globs relative to the repository root) against them. Tests isolate themselves by unique
- * stream, topic and folder names; tests that stop or reconfigure servers start dedicated ones.
+ * Starts the shared nats-server and Kafka broker once, then runs the batches one after the
+ * other against them. Tests isolate themselves by unique stream, topic and folder names; tests
+ * that stop or reconfigure servers start dedicated ones. A failing batch does not keep the
+ * later ones from running; the first failure is thrown at the end.
  */
-export async function runWithSharedServers(
-  files: readonly string[],
-  after: { files: readonly string[]; concurrency: number } | undefined = undefined,
-): Promise<void> {
+export async function runWithSharedServers(batches: readonly TestBatch[]): Promise<void> {
   const servers = await startSharedServers();
   process.stdout.write(
     `shared servers: nats ${servers.env.LANGTIAN_TEST_NATS_URL}, kafka ${servers.env.LANGTIAN_TEST_KAFKA_BOOTSTRAP}\n`,
   );
+  const failures: unknown[] = [];
   try {
-    await run(process.execPath, ["--test", "--test-concurrency=3", "--test-timeout=600000", ...files], {
-      env: servers.env,
-    });
-    if (after !== undefined) {
-      await run(
-        process.execPath,
-        ["--test", `--test-concurrency=${after.concurrency}`, "--test-timeout=900000", ...after.files],
-        { env: servers.env },
-      );
+    for (const batch of batches) {
+      if (batch.files.length === 0) continue;
+      try {
+        await batch.before?.();
+        await run(
+          process.execPath,
+          [
+            "--test",
+            `--test-concurrency=${batch.concurrency}`,
+            `--test-timeout=${batch.timeoutMs}`,
+            ...batch.files,
+          ],
+          { env: servers.env },
+        );
+      } catch (err) {
+        failures.push(err);
+      }
     }
   } finally {
     await servers.stop();
   }
+  if (failures.length > 0) throw failures[0];
 }
 
-/** `npm test`'s test step: every unit and integration test of the repository, then the chaos tests. */
-export async function nodeTests(): Promise<void> {
-  await runWithSharedServers(testGlobs, { files: e2eGlobs, concurrency: 1 });
+/** The test files the globs name, relative to the repository root, sorted, outside node_modules. */
+function expand(globs: readonly string[]): string[] {
+  const files = new Set(globs.flatMap((pattern) => globSync(pattern, { cwd: repoRoot })));
+  return [...files].filter((file) => !file.includes("node_modules")).sort();
+}
+
+/** True for a test file that starts SeaweedFS (the lake writer's S3 tests), so needs its build. */
+function startsSeaweedfs(file: string): boolean {
+  return /startSeaweedfs\(/.test(readFileSync(join(repoRoot, file), "utf8"));
+}
+
+/**
+ * `npm test`'s test step: every unit and integration test of the repository, then the chaos and
+ * browser tests. `provisioning` is what `npm test` started in the background at its first line;
+ * each batch waits only for the tools its tests need. The SeaweedFS build is the long one when
+ * cold: while it runs, every other test runs, and the S3 tests follow once it is done (or join
+ * the first batch when it was done already). Run alone (`task.ts test:node`), it provisions
+ * itself.
+ */
+export async function nodeTests(
+  provisioning: Provisioning = startProvisioning(commandNeeds.test),
+): Promise<void> {
+  // The shared servers, the DuckDB extension files and the venv serve most test files.
+  await provisioning.ready("nats-server", "kafka", "duckdb-extensions", "python");
+  const files = expand(testGlobs);
+  const s3Files = files.filter(startsSeaweedfs);
+  const s3Waits = !provisioning.isReady("seaweedfs");
+  if (s3Waits && s3Files.length > 0) {
+    process.stdout.write(
+      `the SeaweedFS build is still running: ${s3Files.join(", ")} run after the other tests\n`,
+    );
+  }
+  const seaweedfsReady = async () => {
+    if (!provisioning.isReady("seaweedfs")) process.stdout.write("waiting for the SeaweedFS build\n");
+    await provisioning.ready("seaweedfs");
+  };
+  await runWithSharedServers([
+    {
+      files: s3Waits ? files.filter((file) => !s3Files.includes(file)) : files,
+      concurrency: 3,
+      timeoutMs: 600_000,
+    },
+    { files: s3Waits ? s3Files : [], concurrency: 3, timeoutMs: 600_000, before: seaweedfsReady },
+    {
+      files: expand(e2eGlobs),
+      concurrency: 1,
+      timeoutMs: 900_000,
+      before: () => provisioning.ready("chromium"),
+    },
+  ]);
 }
 
 /**
@@ -71,12 +139,10 @@ export async function workspaceTests(): Promise<void> {
       ? ["web/e2e/**/*.test.ts"]
       : [`${workspace}/src/**/*.test.ts`, `${workspace}/test/**/*.test.ts`];
   if (workspace === "bench") globs.push("bench/*/**/*.test.ts");
-  const files = [...new Set(globs.flatMap((pattern) => globSync(pattern, { cwd: repoRoot })))].filter(
-    (file) => !file.includes("node_modules"),
-  );
+  const files = expand(globs);
   if (files.length === 0) {
     process.stdout.write(`${workspace} has no test files\n`);
     return;
   }
-  await runWithSharedServers(files.sort());
+  await runWithSharedServers([{ files, concurrency: 3, timeoutMs: 600_000 }]);
 }

@@ -1,7 +1,7 @@
 import { accessSync, constants, mkdirSync, statSync } from "node:fs";
 import { delimiter, join } from "node:path";
 import { cacheRoot } from "./cache-root.mjs";
-import { acquireLock, progress } from "./install-dir.ts";
+import { acquireLock, progress, withHeartbeat } from "./install-dir.ts";
 import { ProvisionError } from "./provision-error.ts";
 import { runTool } from "./run-tool.ts";
 import { refuseInUnitTier } from "./test-tier.ts";
@@ -103,7 +103,9 @@ function systemHost(): ChromiumHost {
       }
     },
     run: async (command, args, env) => {
-      await runTool(command, args, { env: { ...process.env, ...env } });
+      await withHeartbeat(`chromium: still running ${[command, ...args].join(" ")}`, () =>
+        runTool(command, args, { env: { ...process.env, ...env }, downloadsFrom: "Debian's mirrors" }),
+      );
     },
     progress,
   };

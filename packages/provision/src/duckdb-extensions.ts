@@ -81,10 +81,14 @@ export async function provisionDuckdbExtensions(): Promise<DuckdbExtensions> {
       const wheelDir = await mkdtemp(join(tmpdir(), "langtian-duckdb-wheels-"));
       try {
         const requirements = Object.values(DUCKDB_EXTENSIONS).map((pkg) => `${pkg}==${DUCKDB_VERSION}`);
-        await runTool(pythonCommand(), [
-          ...["-m", "pip", "download", "--no-deps", "--only-binary=:all:", "--dest", wheelDir],
-          ...requirements,
-        ]);
+        await runTool(
+          pythonCommand(),
+          [
+            ...["-m", "pip", "download", "--no-deps", "--only-binary=:all:", "--dest", wheelDir],
+            ...requirements,
+          ],
+          { downloadsFrom: "the Python package index" },
+        );
         for (const wheel of await readdir(wheelDir)) {
           if (!wheel.endsWith(".whl")) continue;
           await extractExtensionFiles(join(wheelDir, wheel), staging);

@@ -25,18 +25,27 @@ export {
 } from "./duckdb-extensions.ts";
 export {
   acquireLock,
+  HEARTBEAT_MS,
   INSTALL_COMPLETE_MARKER,
   type InstallDirSpec,
   installDir,
   progress,
+  withHeartbeat,
 } from "./install-dir.ts";
-export { type KafkaInstall, kafkaVersion, provisionKafka } from "./kafka.ts";
+export { type KafkaInstall, kafkaVersion, provisionKafka, requireJava } from "./kafka.ts";
 export {
   natsCliVersion,
   natsServerVersion,
   provisionNatsCli,
   provisionNatsServer,
 } from "./nats.ts";
+export {
+  type DownloadSource,
+  javaMajorVersion,
+  missingToolError,
+  networkHint,
+  PREREQUISITES,
+} from "./prerequisites.ts";
 export { PROMETHEUS_PACKAGE, type PrometheusInstall, provisionPrometheus } from "./prometheus.ts";
 export { ProvisionError } from "./provision-error.ts";
 export { type PythonEnv, provisionPython } from "./python.ts";

@@ -59,7 +59,7 @@ export async function installDir(spec: InstallDirSpec): Promise<string> {
     const started = performance.now();
     progress(`${spec.label}: installing into ${spec.dir}`);
     try {
-      await spec.build(staging);
+      await withHeartbeat(`${spec.label}: still installing`, () => spec.build(staging));
       await rename(staging, spec.dir);
     } catch (err) {
       await rm(staging, { recursive: true, force: true });
@@ -80,7 +80,7 @@ async function buildInPlace(spec: InstallDirSpec): Promise<void> {
   const started = performance.now();
   progress(`${spec.label}: installing into ${spec.dir}`);
   try {
-    await spec.build(spec.dir);
+    await withHeartbeat(`${spec.label}: still installing`, () => spec.build(spec.dir));
     await writeFile(join(spec.dir, INSTALL_COMPLETE_MARKER), `${new Date().toISOString()}\n`);
   } catch (err) {
     await rm(spec.dir, { recursive: true, force: true });
@@ -92,6 +92,33 @@ async function buildInPlace(spec: InstallDirSpec): Promise<void> {
 /** Writes one progress line to stderr. */
 export function progress(line: string): void {
   process.stderr.write(`[provision] ${line}\n`);
+}
+
+/** How often {@link withHeartbeat} says a long step is still alive. */
+export const HEARTBEAT_MS = 15_000;
+
+/**
+ * Runs `work`, printing `<what> (<N> s)` every {@link HEARTBEAT_MS} until it settles: a cold Go
+ * build or apt install runs for minutes with its output captured, and a silent terminal looks
+ * hung. `print` is for tests.
+ */
+export async function withHeartbeat<T>(
+  what: string,
+  work: () => Promise<T>,
+  intervalMs: number = HEARTBEAT_MS,
+  print: (line: string) => void = progress,
+): Promise<T> {
+  const started = performance.now();
+  const timer = setInterval(() => {
+    print(`${what} (${Math.round((performance.now() - started) / 1000)} s)`);
+  }, intervalMs);
+  // A heartbeat alone must not keep a process alive.
+  timer.unref();
+  try {
+    return await work();
+  } finally {
+    clearInterval(timer);
+  }
 }
 
 /**
@@ -109,6 +136,7 @@ export async function acquireLock(
 ): Promise<() => Promise<void>> {
   const deadline = Date.now() + waitMs;
   let announced = false;
+  let lastSaidMs = 0;
   for (;;) {
     try {
       await writeFile(path, String(process.pid), { flag: "wx" });
@@ -121,9 +149,14 @@ export async function acquireLock(
       await rm(path, { force: true });
       continue;
     }
+    const waitedMs = Date.now() - (deadline - waitMs);
     if (!announced) {
       progress(`${label}: waiting for pid ${owner}, which is installing it`);
       announced = true;
+      lastSaidMs = waitedMs;
+    } else if (waitedMs - lastSaidMs >= HEARTBEAT_MS) {
+      progress(`${label}: still waiting for pid ${owner} (${Math.round(waitedMs / 1000)} s)`);
+      lastSaidMs = waitedMs;
     }
     if (Date.now() > deadline)
       throw new ProvisionError(`timed out waiting for ${path} (held by pid ${owner})`);

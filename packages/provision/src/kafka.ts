@@ -3,6 +3,7 @@ import { readdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { cacheRoot } from "./cache-root.mjs";
 import { installDir } from "./install-dir.ts";
+import { javaMajorVersion, PREREQUISITES } from "./prerequisites.ts";
 import { ProvisionError } from "./provision-error.ts";
 import { runTool } from "./run-tool.ts";
 import { refuseInUnitTier } from "./test-tier.ts";
@@ -42,6 +43,8 @@ export function provisionKafka(): Promise<KafkaInstall> {
 }
 
 async function provisionOnce(): Promise<KafkaInstall> {
+  // Maven runs on Java too: check it first, so a machine without Java hears that, not Maven's words.
+  const java = await requireJava();
   const dir = join(cacheRoot(), "kafka", kafkaVersion);
   await installDir({
     label: `kafka ${kafkaVersion}`,
@@ -60,7 +63,7 @@ async function provisionOnce(): Promise<KafkaInstall> {
           "-DincludeScope=runtime",
           `-DoutputDirectory=${join(staging, "lib")}`,
         ],
-        { cwd: staging },
+        { cwd: staging, downloadsFrom: "Maven Central" },
       );
       const jars = await readdir(join(staging, "lib"));
       if (!jars.some((j) => j.startsWith(`kafka_2.13-${kafkaVersion}`))) {
@@ -69,7 +72,27 @@ async function provisionOnce(): Promise<KafkaInstall> {
     },
   });
   const libDir = join(dir, "lib");
-  return { version: kafkaVersion, libDir, classpath: join(libDir, "*"), java: javaBinary() };
+  return { version: kafkaVersion, libDir, classpath: join(libDir, "*"), java };
+}
+
+/** Kafka 4 brokers need Java 17 or newer. */
+const minJavaMajor = 17;
+
+/**
+ * The `java` that runs Kafka (`$JAVA_HOME/bin/java`, else `java` on PATH), once it is known to
+ * be Java 17 or newer; else a {@link ProvisionError} that says how to get one (from `runTool`
+ * when there is no `java` at all). `env` is for tests.
+ */
+export async function requireJava(env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  const java = javaBinary(env);
+  // `java -version` writes to stderr; runTool returns both streams.
+  const output = await runTool(java, ["-version"], { env });
+  const major = javaMajorVersion(output);
+  if (major !== undefined && major < minJavaMajor) {
+    const { what, why, how } = PREREQUISITES.java;
+    throw new ProvisionError(`${what} is needed ${why}, and \`${java}\` is Java ${major}: ${how}.`);
+  }
+  return java;
 }
 
 /** The pom Maven resolves: the broker, its tools, and a log4j2 binding. */
@@ -97,9 +120,9 @@ ${[
 }
 
 /** `$JAVA_HOME/bin/java` when set, else `java` from PATH. */
-function javaBinary(): string {
+function javaBinary(env: NodeJS.ProcessEnv): string {
   const exe = process.platform === "win32" ? "java.exe" : "java";
-  const home = process.env.JAVA_HOME;
+  const home = env.JAVA_HOME;
   if (home && existsSync(join(home, "bin", exe))) return join(home, "bin", exe);
   return exe;
 }

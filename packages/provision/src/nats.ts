@@ -52,21 +52,35 @@ async function provisionNatsServerOnce(): Promise<string> {
     return await goInstall("nats-server", natsServerModule, natsServerVersion, "nats-server");
   } catch (err) {
     if (process.platform !== "linux") throw err;
-    progress(`nats-server: Go build failed, falling back to the Debian package: ${String(err)}`);
+    progress(`nats-server: Go build failed, falling back to the Debian package: ${message(err)}`);
     if (!existsSync(debianNatsServer)) {
       const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
       const install = () =>
-        runTool("apt-get", ["install", "-y", "--no-install-recommends", "nats-server"], { env });
+        runTool("apt-get", ["install", "-y", "--no-install-recommends", "nats-server"], {
+          env,
+          downloadsFrom: "Debian's mirrors",
+        });
       // A fresh machine has no package lists yet: update once, then try again.
-      await install().catch(async () => {
-        await runTool("apt-get", ["update"], { env });
-        await install();
-      });
+      await install()
+        .catch(async () => {
+          await runTool("apt-get", ["update"], { env, downloadsFrom: "Debian's mirrors" });
+          await install();
+        })
+        .catch((aptErr: unknown) => {
+          // The Go build's reason comes first: it is what the machine should fix (e.g. install Go).
+          throw new ProvisionError(
+            `${message(err)}\n(Debian's nats-server package, the fallback, did not install either: ${message(aptErr)})`,
+            { cause: err },
+          );
+        });
     }
     if (!existsSync(debianNatsServer)) {
-      throw new ProvisionError("nats-server: neither the Go build nor the Debian package worked", {
-        cause: err,
-      });
+      throw new ProvisionError(
+        `${message(err)}\n(Debian's nats-server package installed no ${debianNatsServer})`,
+        {
+          cause: err,
+        },
+      );
     }
     progress(`nats-server: WARNING using ${debianNatsServer}, not ${natsServerVersion}`);
     return debianNatsServer;
@@ -82,7 +96,9 @@ async function goInstall(name: string, module: string, version: string, binary: 
     label: `${name} ${version}`,
     dir,
     build: async (staging) => {
-      await runTool(goBinary(), ["install", `${module}@${version}`], {
+      // -ldflags=-s -w: no symbol table or DWARF (a shorter link); -trimpath: no machine paths.
+      await runTool(goBinary(), ["install", "-trimpath", "-ldflags=-s -w", `${module}@${version}`], {
+        downloadsFrom: "the Go module proxy",
         env: {
           ...process.env,
           GOBIN: staging,
@@ -97,4 +113,8 @@ async function goInstall(name: string, module: string, version: string, binary: 
     },
   });
   return bin;
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }

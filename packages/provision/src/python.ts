@@ -3,7 +3,7 @@ import { readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { cacheRoot } from "./cache-root.mjs";
-import { installDir } from "./install-dir.ts";
+import { installDir, progress } from "./install-dir.ts";
 import { runTool } from "./run-tool.ts";
 import { refuseInUnitTier } from "./test-tier.ts";
 
@@ -55,11 +55,16 @@ async function provisionPythonOnce(): Promise<PythonEnv> {
     build: async (dir) => {
       await runTool(basePython(), ["-m", "venv", dir]);
       const python = venvPython(dir);
+      progress(`python venv: pip install -r ${requirementsFile}`);
       // Wheels only: a source build of grpcio-tools takes many minutes and needs a C++ toolchain.
-      await runTool(python, [
-        ...["-m", "pip", "install", "--disable-pip-version-check", "--no-input", "--require-virtualenv"],
-        ...["--only-binary=:all:", "-r", requirementsFile],
-      ]);
+      await runTool(
+        python,
+        [
+          ...["-m", "pip", "install", "--disable-pip-version-check", "--no-input", "--require-virtualenv"],
+          ...["--only-binary=:all:", "-r", requirementsFile],
+        ],
+        { downloadsFrom: "the Python package index" },
+      );
       await runTool(python, ["-c", "import grpc_tools.protoc, google.protobuf, protoc"]);
     },
   });
