@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 // Built-ins only, like this file: dependencies are not installed yet when it runs.
-import { acquireLock } from "../../packages/provision/src/install-dir.ts";
+import { acquireLock, progress, withHeartbeat } from "../../packages/provision/src/install-dir.ts";
 import { repoRoot, run } from "./run.ts";
 
 const stampFile = join(repoRoot, "node_modules", ".langtian-lock-hash");
@@ -36,7 +36,12 @@ export async function ensureDependencies(): Promise<void> {
     const hash = lockHash();
     if (upToDate(hash)) return;
     const fresh = !existsSync(join(repoRoot, "node_modules"));
-    await run("npm", [fresh ? "ci" : "install", "--no-audit", "--no-fund"]);
+    const command = fresh ? "ci" : "install";
+    // npm prints nothing until it ends, minutes on a cold cache: say it is alive.
+    progress(`npm ${command}: installing node_modules from package-lock.json`);
+    await withHeartbeat(`npm ${command}: still installing`, () =>
+      run("npm", [command, "--no-audit", "--no-fund"]),
+    );
     writeFileSync(stampFile, hash);
   } finally {
     await release();
