@@ -4,10 +4,17 @@ import type { ProcessExit } from "@langtian/testing";
 import { connect } from "@nats-io/transport-node";
 import { readStreamEventIds } from "./accepted-events.ts";
 import { type FailedStep, type FaultStep, formatSchedule, runSchedule } from "./fault-schedule.ts";
+import { udpClosedMs } from "./fault-steps.ts";
 import type { KafkaCopies } from "./kafka-copies.ts";
 import { countLakeEvents, type LakeContents, readLakeContents } from "./lake-contents.ts";
 import { formatObservation, type Observation, observe } from "./observe.ts";
-import { type Pipeline, type PipelineSource, startPipeline, TELEMETRY_TABLE } from "./pipeline.ts";
+import {
+  type Pipeline,
+  type PipelineSource,
+  type PipelineTopology,
+  startPipeline,
+  TELEMETRY_TABLE,
+} from "./pipeline.ts";
 import { createTimeline, type Timeline } from "./timeline.ts";
 
 /** What a chaos run feeds, which pipeline it runs, and which faults it injects when. */
@@ -15,6 +22,8 @@ export interface ChaosPlan {
   /** Prefix of every printed line. */
   readonly name: string;
   readonly source: PipelineSource;
+  /** How many NATS nodes and Kafka brokers (one of each when omitted). */
+  readonly topology?: PipelineTopology;
   /** Device frames sent over UDP to the collector, at `ratePerSec`, from `devices` devices. */
   readonly events: number;
   readonly ratePerSec: number;
@@ -32,6 +41,18 @@ export interface ChaosPlan {
 export const STANDARD_FEED = {
   events: 140_000,
   ratePerSec: 2_000,
+  devices: 50,
+  catchUpTimeoutMs: 240_000,
+} as const satisfies Pick<ChaosPlan, "events" | "ratePerSec" | "devices" | "catchUpTimeoutMs">;
+
+/**
+ * The feed of the `--ha` chaos tests: 240,000 device frames at 2,500/s from 50 devices (96 s;
+ * faults in the first 80), then up to 4 minutes to catch up. More than 200,000 so that at
+ * least that many are accepted although the collector's port is closed while it restarts.
+ */
+export const HA_FEED = {
+  events: 240_000,
+  ratePerSec: 2_500,
   devices: 50,
   catchUpTimeoutMs: 240_000,
 } as const satisfies Pick<ChaosPlan, "events" | "ratePerSec" | "devices" | "catchUpTimeoutMs">;
@@ -63,6 +84,12 @@ export interface ChaosResult {
   readonly lakeWriterReadiness: readonly string[];
   /** How each lake writer ended on SIGTERM (a drain), by name. */
   readonly lakeWriterExits: ReadonlyMap<string, ProcessExit | undefined>;
+  /**
+   * Datagrams sent while the collector's UDP port was closed (drained and restarting), from
+   * the feed's steady rate: lost before anything could accept them. An upper bound: the span
+   * ends when the restarted collector answers its health check, a little after it bound UDP.
+   */
+  readonly sentWhileClosed: number;
   /** The services' log tails, for a failure message. */
   readonly logTails: string;
   readonly report: string;
@@ -77,8 +104,12 @@ export interface ChaosResult {
  */
 export async function runChaos(plan: ChaosPlan): Promise<ChaosResult> {
   const timeline = createTimeline(plan.name);
-  const pipeline = await startPipeline(plan.source, timeline);
-  const nc = await connect({ servers: pipeline.nats.url, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
+  const pipeline = await startPipeline(plan.source, timeline, plan.topology);
+  const nc = await connect({
+    servers: pipeline.natsUrl.split(","),
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 250,
+  });
   try {
     const steps = plan.faults(pipeline, timeline);
     timeline.log(
@@ -156,7 +187,11 @@ export async function runChaos(plan: ChaosPlan): Promise<ChaosResult> {
     const inSeveralPartitions = kafka
       ? [...kafka.partitionsOf].filter(([, partitions]) => partitions.size > 1).map(([id]) => id)
       : [];
+    const closedMs = udpClosedMs(timeline.entries, simulator.durationMs);
+    const sentWhileClosed =
+      simulator.durationMs > 0 ? Math.round((simulator.sent * closedMs) / simulator.durationMs) : 0;
     const result = {
+      sentWhileClosed,
       lakeWriterReadiness,
       inSeveralPartitions,
       timeline,
@@ -237,6 +272,7 @@ function formatReport(plan: ChaosPlan, r: Omit<ChaosResult, "report">): string {
     r.timeline.format(),
     `===== ${plan.name}: final counts =====`,
     `datagrams sent                    ${r.simulator.sent} (${r.simulator.durationMs} ms)`,
+    `sent while the collector was drained or restarting (at most) ${r.sentWhileClosed}`,
     `accepted (collector metrics)      ${o.accepted ?? "?"}`,
     `event ids in the stream           ${r.streamIds.length}`,
     ...(r.kafka

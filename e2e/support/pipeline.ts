@@ -9,6 +9,7 @@ import {
   type NatsServer,
   startKafka,
   startNats,
+  startNatsCluster,
   tempDir,
   uniqueName,
 } from "@langtian/testing";
@@ -33,9 +34,27 @@ export type PipelineSource =
   | { kind: "kafka"; bridges: number; lakeWriters: number; partitions: number }
   | { kind: "jetstream"; lakeWriters: number };
 
+/**
+ * How many servers the pipeline runs on. The default is one nats-server and one Kafka broker;
+ * `{ natsNodes: 3, kafkaBrokers: 3 }` is the `--ha` topology: a 3-node NATS cluster with the
+ * stream at 3 replicas, and 3 brokers with topics at replication factor 3, min.insync.replicas 2.
+ */
+export interface PipelineTopology {
+  readonly natsNodes?: 1 | 3;
+  readonly kafkaBrokers?: 1 | 3;
+}
+
+/** The `--ha` topology: 3 NATS nodes (stream R3), 3 Kafka brokers (replication 3, min ISR 2). */
+export const HA_TOPOLOGY = { natsNodes: 3, kafkaBrokers: 3 } as const satisfies PipelineTopology;
+
 /** A whole pipeline on dedicated servers, every service a child process from its `main.ts`. */
 export interface Pipeline {
+  /** The first NATS node (the only one on a single server). */
   readonly nats: NatsServer;
+  /** Every NATS node, in start order (one on a single server). */
+  readonly natsNodes: readonly NatsServer[];
+  /** Every node's client URL, comma-separated, as the services and clients take them. */
+  readonly natsUrl: string;
   /** Present with the Kafka source. */
   readonly kafka: KafkaCluster | undefined;
   readonly collector: SupervisedService;
@@ -62,8 +81,19 @@ export interface Pipeline {
  * provision step and its instances, and the lake writers on one DuckLake with a SQLite
  * catalog (several processes can share it; a DuckDB-file catalog admits one) and a local data
  * folder. Lake writers start one after another, so they do not race to create the tables.
+ * `topology` picks a NATS cluster and several brokers (see {@link PipelineTopology}).
+ *
+ * The `--ha` topology keeps the SQLite catalog too: it admits several writers on one host,
+ * which is what these tests run, and every reader here (the progress probe, the final count,
+ * the admin of the rolling upgrade) opens it without another server; a PostgreSQL catalog
+ * would add a server process competing for the same two cores and prove nothing more about
+ * exactly-once, which rests on DuckLake's transactions whatever the catalog.
  */
-export async function startPipeline(source: PipelineSource, timeline: Timeline): Promise<Pipeline> {
+export async function startPipeline(
+  source: PipelineSource,
+  timeline: Timeline,
+  topology: PipelineTopology = {},
+): Promise<Pipeline> {
   const root = tempDir("e2e-chaos");
   const base = uniqueName("chaos");
   const names = {
@@ -73,18 +103,26 @@ export async function startPipeline(source: PipelineSource, timeline: Timeline):
     deadLetterTopic: `${base}.dlq`,
   };
   const lake = { catalogPath: join(root, "lake", "catalog.sqlite"), dataPath: join(root, "lake", "data") };
-  const [nats, kafka] = await Promise.all([
-    startNats({ dataDir: join(root, "nats") }),
-    source.kind === "kafka" ? startKafka({ dataDir: join(root, "kafka") }) : Promise.resolve(undefined),
+  const brokers = topology.kafkaBrokers ?? 1;
+  const [natsNodes, kafka] = await Promise.all([
+    (topology.natsNodes ?? 1) === 3
+      ? startNatsCluster({ dataDir: join(root, "nats") }).then((cluster) => cluster.servers)
+      : startNats({ dataDir: join(root, "nats") }).then((node) => [node]),
+    source.kind === "kafka"
+      ? startKafka({ dataDir: join(root, "kafka"), brokers })
+      : Promise.resolve(undefined),
   ]);
-  timeline.log(`nats-server ${nats.url}${kafka ? `, kafka ${kafka.bootstrap}` : ""}; data in ${root}`);
+  const [nats] = natsNodes;
+  if (!nats) throw new Error("no NATS node started");
+  const natsUrl = natsNodes.map((n) => n.url).join(",");
+  timeline.log(`nats-server ${natsUrl}${kafka ? `, kafka ${kafka.bootstrap}` : ""}; data in ${root}`);
 
   const started: SupervisedService[] = [];
   let stopping: Promise<void> | undefined;
   const stop = () => {
     stopping ??= (async () => {
       for (const service of [...started].reverse()) await service.stop().catch(() => undefined);
-      await Promise.all([nats.stop(), kafka?.stop()]);
+      await Promise.all([...natsNodes.map((n) => n.stop()), kafka?.stop()]);
     })();
     return stopping;
   };
@@ -103,8 +141,12 @@ export async function startPipeline(source: PipelineSource, timeline: Timeline):
       logFile: join(root, "collector.log"),
       env: {
         LANGTIAN_COLLECTOR_PORT: "0",
-        LANGTIAN_COLLECTOR_NATS_URL: nats.url,
+        // Its drain is an operator's call (a fault step drains it through `LifecycleService`).
+        LANGTIAN_COLLECTOR_OPERATOR_TOKEN: E2E_OPERATOR_TOKEN,
+        LANGTIAN_COLLECTOR_NATS_URL: natsUrl,
         LANGTIAN_COLLECTOR_STREAM_NAME: names.stream,
+        // One replica per node: on the cluster the stream survives the loss of any one of them.
+        LANGTIAN_COLLECTOR_STREAM_REPLICAS: String(natsNodes.length),
         LANGTIAN_COLLECTOR_STREAM_SUBJECT_PREFIX: `e2e.${base}`,
         LANGTIAN_COLLECTOR_SPOOL_DIR: join(root, "collector-spool"),
         LANGTIAN_COLLECTOR_UDP_LISTENERS: `udp://127.0.0.1:${udpPort}?decoder=device-frame&event_type=device.telemetry&source_system=e2e&name=frames`,
@@ -126,13 +168,17 @@ export async function startPipeline(source: PipelineSource, timeline: Timeline):
       const bridgeEnv: Record<string, string> = {
         LANGTIAN_BRIDGE_PORT: "0",
         LANGTIAN_BRIDGE_OPERATOR_TOKEN: E2E_OPERATOR_TOKEN,
-        LANGTIAN_BRIDGE_NATS_URL: nats.url,
+        LANGTIAN_BRIDGE_NATS_URL: natsUrl,
         LANGTIAN_BRIDGE_NATS_STREAM: names.stream,
         LANGTIAN_BRIDGE_NATS_DURABLE: names.durable,
         // A killed instance's unacked messages come back after AckWait: keep the run short.
         LANGTIAN_BRIDGE_NATS_ACK_WAIT_MS: "10000",
         LANGTIAN_BRIDGE_KAFKA_BOOTSTRAP: kafka.bootstrap,
         LANGTIAN_BRIDGE_KAFKA_PARTITIONS: String(source.partitions),
+        // Every broker holds a copy and a write needs two of them (one when there is one broker),
+        // so a broker restarting loses nothing confirmed and stops no write.
+        LANGTIAN_BRIDGE_KAFKA_REPLICATION_FACTOR: String(brokers),
+        LANGTIAN_BRIDGE_KAFKA_MIN_INSYNC_REPLICAS: String(Math.min(2, brokers)),
         LANGTIAN_BRIDGE_TOPICS_DEFAULT_TOPIC: names.topic,
         LANGTIAN_BRIDGE_TOPICS_DEAD_LETTER_TOPIC: names.deadLetterTopic,
         LANGTIAN_BRIDGE_PIPELINE_BACKOFF_INITIAL_MS: "100",
@@ -164,7 +210,7 @@ export async function startPipeline(source: PipelineSource, timeline: Timeline):
     } else {
       Object.assign(lakeEnv, {
         LANGTIAN_LAKE_WRITER_SOURCE: "jetstream",
-        LANGTIAN_LAKE_WRITER_JETSTREAM_URL: nats.url,
+        LANGTIAN_LAKE_WRITER_JETSTREAM_URL: natsUrl,
         LANGTIAN_LAKE_WRITER_JETSTREAM_STREAM: names.stream,
       });
     }
@@ -182,6 +228,8 @@ export async function startPipeline(source: PipelineSource, timeline: Timeline):
     }
     return {
       nats,
+      natsNodes,
+      natsUrl,
       kafka,
       collector,
       bridges,

@@ -47,7 +47,7 @@ export function upgradeStep(
             operatorToken: E2E_OPERATOR_TOKEN,
             instanceOperatorToken: E2E_OPERATOR_TOKEN,
             deployment: { instances },
-            nats: { url: pipeline.nats.url, streams: [pipeline.names.stream] },
+            nats: { url: pipeline.natsUrl, streams: [pipeline.names.stream] },
             kafka: {
               bootstrap: (pipeline.kafka?.bootstrap ?? "").split(","),
               topics: [pipeline.names.topic],
