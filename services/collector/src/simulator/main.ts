@@ -1,10 +1,13 @@
 import { parseArgs } from "node:util";
 import { DEVICE_FORMATS, type DeviceFormat } from "./device-messages.ts";
 import { runSimulator } from "./device-simulator.ts";
+import { startSequenceOf } from "./start-sequence.ts";
 
 // Device simulator CLI: sends datagrams to a collector and prints a JSON report per round.
 // node services/collector/src/simulator/main.ts --target 127.0.0.1:7401 --format json --count 1000 --rate 500
 // Without arguments it reads them from LANGTIAN_SIMULATOR_ARGS (how `npm run stack` starts it).
+// `--start-sequence clock` continues each device's sequence from the wall clock (see
+// start-sequence.ts): what `npm run stack` uses, so a restarted stack sends no id twice.
 const args =
   process.argv.length > 2
     ? process.argv.slice(2)
@@ -35,7 +38,13 @@ if (!DEVICE_FORMATS.includes(values.format as DeviceFormat) || !(port > 0) || se
 const controller = new AbortController();
 process.once("SIGINT", () => controller.abort());
 process.once("SIGTERM", () => controller.abort());
-let startSequence = Number(values["start-sequence"]);
+let startSequence: number;
+try {
+  startSequence = startSequenceOf(values["start-sequence"], Number(values.rate), Number(values.devices));
+} catch (err) {
+  console.error((err as Error).message);
+  process.exit(2);
+}
 do {
   const report = await runSimulator({
     host,
