@@ -12,6 +12,7 @@ const testGlobs = [
   "services/*/src/**/*.test.ts",
   "services/*/test/**/*.test.ts",
   "bench/**/*.test.ts",
+  "deploy/**/*.test.ts",
 ];
 
 /**

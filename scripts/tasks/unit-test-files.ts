@@ -59,6 +59,7 @@ export const unitTestFiles: readonly string[] = [
   "services/collector/src/delivery.test.ts",
   "services/collector/src/device-frame.test.ts",
   "services/collector/src/envelope-builder.test.ts",
+  "services/collector/src/event-time-offset.test.ts",
   "services/collector/src/ingest-access.test.ts",
   "services/collector/src/outbound-event.test.ts",
   "services/collector/src/rejection-log.test.ts",

@@ -67,7 +67,7 @@ export type { LoggerOptions } from "./logger.ts";
 export { createLogger, REDACTED_TEXT } from "./logger.ts";
 export { isLoopbackHost } from "./loopback-host.ts";
 export type { MetricFactory, MetricsOptions, ServiceMetrics } from "./metrics.ts";
-export { createMetrics } from "./metrics.ts";
+export { createMetrics, volumeMetrics } from "./metrics.ts";
 export type { RateLimitedLog, RateLimitedLogOptions, RateLimitedLogTarget } from "./rate-limited-log.ts";
 export { createRateLimitedLog } from "./rate-limited-log.ts";
 export { rpcMetricsInterceptor } from "./rpc-metrics.ts";

@@ -1,7 +1,10 @@
 import assert from "node:assert/strict";
+import { statfsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, it } from "node:test";
 import { register as globalRegistry } from "prom-client";
-import { createMetrics } from "./metrics.ts";
+import { createMetrics, volumeMetrics } from "./metrics.ts";
 
 describe("createMetrics", () => {
   it("gives each app its own registry with prefixed default metrics and identity labels", async () => {
@@ -42,5 +45,36 @@ describe("createMetrics", () => {
     const b = createMetrics({ service: "s", instanceId: "2", defaultMetrics: false });
     a.counter({ name: "x_total", help: "x" });
     assert.doesNotThrow(() => b.counter({ name: "x_total", help: "x" }));
+  });
+});
+
+describe("the default metrics", () => {
+  it("have no gauge with a counter's _total suffix", async () => {
+    const m = createMetrics({ service: "s", instanceId: "1" });
+    const text = await m.text();
+    const gaugesNamedTotal = [...text.matchAll(/^# TYPE (\S+_total) (\S+)$/gm)]
+      .filter((t) => t[2] !== "counter")
+      .map((t) => t[1]);
+    assert.deepEqual(gaugesNamedTotal, []);
+    assert.match(text, /^# TYPE langtian_nodejs_active_handles gauge$/m);
+  });
+});
+
+describe("volumeMetrics", () => {
+  it("exports free and total bytes of each named folder's file system, none for a missing folder", async () => {
+    const m = createMetrics({ service: "s", instanceId: "1", defaultMetrics: false });
+    volumeMetrics(m, { spool: tmpdir(), lake: join(tmpdir(), "no-such-folder-of-langtian") });
+    const text = await m.text();
+    const free = /^langtian_volume_free_bytes\{volume="spool",service="s",instance_id="1"\} (\d+)$/m.exec(
+      text,
+    );
+    const size = /^langtian_volume_size_bytes\{volume="spool",service="s",instance_id="1"\} (\d+)$/m.exec(
+      text,
+    );
+    assert.ok(free?.[1] && size?.[1], text);
+    const stats = statfsSync(tmpdir());
+    assert.equal(Number(size[1]), stats.blocks * stats.bsize);
+    assert.ok(Number(free[1]) <= Number(size[1]));
+    assert.doesNotMatch(text, /volume="lake"/);
   });
 });

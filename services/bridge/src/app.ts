@@ -1,5 +1,5 @@
 import { createServiceApp, DrainOrder, type ServiceApp } from "@langtian/service-kit";
-import { jetstream } from "@nats-io/jetstream";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import type { DestinationStream } from "pino";
 import pkg from "../package.json" with { type: "json" };
@@ -223,11 +223,22 @@ export function createApp(config: BridgeConfig, deps: BridgeDeps = {}): BridgeAp
           if (!stopping) rejectFailed(err);
         },
       );
+      const jsm = await jetstreamManager(nc);
+      const stream = { stream: config.nats.stream };
+      const limit = (gauge: BridgeMetrics["streamLimitBytes"], value: number | undefined) => {
+        // -1 (or 0) means unlimited: no sample, so "near its limit" has nothing to compare.
+        if (value === undefined || value <= 0) gauge.remove(stream);
+        else gauge.set(stream, value);
+      };
       const refreshInfo = async () => {
-        const i = await consumer.info();
+        const [i, s] = await Promise.all([consumer.info(), jsm.streams.info(config.nats.stream)]);
         metrics.consumerPending.set(i.num_pending);
         metrics.consumerAckPending.set(i.num_ack_pending);
         metrics.consumerRedelivered.set(i.num_redelivered);
+        metrics.streamBytes.set(stream, s.state.bytes);
+        metrics.streamMessages.set(stream, s.state.messages);
+        limit(metrics.streamLimitBytes, s.config.max_bytes);
+        limit(metrics.streamLimitMessages, s.config.max_msgs);
       };
       infoTimer = setInterval(() => {
         refreshInfo().catch((err: unknown) => logger.warn({ err }, "consumer info failed"));

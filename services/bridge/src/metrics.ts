@@ -19,6 +19,10 @@ export interface BridgeMetrics {
   readonly consumerAckPending: Gauge;
   readonly consumerRedelivered: Gauge;
   readonly inFlight: Gauge;
+  readonly streamBytes: Gauge<"stream">;
+  readonly streamMessages: Gauge<"stream">;
+  readonly streamLimitBytes: Gauge<"stream">;
+  readonly streamLimitMessages: Gauge<"stream">;
 }
 
 /** Creates the bridge metrics with the app's factories. */
@@ -84,6 +88,26 @@ export function createBridgeMetrics(f: MetricFactory): BridgeMetrics {
     inFlight: f.gauge({
       name: "in_flight",
       help: "Messages this instance holds: received, not yet acked, naked or terminated.",
+    }),
+    streamBytes: f.gauge({
+      name: "stream_bytes",
+      help: "Bytes the JetStream stream the bridge reads holds (all subjects, consumed or not).",
+      labelNames: ["stream"],
+    }),
+    streamMessages: f.gauge({
+      name: "stream_messages",
+      help: "Messages the JetStream stream the bridge reads holds.",
+      labelNames: ["stream"],
+    }),
+    streamLimitBytes: f.gauge({
+      name: "stream_limit_bytes",
+      help: "The stream's max_bytes limit (no sample when unlimited).",
+      labelNames: ["stream"],
+    }),
+    streamLimitMessages: f.gauge({
+      name: "stream_limit_messages",
+      help: "The stream's max_msgs limit (no sample when unlimited).",
+      labelNames: ["stream"],
     }),
   };
 }

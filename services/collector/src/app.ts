@@ -1,5 +1,11 @@
 import { ErrorCode, LangtianError } from "@langtian/errors";
-import { createServiceApp, DrainOrder, isLoopbackHost, type ServiceApp } from "@langtian/service-kit";
+import {
+  createServiceApp,
+  DrainOrder,
+  isLoopbackHost,
+  type ServiceApp,
+  volumeMetrics,
+} from "@langtian/service-kit";
 import type { DestinationStream } from "pino";
 import pkg from "../package.json" with { type: "json" };
 import { addCollectorHealthChecks } from "./collector-health.ts";
@@ -95,6 +101,7 @@ export function createApp(config: CollectorConfig, deps: CollectorDeps = {}): Co
     kernelUdp: readKernelUdpStats,
     inFlight: () => running?.delivery.inFlight ?? 0,
   });
+  volumeMetrics(service.metrics, { spool: config.spool.dir });
   // One guard for both push endpoints: a key's rate limit is shared by them.
   const guard = createIngestGuard(access, config.ingest.rateLimit, service.metrics);
   const ingestRouteDeps = {

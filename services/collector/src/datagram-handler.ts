@@ -61,7 +61,9 @@ export function createDatagramHandler(o: DatagramHandlerOptions): DatagramHandle
     let msgId: string;
     let headerLines: string | undefined;
     try {
-      const envelope = buildEnvelope(o.decoder.decode(datagram), o.defaults, receivedAtMs);
+      const event = o.decoder.decode(datagram);
+      if (event.eventTimeMs !== undefined) o.metrics.eventTimes.record(receivedAtMs, event.eventTimeMs);
+      const envelope = buildEnvelope(event, o.defaults, receivedAtMs);
       const violations = validateEnvelope(envelope, { nowMs: receivedAtMs });
       if (violations.length > 0) {
         const first = violations[0];

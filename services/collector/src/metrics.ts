@@ -1,5 +1,6 @@
 import type { MetricFactory } from "@langtian/service-kit";
 import type { Counter, Gauge, Histogram } from "prom-client";
+import { createEventTimeOffsets, type EventTimeOffsets } from "./event-time-offset.ts";
 import type { KernelUdpStats } from "./kernel-udp-stats.ts";
 
 export type { MetricFactory };
@@ -36,6 +37,8 @@ export interface CollectorMetrics {
   readonly spoolBytes: Gauge;
   readonly spoolOldestAge: Gauge;
   readonly kernelUdpErrors: Gauge<"counter">;
+  /** Receive time − device event time of the datagrams that carried their own time. */
+  readonly eventTimes: EventTimeOffsets;
 }
 
 /** Live values read at scrape time. */
@@ -57,7 +60,12 @@ export function createCollectorMetrics(m: MetricFactory, probes?: MetricProbes):
       t.counter.inc(n);
     }
   };
+  const eventTimes = createEventTimeOffsets();
+  // Two gauges, not a histogram: an observation per datagram costs more than the two
+  // comparisons of the window's extremes, and clock skew is about the extremes anyway.
+  eventTimeGauges(m, eventTimes);
   return {
+    eventTimes,
     tally(counter) {
       const tally = { n: 0 };
       tallies.push({ tally, counter });
@@ -175,4 +183,24 @@ export function createCollectorMetrics(m: MetricFactory, probes?: MetricProbes):
       },
     }),
   };
+}
+
+/** The window's extremes of {@link EventTimeOffsets} as gauges (0 while no event carried its own time). */
+function eventTimeGauges(m: MetricFactory, eventTimes: EventTimeOffsets): void {
+  m.gauge({
+    name: "event_time_offset_min_seconds",
+    help: "Smallest receive time minus device event time over the last minute (0 without such events); negative: a device clock is ahead of the collector's.",
+    collect() {
+      const { minSeconds } = eventTimes.range(Date.now());
+      this.set(minSeconds ?? 0);
+    },
+  });
+  m.gauge({
+    name: "event_time_offset_max_seconds",
+    help: "Largest receive time minus device event time over the last minute (0 without such events): events held back, or a device clock behind.",
+    collect() {
+      const { maxSeconds } = eventTimes.range(Date.now());
+      this.set(maxSeconds ?? 0);
+    },
+  });
 }

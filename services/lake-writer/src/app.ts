@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { devicePayloadRegistry } from "@langtian/envelope";
 import { requireDuckdbExtensions } from "@langtian/lake";
-import { createServiceApp, DrainOrder, type ServiceApp } from "@langtian/service-kit";
+import { createServiceApp, DrainOrder, type ServiceApp, volumeMetrics } from "@langtian/service-kit";
 import type { DestinationStream } from "pino";
 import pkg from "../package.json" with { type: "json" };
 import { type LakeWriterConfig, lakeConfigOf, lakeWriterConfigSchema } from "./config.ts";
@@ -61,6 +61,9 @@ export function createApp(config: LakeWriterConfig, deps: LakeWriterDeps = {}): 
   let maintenanceTimer: NodeJS.Timeout | undefined;
   let maintenanceRun: Promise<void> | undefined;
   const metrics = createLakeWriterMetrics(service.metrics, () => loop?.lag() ?? new Map());
+  // A local lake fills a disk this process writes; an S3 lake's space is the object store's.
+  if (!config.lake.dataPath.startsWith("s3://"))
+    volumeMetrics(service.metrics, { lake: config.lake.dataPath });
 
   service.health.add({
     name: "lake",
