@@ -7,12 +7,11 @@ import { TelemetrySchema } from "@langtian/proto";
 import { decodeEnvelope, decodePayloadAs, validateEnvelope } from "../../packages/envelope/src/index.ts";
 import { provisionPython, tempDir } from "../../packages/testing/src/index.ts";
 import { repoRoot } from "../lib/run.ts";
-import { capture, diffTrees, listFiles, protoDir } from "./proto.ts";
+import { capture, contractVersion, diffTrees, listFiles, protoDir } from "./proto.ts";
 import {
   buildArtifacts,
   type ContractArtifacts,
   checksumFileName,
-  contractVersion,
   csharpProjectName,
   wheelName,
 } from "./proto-artifacts.ts";
@@ -93,7 +92,7 @@ describe("contract artifacts (npm run proto:artifacts)", () => {
     built = await buildArtifacts(join(root, "first"));
   });
 
-  it("rebuild byte for byte, every file listed in SHA256SUMS and named with the version of packages/proto", async () => {
+  it("rebuild byte for byte, every file listed in SHA256SUMS and named with the version in proto/VERSION", async () => {
     const version = await contractVersion();
     const rebuilt = await buildArtifacts(join(root, "second"));
 
@@ -159,6 +158,10 @@ describe("contract artifacts (npm run proto:artifacts)", () => {
       { cwd: consumer },
     );
 
+    const installed = JSON.parse(
+      await readFile(join(consumer, "node_modules", "@langtian", "proto", "package.json"), "utf8"),
+    ) as { version: string };
+    assert.equal(installed.version, built.version);
     assert.equal(answer.decodedDevice, "lathe-3");
     assert.ok(
       answer.resolved.endsWith("/npm-consumer/node_modules/@langtian/proto/index.js"),

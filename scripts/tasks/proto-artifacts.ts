@@ -6,7 +6,9 @@ import { provisionPython } from "../../packages/provision/src/python.ts";
 import { repoRoot } from "../lib/run.ts";
 import {
   artifactsDir,
+  assertVersionBumped,
   capture,
+  contractVersion,
   generatedDir,
   listFiles,
   ProtoCheckError,
@@ -14,11 +16,8 @@ import {
   upstreamProtoc,
 } from "./proto.ts";
 
-/**
- * The one source of the contracts' release version: `version` in packages/proto/package.json.
- * The npm tarball, the Python wheel and the C# project all carry it.
- */
-export const contractVersionFile = join(repoRoot, "packages", "proto", "package.json");
+/** The workspace package whose name, engines and dependencies the npm tarball takes. */
+const protoPackageJson = join(repoRoot, "packages", "proto", "package.json");
 
 /** Name of the Python distribution (`pip install langtian-contracts`). */
 export const wheelName = "langtian-contracts";
@@ -42,7 +41,7 @@ export interface ArtifactFile {
 
 /** What {@link buildArtifacts} wrote. */
 export interface ContractArtifacts {
-  /** The contracts' version (see {@link contractVersionFile}). */
+  /** The contracts' version, from proto/VERSION. */
   version: string;
   /** The npm tarball of `@langtian/proto` (absolute path). */
   npmTarball: string;
@@ -57,22 +56,8 @@ export interface ContractArtifacts {
 }
 
 /**
- * Reads the contracts' version from {@link contractVersionFile}. It must be plain
- * `MAJOR.MINOR.PATCH`: npm, Python (PEP 440) and NuGet then all spell it the same way.
- */
-export async function contractVersion(): Promise<string> {
-  const manifest = JSON.parse(await readFile(contractVersionFile, "utf8")) as { version?: unknown };
-  const version = manifest.version;
-  if (typeof version !== "string" || !/^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$/.test(version)) {
-    throw new ProtoCheckError(
-      `${relative(repoRoot, contractVersionFile)}: version must be MAJOR.MINOR.PATCH, got ${JSON.stringify(version)}`,
-    );
-  }
-  return version;
-}
-
-/**
- * Builds the contract artifacts into `outDir` (emptied first): the npm tarball of
+ * Builds the contract artifacts into `outDir` (emptied first), all versioned by proto/VERSION
+ * (and refused when that version was already released with other contracts): the npm tarball of
  * `@langtian/proto` (JavaScript plus declarations, for plain Node), the Python wheel
  * `langtian-contracts`, the C# sources with `Langtian.Contracts.csproj` under `csharp/`, and
  * SHA256SUMS. The same sources give byte-identical files: archive timestamps are fixed and
@@ -80,6 +65,7 @@ export async function contractVersion(): Promise<string> {
  */
 export async function buildArtifacts(outDir: string): Promise<ContractArtifacts> {
   const version = await contractVersion();
+  await assertVersionBumped();
   await rm(outDir, { recursive: true, force: true });
   await mkdir(outDir, { recursive: true });
   const scratch = await mkdtemp(join(tmpdir(), "langtian-proto-artifacts-"));
@@ -121,7 +107,7 @@ async function buildNpmTarball(version: string, stage: string, outDir: string): 
     ...["--module", "nodenext", "--moduleResolution", "nodenext", "--target", "es2022"],
     ...["--rootDir", sourceDir, "--outDir", stage, join(sourceDir, "index.ts")],
   ]);
-  const source = JSON.parse(await readFile(contractVersionFile, "utf8")) as {
+  const source = JSON.parse(await readFile(protoPackageJson, "utf8")) as {
     name: string;
     engines?: Record<string, string>;
     dependencies?: Record<string, string>;

@@ -3,7 +3,7 @@ import { cp, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { tempDir } from "../../packages/testing/src/index.ts";
-import { diffTrees, protoDir, runCaptured } from "./proto.ts";
+import { assertVersionBumped, baseline, contractVersion, diffTrees, protoDir, runCaptured } from "./proto.ts";
 
 const envelopeFile = join("langtian", "envelope", "v1", "envelope.proto");
 
@@ -103,5 +103,64 @@ describe("diffTrees (the stale generated code check)", () => {
       "extra extra.js",
       "missing missing.js",
     ]);
+  });
+});
+
+describe("contract version (proto/VERSION against the release in proto/baseline)", () => {
+  /** A copy of proto/ whose baseline is released (image and VERSION written) as `version`. */
+  async function releasedCopy(version: string): Promise<string> {
+    const copy = join(tempDir("proto-version"), "proto");
+    await cp(protoDir, copy, { recursive: true });
+    await writeFile(join(copy, "VERSION"), `${version}\n`);
+    await baseline(copy);
+    return copy;
+  }
+
+  async function addField(copy: string): Promise<void> {
+    const file = join(copy, envelopeFile);
+    const source = await readFile(file, "utf8");
+    const edited = source.replace(
+      "  google.protobuf.Timestamp received_timestamp = 11;\n",
+      (m) => `${m}  string site_code = 12;\n`,
+    );
+    assert.notEqual(edited, source, "the edit must change the file");
+    await writeFile(file, edited);
+  }
+
+  it("records the released version beside the baseline image, and accepts unchanged contracts", async () => {
+    const copy = await releasedCopy("1.4.0");
+    assert.equal(await readFile(join(copy, "baseline", "VERSION"), "utf8"), "1.4.0\n");
+    await assertVersionBumped(copy);
+  });
+
+  it("rejects changed contracts that still carry the released version, until VERSION is bumped", async () => {
+    const copy = await releasedCopy("1.4.0");
+    await addField(copy);
+    await assert.rejects(
+      assertVersionBumped(copy),
+      /changed since release 1\.4\.0.*still says 1\.4\.0: bump it/,
+    );
+    await assert.rejects(baseline(copy), /still says 1\.4\.0/);
+
+    await writeFile(join(copy, "VERSION"), "1.5.0\n");
+    await assertVersionBumped(copy);
+    await baseline(copy);
+    assert.equal(await readFile(join(copy, "baseline", "VERSION"), "utf8"), "1.5.0\n");
+  });
+
+  it("accepts only MAJOR.MINOR.PATCH, which npm, Python and NuGet spell alike", async () => {
+    const copy = join(tempDir("proto-version"), "proto");
+    await mkdir(copy, { recursive: true });
+    for (const bad of ["1.4", "1.4.0-rc.1", "v1.4.0", "01.4.0", ""]) {
+      await writeFile(join(copy, "VERSION"), `${bad}\n`);
+      await assert.rejects(contractVersion(copy), /must be MAJOR\.MINOR\.PATCH/, bad);
+    }
+    await writeFile(join(copy, "VERSION"), "10.0.3\n");
+    assert.equal(await contractVersion(copy), "10.0.3");
+  });
+
+  it("the repository's proto/VERSION is valid and not a released version with other contracts", async () => {
+    await contractVersion();
+    await assertVersionBumped();
   });
 });

@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { cp, mkdir, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { delimiter, join, relative, sep } from "node:path";
 import { provisionPython } from "../../packages/provision/src/python.ts";
@@ -12,6 +12,11 @@ export const protoDir = join(repoRoot, "proto");
 export const generatedDir = join(repoRoot, "packages", "proto", "src", "gen");
 /** Committed image of the contracts that `buf breaking` compares against. */
 export const baselineImage = join(protoDir, "baseline", "image.binpb");
+/**
+ * The contracts' version, `MAJOR.MINOR.PATCH` in proto/VERSION: every contract artifact carries
+ * it. `baseline/VERSION` beside the baseline image is the version that image was released as.
+ */
+export const versionFile = join(protoDir, "VERSION");
 /** Where `npm run proto:artifacts` writes the contract artifacts (gitignored; see proto-artifacts.ts). */
 export const artifactsDir = join(repoRoot, "dist", "proto");
 
@@ -27,19 +32,61 @@ export async function generate(): Promise<void> {
 
 /**
  * Writes the breaking-change baseline, proto/baseline/image.binpb: a buf image of today's
- * contracts (no source info, so it stays small and comment edits do not touch it). Run it
- * deliberately, after a release, via `npm run proto:baseline`, and commit the file.
+ * contracts (no source info, so it stays small and comment edits do not touch it), and
+ * baseline/VERSION, the version released with it. Run it deliberately, after a release, via
+ * `npm run proto:baseline`, and commit both files. `dir` is proto/ or a copy of it (tests).
  */
-export async function baseline(): Promise<void> {
-  await mkdir(join(protoDir, "baseline"), { recursive: true });
-  await run("buf", ["build", "--exclude-source-info", "-o", relative(protoDir, baselineImage)], {
-    cwd: protoDir,
-  });
+export async function baseline(dir: string = protoDir): Promise<void> {
+  await assertVersionBumped(dir);
+  await mkdir(join(dir, "baseline"), { recursive: true });
+  await run("buf", ["build", "--exclude-source-info", "-o", join("baseline", "image.binpb")], { cwd: dir });
+  await writeFile(join(dir, "baseline", "VERSION"), `${await contractVersion(dir)}\n`);
+}
+
+/**
+ * Reads `<dir>/VERSION` (proto/VERSION). It must be plain `MAJOR.MINOR.PATCH`: npm, Python
+ * (PEP 440) and NuGet then all spell it the same way.
+ */
+export async function contractVersion(dir: string = protoDir): Promise<string> {
+  const file = join(dir, "VERSION");
+  const version = existsSync(file) ? (await readFile(file, "utf8")).trim() : "";
+  if (!/^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$/.test(version)) {
+    throw new ProtoCheckError(
+      `${file}: the contracts' version must be MAJOR.MINOR.PATCH, got ${JSON.stringify(version)}`,
+    );
+  }
+  return version;
+}
+
+/**
+ * Fails when the contracts changed since the release recorded in `<dir>/baseline/VERSION` but
+ * `<dir>/VERSION` still names that release: two different sets of contracts must never carry
+ * one version. "Changed" means the buf image (no source info) differs from the baseline image;
+ * without baseline/VERSION (a baseline from before versioning) there is nothing to compare.
+ */
+export async function assertVersionBumped(dir: string = protoDir): Promise<void> {
+  const version = await contractVersion(dir);
+  const releasedFile = join(dir, "baseline", "VERSION");
+  if (!existsSync(releasedFile) || (await readFile(releasedFile, "utf8")).trim() !== version) return;
+  const scratch = await mkdtemp(join(tmpdir(), "langtian-proto-image-"));
+  try {
+    const image = join(scratch, "image.binpb");
+    await run("buf", ["build", "--exclude-source-info", "-o", image], { cwd: dir });
+    if (!(await readFile(image)).equals(await readFile(join(dir, "baseline", "image.binpb")))) {
+      throw new ProtoCheckError(
+        `the contracts changed since release ${version} (proto/baseline), but proto/VERSION still says ${version}: ` +
+          "bump it (MINOR for additions, MAJOR for a new package version; see proto/README.md)",
+      );
+    }
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
 }
 
 /**
  * The contract checks of `npm test`: buf lint, buf breaking against the committed baseline,
- * and regenerate-and-diff so the committed generated code never drifts from proto/.
+ * the version bumped since the baseline's release when the contracts changed, and
+ * regenerate-and-diff so the committed generated code never drifts from proto/.
  */
 export async function check(): Promise<void> {
   await run("buf", ["lint"], { cwd: protoDir });
@@ -49,6 +96,7 @@ export async function check(): Promise<void> {
     );
   }
   await run("buf", ["breaking", "--against", relative(protoDir, baselineImage)], { cwd: protoDir });
+  await assertVersionBumped();
   const stale = await staleGeneratedFiles();
   if (stale.length > 0) {
     throw new ProtoCheckError(
