@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { execFile, spawn } from "node:child_process";
+import { createServer } from "node:net";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { canListen, freePorts, tempDir, waitFor } from "../packages/testing/src/index.ts";
@@ -150,6 +151,83 @@ describe("npm run stack --smoke", () => {
     }
   });
 });
+
+describe("npm run stack --direct --smoke", () => {
+  it("runs JetStream straight into the lake (no Kafka, no bridge): the simulator's events are read through the query API and the admin reports every instance ready", async () => {
+    const stackDir = tempDir("stack");
+    const { code, output } = await runStack(["--direct", "--smoke", "--no-install"], {
+      LANGTIAN_STACK_DIR: stackDir,
+      ...(await chosenPorts(["NATS", "NATS_MONITOR"])),
+    });
+    assert.equal(code, 0, output);
+    assert.match(output, /smoke: 10 messages through JetStream \(no Kafka in this topology\)/);
+    assert.match(output, /smoke: the query API lists event table \w+ with [1-9]\d* rows/);
+    assert.match(output, /smoke: the admin reports collector-1, lake-writer-1, query-api-1, admin-1 ready/);
+    // No Kafka and no bridge were started, and the data went to the topology's own folder.
+    assert.doesNotMatch(output, /^(kafka|bridge)\s/m);
+    const lakeRow = output.split("\n").find((line) => /^lake\s/.test(line));
+    assert.ok(lakeRow?.includes(join(stackDir, "direct", "lake-writer", "lake")), `${lakeRow}`);
+    assert.match(output, /stack smoke check passed/);
+  });
+});
+
+describe("npm run stack in a bad environment", () => {
+  it("refuses an unknown flag with the list of valid ones, before starting anything", async () => {
+    const { code, output } = await runStack(["--smoke", "--hq"], {});
+    assert.equal(code, 2);
+    assert.match(output, /unknown argument --hq; valid flags: --ha --direct --smoke --hold/);
+  });
+
+  it("names the holder of a port chosen by its variable, in one paragraph with a hint and no stack trace", async () => {
+    const server = createServer();
+    await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
+    const port = (server.address() as { port: number }).port;
+    try {
+      const { code, output } = await runStack(["--smoke", "--no-install"], {
+        LANGTIAN_STACK_DIR: tempDir("stack"),
+        LANGTIAN_STACK_NATS_PORT: String(port),
+      });
+      assert.equal(code, 1);
+      assert.match(
+        output,
+        new RegExp(
+          `\\[stack\\] failed: LANGTIAN_STACK_NATS_PORT=${port} is in use \\(held by node \\(pid ${process.pid}\\)\\)\\. Stop that process, choose another port`,
+        ),
+      );
+      assert.doesNotMatch(output, /^\s+at /m, "no stack trace");
+    } finally {
+      server.close();
+    }
+  });
+});
+
+/** Free ports for `LANGTIAN_STACK_<KEY>_PORT`, one per key. */
+async function chosenPorts(keys: string[]): Promise<Record<string, string>> {
+  const ports = await freePorts(keys.length);
+  return Object.fromEntries(keys.map((key, i) => [`LANGTIAN_STACK_${key}_PORT`, String(ports[i])]));
+}
+
+/** Runs `npm run stack -- <args>` (its script as a child) to its end: exit code and all output. */
+function runStack(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number | null; output: string }> {
+  return new Promise((done) => {
+    const child = spawn(process.execPath, [join(repoRoot, "scripts", "stack.ts"), ...args], {
+      cwd: repoRoot,
+      env: { ...process.env, ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    child.stdout.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    child.stderr.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    child.on("exit", (code) => done({ code, output }));
+  });
+}
 
 /** `npm run langtian -- <args>`, without npm's own output: the CLI's entry point as a child. */
 function langtian(

@@ -87,7 +87,7 @@ describe("port owner", () => {
       }
       assert.match(
         (await describePortOwner(tcpPort)) ?? "",
-        new RegExp(`^held by .*\\(pid ${process.pid}\\)`),
+        new RegExp(`^held by node \\(pid ${process.pid}\\)`),
       );
     } finally {
       server.close();

@@ -136,15 +136,30 @@ function linuxProcOwners(port: number): PortOwner[] {
       }
     });
     if (!holds) continue;
-    let name: string | undefined;
-    try {
-      name = readFileSync(`/proc/${entry}/comm`, "utf8").trim();
-    } catch {
-      name = undefined;
-    }
+    const name = processName(entry);
     owners.push(name ? { pid: Number(entry), name } : { pid: Number(entry) });
   }
   return owners;
+}
+
+/**
+ * The program of a process: the file name of its argv[0] (`node`, `java`, `nats-server`);
+ * its `comm` only when that is unreadable, as `comm` is the main thread's name, which some
+ * runtimes rename (Node calls it "MainThread").
+ */
+function processName(pid: string): string | undefined {
+  try {
+    const argv0 = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0")[0] ?? "";
+    const name = argv0.slice(argv0.lastIndexOf("/") + 1);
+    if (name) return name;
+  } catch {
+    // Fall through to comm.
+  }
+  try {
+    return readFileSync(`/proc/${pid}/comm`, "utf8").trim() || undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 async function ssOwners(port: number): Promise<PortOwner[]> {

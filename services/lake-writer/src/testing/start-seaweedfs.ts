@@ -1,4 +1,4 @@
-import { writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { S3Config } from "@langtian/lake";
 import { provisionSeaweedfs } from "@langtian/provision";
@@ -18,14 +18,40 @@ export interface TestS3 {
   resume(): Promise<void>;
 }
 
+/** The ports `weed mini` listens on, by role. */
+export const seaweedfsPortNames = [
+  "master",
+  "masterGrpc",
+  "volume",
+  "volumeGrpc",
+  "filer",
+  "filerGrpc",
+  "s3",
+  "s3Grpc",
+  "iceberg",
+  "lance",
+  "admin",
+  "adminGrpc",
+] as const;
+export type SeaweedfsPorts = Record<(typeof seaweedfsPortNames)[number], number>;
+
+/** Options of {@link startSeaweedfs}. */
+export interface StartSeaweedfsOptions {
+  /** Its data folder, kept and reused when given; a temp dir (removed at exit) when omitted. */
+  dir?: string;
+  /** Every port, by role; free ones when omitted. */
+  ports?: SeaweedfsPorts;
+}
+
 /**
- * Starts SeaweedFS in one process (master, volume, filer, S3 gateway), every port free and
- * bound to 127.0.0.1, with one S3 identity and bucket `lake`; resolves once the bucket
- * answers an authenticated-free HEAD (any HTTP answer means the gateway is up).
+ * Starts SeaweedFS in one process (master, volume, filer, S3 gateway), every port bound to
+ * 127.0.0.1 (free ones unless given), with one S3 identity and bucket `lake`; resolves once
+ * the bucket answers an authenticated-free HEAD (any HTTP answer means the gateway is up).
  */
-export async function startSeaweedfs(): Promise<TestS3> {
+export async function startSeaweedfs(options: StartSeaweedfsOptions = {}): Promise<TestS3> {
   const weed = await provisionSeaweedfs();
-  const root = tempDir("seaweedfs");
+  const root = options.dir ?? tempDir("seaweedfs");
+  mkdirSync(root, { recursive: true });
   const accessKeyId = "langtian-test";
   const secretAccessKey = "langtian-test-secret";
   writeFileSync(
@@ -40,7 +66,8 @@ export async function startSeaweedfs(): Promise<TestS3> {
       ],
     }),
   );
-  const [
+  const free = options.ports ? [] : await freePorts(seaweedfsPortNames.length);
+  const {
     master,
     masterGrpc,
     volume,
@@ -53,7 +80,9 @@ export async function startSeaweedfs(): Promise<TestS3> {
     lance,
     admin,
     adminGrpc,
-  ] = await freePorts(12);
+  } =
+    options.ports ??
+    (Object.fromEntries(seaweedfsPortNames.map((name, i) => [name, free[i]])) as SeaweedfsPorts);
   const bucket = "lake";
   const launch = () =>
     spawnServer({
