@@ -185,6 +185,51 @@ describe("observability of a running pipeline", () => {
     assert.ok(Number(rows.result[0]?.value[1]) >= 50, `rows written: ${JSON.stringify(rows.result)}`);
   });
 
+  it("Prometheus reads the stream's fill, the volumes' free space and the devices' clock offsets", async () => {
+    assert.ok(pipeline);
+    const query = async (q: string) =>
+      (
+        await api<{ result: { metric: Record<string, string>; value: [number, string] }[] }>(
+          prometheusUrl,
+          `/api/v1/query?query=${encodeURIComponent(q)}`,
+        )
+      ).result;
+    // The bridge refreshes the stream's state with its consumer info (every 5 s by default).
+    const stream = await waitFor(
+      async () => {
+        const r = await query("langtian_bridge_stream_messages");
+        return Number(r[0]?.value[1]) >= 50 ? r : undefined;
+      },
+      { what: "the bridge to report the stream's messages", timeoutMs: 60_000, intervalMs: 500 },
+    );
+    const streamName = stream[0]?.metric.stream;
+    assert.ok(streamName);
+    // The collector made the stream with its default limits: 1 GiB, no message limit.
+    const limits = await query("langtian_bridge_stream_limit_bytes");
+    assert.deepEqual(
+      limits.map((r) => [r.metric.stream, r.value[1]]),
+      [[streamName, String(1024 ** 3)]],
+    );
+    assert.deepEqual(await query("langtian_bridge_stream_limit_messages"), []);
+    const volumes = await query("langtian_volume_free_bytes / langtian_volume_size_bytes");
+    assert.deepEqual(volumes.map((r) => `${r.metric.service}:${r.metric.volume}`).sort(), [
+      "collector:spool",
+      "lake-writer:lake",
+    ]);
+    for (const v of volumes) assert.ok(Number(v.value[1]) > 0 && Number(v.value[1]) <= 1, JSON.stringify(v));
+    // A device an hour behind and one 30 s ahead: the collector's offsets span both.
+    await pipeline.send(1, -3_600_000);
+    await pipeline.send(1, 30_000);
+    await waitFor(
+      async () => {
+        const max = Number((await query("langtian_collector_event_time_offset_max_seconds"))[0]?.value[1]);
+        const min = Number((await query("langtian_collector_event_time_offset_min_seconds"))[0]?.value[1]);
+        return max >= 3_600 && min <= -29 ? true : undefined;
+      },
+      { what: "the collector's event-time offsets to span -30 s .. 1 h", timeoutMs: 30_000, intervalMs: 500 },
+    );
+  });
+
   it("the Grafana dashboard's queries all run on Prometheus and read only exported metrics", async () => {
     const dashboard = JSON.parse(readFileSync(dashboardFile, "utf8")) as {
       uid: string;

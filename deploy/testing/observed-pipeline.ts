@@ -37,8 +37,11 @@ export interface ObservedPipeline {
   readonly jobs: ReadonlyMap<string, NodeService>;
   /** The pipeline's folder (spool, lake, logs). */
   readonly dir: string;
-  /** Sends `count` JSON events to the collector's UDP listener. */
-  send(count: number): Promise<void>;
+  /**
+   * Sends `count` JSON events to the collector's UDP listener, their own time (`ts`) set to the
+   * send time plus `clockOffsetMs` (a device clock that is ahead, or behind when negative).
+   */
+  send(count: number, clockOffsetMs?: number): Promise<void>;
   /** Stops every service, last started first (idempotent). */
   stop(): Promise<void>;
 }
@@ -167,7 +170,7 @@ export async function startObservedPipeline(): Promise<ObservedPipeline> {
       admin,
       jobs,
       dir,
-      send: (count) => sendJsonEvents(udpPort, count),
+      send: (count, clockOffsetMs = 0) => sendJsonEvents(udpPort, count, clockOffsetMs),
       stop,
     };
   } catch (err) {
@@ -185,12 +188,13 @@ async function freeUdpPort(): Promise<number> {
   return port;
 }
 
-/** Sends `count` small JSON telemetry events, one datagram each. */
-async function sendJsonEvents(port: number, count: number): Promise<void> {
+/** Sends `count` small JSON telemetry events, one datagram each, stamped now + `clockOffsetMs`. */
+async function sendJsonEvents(port: number, count: number, clockOffsetMs: number): Promise<void> {
   const socket = createSocket("udp4");
   try {
     for (let i = 0; i < count; i++) {
-      const event = { device_id: `dev-${i % 5}`, ts: new Date().toISOString(), temperature: 20 + (i % 10) };
+      const ts = new Date(Date.now() + clockOffsetMs).toISOString();
+      const event = { device_id: `dev-${i % 5}`, ts, temperature: 20 + (i % 10) };
       await new Promise<void>((ok, fail) =>
         socket.send(JSON.stringify(event), port, "127.0.0.1", (err) => (err ? fail(err) : ok())),
       );
