@@ -6,6 +6,7 @@ import { provisionPython } from "../../packages/provision/src/python.ts";
 import { repoRoot } from "../lib/run.ts";
 import {
   artifactsDir,
+  assertGeneratedCurrent,
   assertVersionBumped,
   capture,
   contractVersion,
@@ -57,7 +58,8 @@ export interface ContractArtifacts {
 
 /**
  * Builds the contract artifacts into `outDir` (emptied first), all versioned by proto/VERSION
- * (and refused when that version was already released with other contracts): the npm tarball of
+ * (refused when that version was already released with other contracts, or when the committed
+ * TypeScript is stale): the npm tarball of
  * `@langtian/proto` (JavaScript plus declarations, for plain Node), the Python wheel
  * `langtian-contracts`, the C# sources with `Langtian.Contracts.csproj` under `csharp/`, and
  * SHA256SUMS. The same sources give byte-identical files: archive timestamps are fixed and
@@ -66,6 +68,9 @@ export interface ContractArtifacts {
 export async function buildArtifacts(outDir: string): Promise<ContractArtifacts> {
   const version = await contractVersion();
   await assertVersionBumped();
+  // The tarball packs the committed TypeScript while the wheel and C# come from proto/: they
+  // hold the same contracts only while the committed code is current.
+  await assertGeneratedCurrent();
   await rm(outDir, { recursive: true, force: true });
   await mkdir(outDir, { recursive: true });
   const scratch = await mkdtemp(join(tmpdir(), "langtian-proto-artifacts-"));

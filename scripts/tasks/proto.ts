@@ -97,6 +97,11 @@ export async function check(): Promise<void> {
   }
   await run("buf", ["breaking", "--against", relative(protoDir, baselineImage)], { cwd: protoDir });
   await assertVersionBumped();
+  await assertGeneratedCurrent();
+}
+
+/** Fails, listing the files, when packages/proto/src/gen differs from what proto/ generates. */
+export async function assertGeneratedCurrent(): Promise<void> {
   const stale = await staleGeneratedFiles();
   if (stale.length > 0) {
     throw new ProtoCheckError(
