@@ -39,9 +39,7 @@ export async function ensureDependencies(): Promise<void> {
     const command = fresh ? "ci" : "install";
     // npm prints nothing until it ends, minutes on a cold cache: say it is alive.
     progress(`npm ${command}: installing node_modules from package-lock.json`);
-    await withHeartbeat(`npm ${command}: still installing`, () =>
-      run("npm", [command, "--no-audit", "--no-fund"]),
-    );
+    await withHeartbeat(`npm ${command}`, () => run("npm", [command, "--no-audit", "--no-fund"]));
     writeFileSync(stampFile, hash);
   } finally {
     await release();

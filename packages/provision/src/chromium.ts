@@ -103,7 +103,7 @@ function systemHost(): ChromiumHost {
       }
     },
     run: async (command, args, env) => {
-      await withHeartbeat(`chromium: still running ${[command, ...args].join(" ")}`, () =>
+      await withHeartbeat(`chromium (${[command, ...args].join(" ")})`, () =>
         runTool(command, args, { env: { ...process.env, ...env }, downloadsFrom: "Debian's mirrors" }),
       );
     },

@@ -25,7 +25,9 @@ export {
 } from "./duckdb-extensions.ts";
 export {
   acquireLock,
+  createHeartbeat,
   HEARTBEAT_MS,
+  type Heartbeat,
   INSTALL_COMPLETE_MARKER,
   type InstallDirSpec,
   installDir,

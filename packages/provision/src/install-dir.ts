@@ -59,7 +59,7 @@ export async function installDir(spec: InstallDirSpec): Promise<string> {
     const started = performance.now();
     progress(`${spec.label}: installing into ${spec.dir}`);
     try {
-      await withHeartbeat(`${spec.label}: still installing`, () => spec.build(staging));
+      await withHeartbeat(spec.label, () => spec.build(staging));
       await rename(staging, spec.dir);
     } catch (err) {
       await rm(staging, { recursive: true, force: true });
@@ -80,7 +80,7 @@ async function buildInPlace(spec: InstallDirSpec): Promise<void> {
   const started = performance.now();
   progress(`${spec.label}: installing into ${spec.dir}`);
   try {
-    await withHeartbeat(`${spec.label}: still installing`, () => spec.build(spec.dir));
+    await withHeartbeat(spec.label, () => spec.build(spec.dir));
     await writeFile(join(spec.dir, INSTALL_COMPLETE_MARKER), `${new Date().toISOString()}\n`);
   } catch (err) {
     await rm(spec.dir, { recursive: true, force: true });
@@ -94,31 +94,62 @@ export function progress(line: string): void {
   process.stderr.write(`[provision] ${line}\n`);
 }
 
-/** How often {@link withHeartbeat} says a long step is still alive. */
+/** How often a {@link Heartbeat} says that long steps are still alive. */
 export const HEARTBEAT_MS = 15_000;
 
+/** Says, at an interval, which long steps are still running; see {@link createHeartbeat}. */
+export interface Heartbeat {
+  /** Runs `work`, named `what` in the heartbeat's lines until it settles. */
+  track<T>(what: string, work: () => Promise<T>): Promise<T>;
+}
+
 /**
- * Runs `work`, printing `<what> (<N> s)` every {@link HEARTBEAT_MS} until it settles: a cold Go
- * build or apt install runs for minutes with its output captured, and a silent terminal looks
- * hung. `print` is for tests.
+ * A heartbeat for steps that run for minutes with their output captured (a cold Go build, an
+ * apt or npm install), where a silent terminal looks hung. Every `intervalMs` while any step
+ * runs, one line names them all with their time so far, `still installing: nats-server v2.15.2
+ * (45 s), kafka 4.4.0 (44 s)`: installs running side by side share a line instead of each
+ * printing its own.
  */
-export async function withHeartbeat<T>(
-  what: string,
-  work: () => Promise<T>,
+export function createHeartbeat(
   intervalMs: number = HEARTBEAT_MS,
   print: (line: string) => void = progress,
-): Promise<T> {
-  const started = performance.now();
-  const timer = setInterval(() => {
-    print(`${what} (${Math.round((performance.now() - started) / 1000)} s)`);
-  }, intervalMs);
-  // A heartbeat alone must not keep a process alive.
-  timer.unref();
-  try {
-    return await work();
-  } finally {
-    clearInterval(timer);
-  }
+): Heartbeat {
+  const running = new Map<symbol, { what: string; startedMs: number }>();
+  let timer: NodeJS.Timeout | undefined;
+  const beat = () => {
+    const now = performance.now();
+    const steps = [...running.values()].map(
+      ({ what, startedMs }) => `${what} (${Math.round((now - startedMs) / 1000)} s)`,
+    );
+    print(`still installing: ${steps.join(", ")}`);
+  };
+  return {
+    async track(what, work) {
+      const key = Symbol(what);
+      running.set(key, { what, startedMs: performance.now() });
+      if (timer === undefined) {
+        timer = setInterval(beat, intervalMs);
+        // A heartbeat alone must not keep a process alive.
+        timer.unref();
+      }
+      try {
+        return await work();
+      } finally {
+        running.delete(key);
+        if (running.size === 0) {
+          clearInterval(timer);
+          timer = undefined;
+        }
+      }
+    },
+  };
+}
+
+const heartbeat = createHeartbeat();
+
+/** Runs `work` under the process's one {@link Heartbeat} (progress lines on stderr). */
+export function withHeartbeat<T>(what: string, work: () => Promise<T>): Promise<T> {
+  return heartbeat.track(what, work);
 }
 
 /**

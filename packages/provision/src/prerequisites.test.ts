@@ -3,7 +3,7 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { withHeartbeat } from "./install-dir.ts";
+import { createHeartbeat } from "./install-dir.ts";
 import { requireJava } from "./kafka.ts";
 import { javaMajorVersion, missingToolError, networkHint } from "./prerequisites.ts";
 import { ProvisionError } from "./provision-error.ts";
@@ -32,6 +32,17 @@ function fakeToolEnv(name: string, stderr: string): NodeJS.ProcessEnv {
   writeFileSync(script, `#!/bin/sh\necho '${stderr}' >&2\n`);
   chmodSync(script, 0o755);
   return { PATH: dir };
+}
+
+/** Resolves once `condition` holds, checking every millisecond. */
+function until(condition: () => boolean): Promise<void> {
+  return new Promise((resolve) => {
+    const poll = setInterval(() => {
+      if (!condition()) return;
+      clearInterval(poll);
+      resolve();
+    }, 1);
+  });
 }
 
 async function rejection(promise: Promise<unknown>): Promise<ProvisionError> {
@@ -153,27 +164,34 @@ describe("a download without network", () => {
   });
 });
 
-describe("a long step's heartbeat", () => {
-  it("says the step is alive at each interval until it ends", async () => {
+describe("the heartbeat of long steps", () => {
+  it("names every running step with its time at each interval, in one line, until they end", async () => {
     const lines: string[] = [];
-    let finish = (): void => {};
-    const work = new Promise<string>((resolve) => {
-      finish = () => resolve("built");
-    });
-    const result = withHeartbeat(
-      "thing: still building",
-      () => work,
-      5,
-      (line) => {
-        lines.push(line);
-        if (lines.length === 3) finish();
-      },
+    const heartbeat = createHeartbeat(5, (line) => lines.push(line));
+    let finishSecond = (): void => {};
+    const second = heartbeat.track(
+      "kafka 4.4.0",
+      () =>
+        new Promise<string>((resolve) => {
+          finishSecond = () => resolve("jars");
+        }),
     );
-    assert.equal(await result, "built");
+    const first = heartbeat.track("nats-server v2.15.2", () =>
+      until(() => lines.length >= 2).then(() => "built"),
+    );
+    assert.equal(await first, "built");
+    const together = lines.slice(0, 2);
+    for (const line of together) {
+      assert.match(line, /^still installing: kafka 4\.4\.0 \(\d+ s\), nats-server v2\.15\.2 \(\d+ s\)$/);
+    }
+    // The finished step leaves the line; the other goes on beating alone.
+    const seen = lines.length;
+    await until(() => lines.length > seen);
+    assert.match(lines.at(-1) ?? "", /^still installing: kafka 4\.4\.0 \(\d+ s\)$/);
+    finishSecond();
+    assert.equal(await second, "jars");
+    // Nothing more once every step has ended.
     const count = lines.length;
-    assert.ok(count >= 3);
-    for (const line of lines) assert.match(line, /^thing: still building \(\d+ s\)$/);
-    // Nothing more once the step has ended.
     await new Promise((resolve) => setTimeout(resolve, 30));
     assert.equal(lines.length, count);
   });
