@@ -231,10 +231,11 @@ export function createApp(config: BridgeConfig, deps: BridgeDeps = {}): BridgeAp
         else gauge.set(stream, value);
       };
       const refreshInfo = async () => {
-        const [i, s] = await Promise.all([consumer.info(), jsm.streams.info(config.nats.stream)]);
+        const i = await consumer.info();
         metrics.consumerPending.set(i.num_pending);
         metrics.consumerAckPending.set(i.num_ack_pending);
         metrics.consumerRedelivered.set(i.num_redelivered);
+        const s = await jsm.streams.info(config.nats.stream);
         metrics.streamBytes.set(stream, s.state.bytes);
         metrics.streamMessages.set(stream, s.state.messages);
         limit(metrics.streamLimitBytes, s.config.max_bytes);
