@@ -1,9 +1,25 @@
-import { jetstreamManager } from "@nats-io/jetstream";
+import { JetStreamApiError, jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import type { Logger } from "pino";
 import type { CollectorConfig } from "./config.ts";
 import { createJetStreamTarget, type SwitchableTarget } from "./publish-target.ts";
 import { type EnsureStreamResult, ensureStream } from "./stream-provisioner.ts";
+
+/** JetStream's "system temporarily unavailable" (a cluster without a meta leader right now). */
+const JS_TEMPORARILY_UNAVAILABLE = 10008;
+
+/**
+ * Whether a failure to provision the stream is JetStream's answer (a refused configuration,
+ * e.g. more replicas than servers: the operator must act) rather than JetStream not answering
+ * for now (a request timed out or found no responder, the cluster is electing a leader after
+ * losing a node), which passes by itself.
+ */
+export function isRefusedByJetStream(err: unknown): boolean {
+  for (let e: unknown = err; e instanceof Error; e = e.cause) {
+    if (e instanceof JetStreamApiError) return e.code !== JS_TEMPORARILY_UNAVAILABLE;
+  }
+  return false;
+}
 
 /** What the link needs. */
 export interface NatsLinkOptions {
@@ -20,9 +36,10 @@ export interface NatsLinkOptions {
 export interface NatsLink {
   /**
    * Dials NATS for at most `nats.startupWaitMs`. When it answers, provisions the stream (a
-   * stream that cannot be provisioned while NATS is reachable rejects: a startup error). When
-   * it does not, resolves anyway and keeps dialling in the background: the collector accepts
-   * into its spool meanwhile, and provisions the stream once NATS is up, retrying every 5 s.
+   * stream JetStream refuses, see {@link isRefusedByJetStream}, rejects: a startup error).
+   * When it does not answer, or JetStream does not answer for now (a cluster that lost a node
+   * and is electing a leader), resolves anyway: the collector accepts into its spool
+   * meanwhile, and provisions the stream once JetStream answers, retrying every 5 s.
    */
   start(): Promise<void>;
   /** The server connected to, if any (health). */
@@ -121,14 +138,24 @@ export function createNatsLink(options: NatsLinkOptions): NatsLink {
         );
         return;
       }
+      maxPayload = first.info?.max_payload;
       try {
         await provision(first);
       } catch (err) {
+        if (!isRefusedByJetStream(err)) {
+          // Refusing to start would close the UDP port for as long as JetStream is away.
+          streamProblem = err instanceof Error ? err.message : String(err);
+          log.warn(
+            { err },
+            "JetStream does not answer yet: accepting events into the spool until the stream is provisioned",
+          );
+          void attachWhenProvisioned(first);
+          return;
+        }
         closed = true;
         await first.close();
         throw err;
       }
-      maxPayload = first.info?.max_payload;
       attach(first);
     },
     server: () => nc?.getServer(),
