@@ -65,7 +65,11 @@ export function superviseService(spec: SupervisedSpec, timeline: Timeline): Supe
       } catch (err) {
         // A dependency may be down right now (e.g. Kafka restarting): a manager would retry.
         if (attempt >= startAttempts) throw err;
-        timeline.record("start-failed", spec.name, `attempt ${attempt}: ${firstLine(err)}; retrying in 2 s`);
+        timeline.record(
+          "start-failed",
+          spec.name,
+          `attempt ${attempt}: ${firstLine(err)}${lastLine(err)}; retrying in 2 s`,
+        );
         await sleep(2_000);
       }
     }
@@ -162,6 +166,14 @@ export function superviseService(spec: SupervisedSpec, timeline: Timeline): Supe
 
 function firstLine(err: unknown): string {
   return (err instanceof Error ? err.message : String(err)).split("\n")[0] ?? "";
+}
+
+/** The last line of a multi-line error (the log tail of a service that exited: why), shortened. */
+function lastLine(err: unknown): string {
+  const lines = (err instanceof Error ? err.message : String(err)).trimEnd().split("\n");
+  if (lines.length < 2) return "";
+  const last = lines.at(-1) ?? "";
+  return ` … ${last.length > 400 ? `${last.slice(0, 400)}…` : last}`;
 }
 
 function readTail(file: string, lines: number): string {
