@@ -1,3 +1,4 @@
+import type { DuckDBConnection } from "@duckdb/node-api";
 import { DEAD_LETTER_TABLE, LAKE, openLake } from "@langtian/lake-writer";
 import { provisionDuckdbExtensions } from "@langtian/provision";
 
@@ -24,19 +25,12 @@ export async function countLakeEvents(
   table: string,
 ): Promise<{ rows: number; distinctIds: number } | undefined> {
   try {
-    const lake = await openLake(
-      { catalog: { kind: "sqlite", path: catalogPath }, dataPath },
-      await provisionDuckdbExtensions(),
-    );
-    try {
-      const connection = await lake.connect();
+    return await withLake(catalogPath, dataPath, async (connection) => {
       const row = (
         await connection.runAndReadAll(`SELECT count(*), count(DISTINCT event_id) FROM ${LAKE}.${table}`)
       ).getRows()[0];
       return { rows: Number(row?.[0] ?? 0), distinctIds: Number(row?.[1] ?? 0) };
-    } finally {
-      lake.close();
-    }
+    });
   } catch {
     return undefined;
   }
@@ -51,12 +45,7 @@ export async function readLakeContents(
   dataPath: string,
   table: string,
 ): Promise<LakeContents> {
-  const lake = await openLake(
-    { catalog: { kind: "sqlite", path: catalogPath }, dataPath },
-    await provisionDuckdbExtensions(),
-  );
-  try {
-    const connection = await lake.connect();
+  return withLake(catalogPath, dataPath, async (connection) => {
     const rowsOf = async (sql: string) => (await connection.runAndReadAll(sql)).getRows();
     const first = async (sql: string) => Number((await rowsOf(sql))[0]?.[0] ?? 0);
     const events = `${LAKE}.${table}`;
@@ -71,6 +60,44 @@ export async function readLakeContents(
     ).map((r) => `${String(r[0])} at ${String(r[1])}`);
     const deadLetters = await first(`SELECT count(*) FROM ${LAKE}.${DEAD_LETTER_TABLE.name}`).catch(() => 0);
     return { rows, distinctIds, ids, duplicateSamples, deadLetters };
+  });
+}
+
+/** One telemetry event: its id and the device sequence number it carries. */
+export interface DeviceEvent {
+  readonly eventId: string;
+  readonly deviceId: string;
+  readonly sequence: bigint;
+}
+
+/** Every event of `table` (a telemetry table) with its device and sequence number. */
+export async function readDeviceEvents(
+  catalogPath: string,
+  dataPath: string,
+  table: string,
+): Promise<DeviceEvent[]> {
+  return withLake(catalogPath, dataPath, async (connection) =>
+    (await connection.runAndReadAll(`SELECT event_id, device_id, sequence FROM ${LAKE}.${table}`))
+      .getRows()
+      .map((r) => ({ eventId: String(r[0]), deviceId: String(r[1]), sequence: BigInt(String(r[2])) })),
+  );
+}
+
+/**
+ * Runs `read` on a connection to the lake read-side: a DuckDB instance of our own with the
+ * ducklake extension, attached to the SQLite catalog, as any reader would.
+ */
+async function withLake<T>(
+  catalogPath: string,
+  dataPath: string,
+  read: (connection: DuckDBConnection) => Promise<T>,
+): Promise<T> {
+  const lake = await openLake(
+    { catalog: { kind: "sqlite", path: catalogPath }, dataPath },
+    await provisionDuckdbExtensions(),
+  );
+  try {
+    return await read(await lake.connect());
   } finally {
     lake.close();
   }
