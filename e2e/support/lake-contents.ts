@@ -63,26 +63,6 @@ export async function readLakeContents(
   });
 }
 
-/** One telemetry event: its id and the device sequence number it carries. */
-export interface DeviceEvent {
-  readonly eventId: string;
-  readonly deviceId: string;
-  readonly sequence: bigint;
-}
-
-/** Every event of `table` (a telemetry table) with its device and sequence number. */
-export async function readDeviceEvents(
-  catalogPath: string,
-  dataPath: string,
-  table: string,
-): Promise<DeviceEvent[]> {
-  return withLake(catalogPath, dataPath, async (connection) =>
-    (await connection.runAndReadAll(`SELECT event_id, device_id, sequence FROM ${LAKE}.${table}`))
-      .getRows()
-      .map((r) => ({ eventId: String(r[0]), deviceId: String(r[1]), sequence: BigInt(String(r[2])) })),
-  );
-}
-
 /**
  * Runs `read` on a connection to the lake read-side: a DuckDB instance of our own with the
  * ducklake extension, attached to the SQLite catalog, as any reader would.
