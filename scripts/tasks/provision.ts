@@ -36,13 +36,16 @@ export type ProvisionerName = keyof typeof provisioners;
 const allProvisioners = Object.keys(provisioners) as ProvisionerName[];
 
 /**
- * What each command needs, and nothing more: `npm run stack` runs nats-server, Kafka and the
+ * What each command needs, and nothing more. `npm run stack` runs nats-server, Kafka and the
  * lake writer (DuckDB extensions) on local storage, so it never waits for the SeaweedFS build,
- * the Python venv, Chromium or Prometheus; `npm test` needs everything; `npm run provision`
- * installs everything (a site or CI warming its cache).
+ * the Python venv, Chromium or Prometheus; `--direct` has no Kafka; `--ha` keeps its lake files
+ * on SeaweedFS (its PostgreSQL comes from Debian's package, outside this list). `npm test` needs
+ * everything; `npm run provision` installs everything (a site or CI warming its cache).
  */
 export const commandNeeds = {
   stack: ["nats-server", "kafka", "duckdb-extensions"],
+  "stack-direct": ["nats-server", "duckdb-extensions"],
+  "stack-ha": ["nats-server", "kafka", "duckdb-extensions", "seaweedfs"],
   test: allProvisioners,
   provision: allProvisioners,
 } as const satisfies Record<string, readonly ProvisionerName[]>;
