@@ -41,6 +41,7 @@ export const unitTestFiles: readonly string[] = [
   "scripts/tasks/import-boundaries.test.ts",
   "scripts/tasks/proto.test.ts",
   "scripts/tasks/provision.test.ts",
+  "deploy/windows/windows.test.ts",
   "services/admin/src/deployment.test.ts",
   "services/admin/src/overview/metrics-text.test.ts",
   "services/admin/src/overview/shared-read.test.ts",
