@@ -1,8 +1,10 @@
 import { repoRoot, run } from "../lib/run.ts";
-import { assertBoundaries, BoundaryError } from "./import-boundaries.ts";
+import { assertBoundaries, BoundaryError, readSourceFiles } from "./import-boundaries.ts";
+import { findPosixOnly, formatPosixOnly } from "./posix-only.ts";
 
 /**
- * Checks the import boundaries (see import-boundaries.ts), then lints and checks formatting of
+ * Checks the import boundaries (see import-boundaries.ts) and that shipped code has no POSIX-only
+ * paths or shell calls (posix-only.ts), then lints and checks formatting of
  * the whole repository; warnings are errors.
  */
 export async function lint(): Promise<void> {
@@ -16,6 +18,15 @@ export async function lint(): Promise<void> {
     process.exit(1);
   }
   process.stdout.write(`import boundaries: ${checked} files, no violation\n`);
+  // The services run natively on Windows: no POSIX-only paths or shell calls (posix-only.ts).
+  const posixOnly = findPosixOnly(readSourceFiles(repoRoot));
+  if (posixOnly.length > 0) {
+    process.stderr.write(
+      `${posixOnly.length} POSIX-only use(s) in shipped code (guard it and add a "posix-only: <why>" comment):\n${formatPosixOnly(posixOnly)}\n`,
+    );
+    process.exit(1);
+  }
+  process.stdout.write("posix-only: no POSIX-only path or shell call in shipped code\n");
   await run("biome", ["ci", "--error-on-warnings", "."]);
 }
 

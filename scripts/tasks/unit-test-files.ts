@@ -39,6 +39,7 @@ export const unitTestFiles: readonly string[] = [
   "packages/testing/src/launch/node-service.test.ts",
   "scripts/lib/pretty-log.test.ts",
   "scripts/tasks/import-boundaries.test.ts",
+  "scripts/tasks/posix-only.test.ts",
   "scripts/tasks/proto.test.ts",
   "scripts/tasks/provision.test.ts",
   "deploy/windows/windows.test.ts",

@@ -20,7 +20,10 @@ export function parseProcNetSnmp(text: string): KernelUdpStats | undefined {
   return { inDatagrams: get("InDatagrams"), inErrors: get("InErrors"), rcvbufErrors: get("RcvbufErrors") };
 }
 
-/** Reads the kernel counters; undefined where `/proc/net/snmp` does not exist (Windows, macOS). */
+/**
+ * Reads the kernel counters; undefined where `/proc/net/snmp` does not exist (Windows, macOS).
+ * posix-only: a Linux file read without a platform check: elsewhere it is absent, so no metric.
+ */
 export function readKernelUdpStats(path = "/proc/net/snmp"): KernelUdpStats | undefined {
   try {
     return parseProcNetSnmp(readFileSync(path, "utf8"));
