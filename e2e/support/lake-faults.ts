@@ -31,11 +31,22 @@ export interface LakeTarget {
   readonly writers: readonly SupervisedService[];
 }
 
+/** Batches the running lake writers committed, as their metrics say right now. */
+async function batchesCommitted(writers: readonly SupervisedService[]): Promise<number> {
+  await Promise.all(writers.map((w) => w.scrape()));
+  return writers.reduce(
+    (sum, w) => sum + (w.counterTotal("langtian_lake_writer_batches_written_total") ?? 0),
+    0,
+  );
+}
+
 /**
  * Makes every lake commit of the table fail for `durationMs`: its day folders become
  * immutable (`chattr +i`), so writing a Parquet file fails with an IO error, then writable
- * again. First waits (up to 60 s each) until every lake writer runs and a day folder exists
- * (the first commit), so the commits that fail are those of running writers.
+ * again. First waits (up to 60 s each) until every lake writer runs, a day folder exists (the
+ * first commit) and a writer committed a batch since they all run, so the commits that fail
+ * are those of writers past their start (a writer just restarted spends seconds claiming and
+ * reading before its first commit, and a freeze in that time would hit nothing).
  */
 export async function failLakeCommits(
   target: LakeTarget,
@@ -48,6 +59,12 @@ export async function failLakeCommits(
     what: "every lake writer to run",
     timeoutMs: 60_000,
     intervalMs: 100,
+  });
+  const before = await batchesCommitted(target.writers);
+  await waitFor(async () => ((await batchesCommitted(target.writers)) > before ? true : undefined), {
+    what: "a lake writer to commit a batch",
+    timeoutMs: 60_000,
+    intervalMs: 250,
   });
   const folders = await waitFor(
     async () => {
