@@ -79,6 +79,25 @@ function commonFunctions(): string[] {
   ];
 }
 
+/**
+ * The app's workspace packages are linked into node_modules (Node strips types only outside
+ * node_modules, so they must stay links to their folders): a zip holds no links, so the
+ * bundle lists them and the scripts make them junctions in the release.
+ */
+function workspaceJunctions(): string[] {
+  return [
+    `foreach ($line in Get-Content -LiteralPath (Join-Path $Release ${ps(bundleLayout.workspaceLinks)})) {`,
+    "  if (-not $line) { continue }",
+    "  $link, $target = $line -split '=', 2",
+    "  $linkPath = Join-Path $Release ('app\\' + $link)",
+    "  if (-not (Test-Path -LiteralPath $linkPath)) {",
+    "    New-Item -ItemType Directory -Force -Path (Split-Path -Parent $linkPath) | Out-Null",
+    "    New-Item -ItemType Junction -Path $linkPath -Target (Join-Path $Release ('app\\' + $target)) | Out-Null",
+    "  }",
+    "}",
+  ];
+}
+
 function installScript(): string {
   const lines = [
     banner,
@@ -127,6 +146,7 @@ function installScript(): string {
     "  New-Item -ItemType Directory -Force -Path $Release | Out-Null",
     "  Copy-Item -Path (Join-Path $Bundle '*') -Destination $Release -Recurse",
     "}",
+    ...workspaceJunctions(),
     "New-Item -ItemType Directory -Force -Path (Join-Path $InstallRoot 'bin'), (Join-Path $InstallRoot 'run') | Out-Null",
     "# shawl.exe stays outside the releases: every service's binary path names it.",
     `$Shawl = Join-Path $InstallRoot ${ps(bundleLayout.shawl)}`,
@@ -328,6 +348,7 @@ function upgradeScript(): string {
     "  New-Item -ItemType Directory -Force -Path $Release | Out-Null",
     "  Copy-Item -Path (Join-Path $Bundle '*') -Destination $Release -Recurse",
     "}",
+    ...workspaceJunctions(),
     `$Node = Join-Path $Release ${ps(bundleLayout.node)}`,
     `$Cli = Join-Path $Release ${ps(bundleLayout.adminCli)}`,
     `$ServiceNames = @{ ${nodeServices.map((s) => `${ps(s.name)} = ${ps(s.serviceName)}`).join("; ")} }`,

@@ -83,6 +83,15 @@ if (-not (Test-Path -LiteralPath $Release)) {
   New-Item -ItemType Directory -Force -Path $Release | Out-Null
   Copy-Item -Path (Join-Path $Bundle '*') -Destination $Release -Recurse
 }
+foreach ($line in Get-Content -LiteralPath (Join-Path $Release 'app\workspace-links.txt')) {
+  if (-not $line) { continue }
+  $link, $target = $line -split '=', 2
+  $linkPath = Join-Path $Release ('app\' + $link)
+  if (-not (Test-Path -LiteralPath $linkPath)) {
+    New-Item -ItemType Directory -Force -Path (Split-Path -Parent $linkPath) | Out-Null
+    New-Item -ItemType Junction -Path $linkPath -Target (Join-Path $Release ('app\' + $target)) | Out-Null
+  }
+}
 New-Item -ItemType Directory -Force -Path (Join-Path $InstallRoot 'bin'), (Join-Path $InstallRoot 'run') | Out-Null
 # shawl.exe stays outside the releases: every service's binary path names it.
 $Shawl = Join-Path $InstallRoot 'bin\shawl.exe'

@@ -246,4 +246,6 @@ export const bundleLayout = {
   deployFolder: "deploy\\windows",
   extensionFolder: "duckdb-extensions",
   webFolder: "app\\web\\dist",
+  /** `node_modules\@langtian\<name>=<its folder>` per line: junctions install.ps1 makes (a zip holds no links). */
+  workspaceLinks: "app\\workspace-links.txt",
 } as const;

@@ -70,6 +70,15 @@ if (-not (Test-Path -LiteralPath $Release)) {
   New-Item -ItemType Directory -Force -Path $Release | Out-Null
   Copy-Item -Path (Join-Path $Bundle '*') -Destination $Release -Recurse
 }
+foreach ($line in Get-Content -LiteralPath (Join-Path $Release 'app\workspace-links.txt')) {
+  if (-not $line) { continue }
+  $link, $target = $line -split '=', 2
+  $linkPath = Join-Path $Release ('app\' + $link)
+  if (-not (Test-Path -LiteralPath $linkPath)) {
+    New-Item -ItemType Directory -Force -Path (Split-Path -Parent $linkPath) | Out-Null
+    New-Item -ItemType Junction -Path $linkPath -Target (Join-Path $Release ('app\' + $target)) | Out-Null
+  }
+}
 $Node = Join-Path $Release 'node\node.exe'
 $Cli = Join-Path $Release 'app\services\admin\src\cli\main.ts'
 $ServiceNames = @{ 'collector' = 'LangtianCollector'; 'bridge' = 'LangtianBridge'; 'lake-writer' = 'LangtianLakeWriter'; 'query-api' = 'LangtianQueryApi'; 'admin' = 'LangtianAdmin' }

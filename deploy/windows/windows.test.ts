@@ -19,6 +19,7 @@ const bundleFiles = [
   bundleLayout.natsServer,
   bundleLayout.shawl,
   bundleLayout.adminCli,
+  bundleLayout.workspaceLinks,
   ...nodeServices.map((s) => `app\\${s.entry}`),
   ...nodeServices.map((s) => `deploy\\windows\\config\\${s.name}.json`),
 ];

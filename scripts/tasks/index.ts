@@ -12,6 +12,7 @@ export const tasks: Record<string, () => Promise<void>> = {
   "proto:check": async () => (await import("./proto.ts")).check(),
   "proto:baseline": async () => (await import("./proto.ts")).baseline(),
   "proto:artifacts": async () => (await import("./proto.ts")).artifacts(),
+  "package:windows": async () => (await import("../../deploy/windows/bundle.ts")).packageWindows(),
   "web:build": async () => (await import("./web.ts")).webBuild(),
   "test:web": async () => (await import("./web.ts")).webTests(),
   "test:node": async () => (await import("./node-tests.ts")).nodeTests(),
