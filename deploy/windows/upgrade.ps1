@@ -94,12 +94,16 @@ function Invoke-Drain([string]$Instance) {
   if ($LASTEXITCODE -ne 0) { throw "drain of $Instance failed (exit $LASTEXITCODE)" }
 }
 
-# Stops the service, points its junction at Target, starts it and waits for ReadyUrl.
+# Stops the service, points its junction at Target, starts it and waits for ReadyUrl. A NATS
+# node has dependents (the bridge, the admin): they stop with it (drained by their own stop)
+# and start again after it.
 function Switch-Service([string]$Name, [string]$Link, [string]$Target, [string]$ReadyUrl) {
-  Stop-Service -Name $Name
+  $dependents = @((Get-Service -Name $Name).DependentServices | Where-Object { $_.Status -eq 'Running' })
+  Stop-Service -Name $Name -Force
   (Get-Service -Name $Name).WaitForStatus('Stopped', [TimeSpan]::FromSeconds(60))
   Set-Junction $Link $Target
   Start-Service -Name $Name
+  foreach ($dependent in $dependents) { Start-Service -Name $dependent.Name }
   if (-not (Wait-Http $ReadyUrl $ReadyTimeoutSeconds)) { throw "$Name not ready at $ReadyUrl" }
 }
 
