@@ -1,5 +1,5 @@
 import { ensureDependencies } from "./lib/dependencies.ts";
-import { step } from "./lib/run.ts";
+import { runScript, step } from "./lib/run.ts";
 import { tasks } from "./tasks/index.ts";
 
 // Runs one named task: `node scripts/node24.mjs scripts/task.ts <name>`.
@@ -9,5 +9,7 @@ if (!task) {
   process.stderr.write(`unknown task "${name}"; known: ${Object.keys(tasks).join(", ")}\n`);
   process.exit(2);
 }
-await step("dependencies", ensureDependencies);
-await step(name, task);
+await runScript(async () => {
+  await step("dependencies", ensureDependencies);
+  await step(name, task);
+});

@@ -52,11 +52,7 @@ export function run(command: string, args: readonly string[], options: RunOption
   });
 }
 
-/**
- * Prints a step header and times the step. A step that fails for a reason already explained
- * (a tool the machine lacks, from provisioning; a command whose own output is above) ends the
- * process with that explanation and exit code 1, not a stack trace; other errors propagate.
- */
+/** Prints a step header and times the step; a failed step says so (and how long it ran) and rethrows. */
 export async function step<T>(name: string, fn: () => Promise<T>): Promise<T> {
   const started = performance.now();
   const elapsed = () => ((performance.now() - started) / 1000).toFixed(1);
@@ -66,9 +62,23 @@ export async function step<T>(name: string, fn: () => Promise<T>): Promise<T> {
     process.stdout.write(`✔ ${name} (${elapsed()} s)\n`);
     return result;
   } catch (err) {
+    process.stderr.write(`\n✖ ${name} failed after ${elapsed()} s\n`);
+    throw err;
+  }
+}
+
+/**
+ * Runs a script's body. A failure already explained by its message (a tool the machine lacks,
+ * from provisioning; a command whose own output is above) ends the process with that message
+ * and exit code 1, not a stack trace; other errors propagate as usual. Build tools still
+ * running in the background are killed by their own exit hook (runTool).
+ */
+export async function runScript(body: () => Promise<void>): Promise<void> {
+  try {
+    await body();
+  } catch (err) {
     if (!explained(err)) throw err;
-    process.stderr.write(`\n✖ ${name} failed after ${elapsed()} s:\n${err.message}\n`);
-    // Build tools still running in the background are killed by their own exit hook (runTool).
+    process.stderr.write(`${err.message}\n`);
     process.exit(1);
   }
 }

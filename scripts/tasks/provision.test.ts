@@ -32,10 +32,10 @@ describe("provisioning on a machine without the prerequisites", () => {
     // failure at once instead of waiting for the venv.
     const url = (file: string) => pathToFileURL(join(repoRoot, file)).href;
     const script = [
-      `import { step } from ${JSON.stringify(url("scripts/lib/run.ts"))};`,
+      `import { runScript, step } from ${JSON.stringify(url("scripts/lib/run.ts"))};`,
       `import { startProvisioning } from ${JSON.stringify(url("scripts/tasks/provision.ts"))};`,
       'const provisioning = startProvisioning(["kafka", "python"]);',
-      'await step("provision", () => provisioning.ready("kafka", "python"));',
+      'await runScript(() => step("provision", () => provisioning.ready("kafka", "python")));',
     ].join("\n");
     const bin = tempDir("bare-path");
     writeFileSync(join(bin, "python3"), "#!/bin/sh\nexec /bin/sleep 600\n");
@@ -54,7 +54,7 @@ describe("provisioning on a machine without the prerequisites", () => {
       (err: { code?: number; stdout: string; stderr: string }) => err,
     );
     assert.equal(failed.code, 1, failed.stderr);
-    assert.match(failed.stderr, /✖ provision failed after [\d.]+ s:/);
+    assert.match(failed.stderr, /✖ provision failed after [\d.]+ s\n/);
     assert.match(
       failed.stderr,
       /^kafka: Java 17 or newer is needed to run Kafka, and `java` was not found: /m,
