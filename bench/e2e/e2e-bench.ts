@@ -284,6 +284,14 @@ const LATENCY_WAIT_MS = 90_000;
 const GIVE_UP_MS = 240_000;
 
 /**
+ * Send time one poll reads, from the oldest pending: bounds each poll's work when a backlog
+ * builds (without it every poll re-counts the whole backlog: work that grows with it).
+ * In steady state every pending event is well inside it; with a longer backlog, events past
+ * it are counted when the window reaches them, so their latency reads longer than it was.
+ */
+const POLL_WINDOW_MS = 10_000;
+
+/**
  * Polls the query API every `pollMs` for the rows per 10 ms of send time since the oldest
  * send time not yet fully visible, and hands what it saw to the tracker.
  */
@@ -306,8 +314,12 @@ function startPoller(
           const rows = await sqlRows(
             client,
             `SELECT epoch_ms(event_timestamp) // 10 AS bucket, count(*) AS n FROM lake.${TABLE} ` +
-              "WHERE event_timestamp >= CAST($since AS TIMESTAMPTZ) GROUP BY bucket",
-            { since: new Date(since).toISOString() },
+              "WHERE event_timestamp >= CAST($since AS TIMESTAMPTZ) AND event_timestamp < CAST($window_end AS TIMESTAMPTZ) " +
+              "GROUP BY bucket",
+            {
+              since: new Date(since).toISOString(),
+              window_end: new Date(since + POLL_WINDOW_MS).toISOString(),
+            },
           );
           tracker.seen(
             rows.map(([bucket = 0, n = 0]) => [bucket, n] as const),
