@@ -145,10 +145,15 @@ let testing: typeof import("../packages/testing/src/index.ts");
 try {
   // Ports chosen by variable first: a clash is found before minutes of provisioning and builds.
   await checkChosenPorts();
+  // What the topology needs, installed in the background from now on: a cold start builds
+  // nats-server and downloads Kafka while npm installs the dependencies and the UI builds.
+  const { commandNeeds, startProvisioning } = await import("./tasks/provision.ts");
+  const needs = commandNeeds[topologyCommand()];
+  const provisioning = startProvisioning(needs);
   if (!args.noInstall) await step("dependencies", ensureDependencies);
-  await step("provision", provisionTools);
   // The admin serves the web UI: a fresh build of it (a few seconds) for every stack run.
   await step("web UI", async () => (await import("./tasks/web.ts")).webBuild());
+  await step("provision", () => provisionTools(() => provisioning.ready(...needs)));
   testing = await import("../packages/testing/src/index.ts");
   await start();
   printTable();
@@ -195,35 +200,34 @@ async function fail(err: unknown): Promise<never> {
   process.exit(1);
 }
 
+/** The command whose needs (scripts/tasks/provision.ts) this topology has. */
+function topologyCommand(): "stack" | "stack-direct" | "stack-ha" {
+  if (topology === Topology.direct) return "stack-direct";
+  return topology === Topology.ha ? "stack-ha" : "stack";
+}
+
 /**
- * Provisions what this topology needs and nothing more (no Kafka for --direct; SeaweedFS
- * and PostgreSQL only for --ha), tool by tool, so a missing one is named.
+ * Waits for what this topology needs and nothing more (no Kafka for --direct; SeaweedFS and
+ * PostgreSQL only for --ha), started in the background by `startProvisioning`; a failure
+ * names each missing tool and how to get it.
  */
-async function provisionTools(): Promise<void> {
-  const provision = await import("../packages/provision/src/index.ts");
-  const tools: [string, () => Promise<unknown>][] = [
-    ["nats-server", provision.provisionNatsServer],
-    ["DuckDB extensions", provision.provisionDuckdbExtensions],
-  ];
-  if (topology !== Topology.direct) tools.push(["Kafka", provision.provisionKafka]);
-  if (topology === Topology.ha) {
-    tools.push(["SeaweedFS", provision.provisionSeaweedfs]);
-    tools.push([
-      "PostgreSQL",
-      async () => (await import("../packages/testing/src/index.ts")).postgresBinDir(),
-    ]);
-  }
-  for (const [name, provisionTool] of tools) {
-    await provisionTool().catch((err: unknown) => {
-      throw new StackError(
-        `${name} is not available: ${err instanceof Error ? err.message : String(err)}`,
-        topology === Topology.ha && name === "PostgreSQL"
-          ? "--ha needs Debian's postgresql package (apt-get install postgresql, or run as root once and the stack installs it)."
-          : `\`npm run provision\` installs it into ${cacheRoot()}; check the network or the proxy settings if it cannot download.`,
-        { cause: err },
-      );
-    });
-  }
+async function provisionTools(ready: () => Promise<void>): Promise<void> {
+  await ready().catch((err: unknown) => {
+    throw new StackError(
+      `a tool the stack needs is not available: ${err instanceof Error ? err.message : String(err)}`,
+      `\`npm run provision\` installs them into ${cacheRoot()}; check the network or the proxy settings if it cannot download.`,
+      { cause: err },
+    );
+  });
+  if (topology !== Topology.ha) return;
+  const { postgresBinDir } = await import("../packages/testing/src/index.ts");
+  await postgresBinDir().catch((err: unknown) => {
+    throw new StackError(
+      `PostgreSQL is not available: ${err instanceof Error ? err.message : String(err)}`,
+      "--ha needs Debian's postgresql package (apt-get install postgresql, or run as root once and the stack installs it).",
+      { cause: err },
+    );
+  });
 }
 
 async function start(): Promise<void> {
