@@ -33,6 +33,7 @@ describe("the bundle, unpacked on Linux", () => {
       bundleLayout.adminCli,
       bundleLayout.version,
       bundleLayout.checksums,
+      bundleLayout.commonScript,
       "bin\\nats-server",
       "node\\node",
     ]) {

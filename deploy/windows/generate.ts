@@ -1,6 +1,6 @@
 /**
  * Renders the Windows deployment from services.ts: install.ps1, uninstall.ps1, upgrade.ps1,
- * one config template per service and the NATS cluster configs. `npm run deploy:windows`
+ * langtian-common.ps1 (the helpers the three dot-source), one config template per service and the NATS cluster configs. `npm run deploy:windows`
  * writes them into deploy/windows; windows.test.ts fails when a committed file differs.
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -34,9 +34,24 @@ const prologue = ["Set-StrictMode -Version Latest", "$ErrorActionPreference = 'S
 /** `sc.exe failure` actions from {@link recovery}. */
 const failureActions = recovery.restartDelaysMs.map((ms) => `restart/${ms}`).join("/");
 
-/** Helpers shared by the three scripts: paths, ACLs, junctions, waiting for HTTP. */
-function commonFunctions(): string[] {
-  return [
+/** The file the three scripts dot-source for their shared helpers, beside them in deploy\windows. */
+export const commonScriptName = bundleLayout.commonScript.split("\\").at(-1) ?? "";
+
+/** Dot-sources {@link commonScriptName} from the script's own folder. */
+const dotSourceCommon = `. (Join-Path $PSScriptRoot ${ps(commonScriptName)})`;
+
+/**
+ * langtian-common.ps1: the helpers the three scripts share (paths, junctions, waiting for HTTP,
+ * config values, the workspace junctions of a release). It sets no strict mode of its own: it
+ * runs in the scope of the script that dot-sources it, after that script's prologue.
+ */
+function commonScript(): string {
+  const lines = [
+    banner,
+    "<#",
+    ".SYNOPSIS",
+    "Helpers shared by install.ps1, upgrade.ps1 and uninstall.ps1, which dot-source this file.",
+    "#>",
     `$InstallRoot = "${windowsPaths.installRoot}"`,
     `$DataRoot = "${windowsPaths.dataRoot}"`,
     "",
@@ -76,26 +91,23 @@ function commonFunctions(): string[] {
     "  if ($null -eq $property) { return $Default }",
     "  return $property.Value",
     "}",
-  ];
-}
-
-/**
- * The app's workspace packages are linked into node_modules (Node strips types only outside
- * node_modules, so they must stay links to their folders): a zip holds no links, so the
- * bundle lists them and the scripts make them junctions in the release.
- */
-function workspaceJunctions(): string[] {
-  return [
-    `foreach ($line in Get-Content -LiteralPath (Join-Path $Release ${ps(bundleLayout.workspaceLinks)})) {`,
-    "  if (-not $line) { continue }",
-    "  $link, $target = $line -split '=', 2",
-    "  $linkPath = Join-Path $Release ('app\\' + $link)",
-    "  if (-not (Test-Path -LiteralPath $linkPath)) {",
-    "    New-Item -ItemType Directory -Force -Path (Split-Path -Parent $linkPath) | Out-Null",
-    "    New-Item -ItemType Junction -Path $linkPath -Target (Join-Path $Release ('app\\' + $target)) | Out-Null",
+    "",
+    "# The app's workspace packages are linked into node_modules (Node strips types only outside",
+    "# node_modules, so they must stay links to their folders): a zip holds no links, so the",
+    "# bundle lists them and this makes them junctions in the release.",
+    "function Set-WorkspaceJunctions([string]$Release) {",
+    `  foreach ($line in Get-Content -LiteralPath (Join-Path $Release ${ps(bundleLayout.workspaceLinks)})) {`,
+    "    if (-not $line) { continue }",
+    "    $link, $target = $line -split '=', 2",
+    "    $linkPath = Join-Path $Release ('app\\' + $link)",
+    "    if (-not (Test-Path -LiteralPath $linkPath)) {",
+    "      New-Item -ItemType Directory -Force -Path (Split-Path -Parent $linkPath) | Out-Null",
+    "      New-Item -ItemType Junction -Path $linkPath -Target (Join-Path $Release ('app\\' + $target)) | Out-Null",
+    "    }",
     "  }",
     "}",
   ];
+  return `${lines.join("\n")}\n`;
 }
 
 function installScript(): string {
@@ -123,7 +135,7 @@ function installScript(): string {
     ")",
     ...prologue,
     "",
-    ...commonFunctions(),
+    dotSourceCommon,
     "",
     "function New-Secret {",
     "  $bytes = New-Object byte[] 32",
@@ -146,7 +158,7 @@ function installScript(): string {
     "  New-Item -ItemType Directory -Force -Path $Release | Out-Null",
     "  Copy-Item -Path (Join-Path $Bundle '*') -Destination $Release -Recurse",
     "}",
-    ...workspaceJunctions(),
+    "Set-WorkspaceJunctions $Release",
     "New-Item -ItemType Directory -Force -Path (Join-Path $InstallRoot 'bin'), (Join-Path $InstallRoot 'run') | Out-Null",
     "# shawl.exe stays outside the releases: every service's binary path names it.",
     `$Shawl = Join-Path $InstallRoot ${ps(bundleLayout.shawl)}`,
@@ -208,50 +220,72 @@ function installScript(): string {
     "}",
     "",
     "# 3. The pipeline services, each through shawl: Ctrl+C on stop, killed after the stop timeout.",
+    "function Install-PipelineService {",
+    "  param(",
+    "    [string]$Service, [string]$Name, [string]$ConfigTemplate, [string]$ConfigFileVariable,",
+    "    [string[]]$NodeFlags = @(), [string]$Entry, [string]$DisplayName, [string]$Description,",
+    "    # Starts after this machine's NATS nodes.",
+    "    [switch]$AfterNats,",
+    "    # Its own folders besides logs, and its rights on the lake (M, RX, or none when empty).",
+    "    [string[]]$DataFolders = @(), [string]$LakeRights = ''",
+    "  )",
+    '  $account = "NT SERVICE\\$Name"',
+    "  $folder = Join-Path $DataRoot $Service",
+    "  $run = Get-ServiceRun $Service",
+    "  New-Item -ItemType Directory -Force -Path $folder | Out-Null",
+    "  $configFile = Join-Path $folder 'config.json'",
+    "  if (-not (Test-Path -LiteralPath $configFile)) {",
+    "    $template = Get-Content -LiteralPath (Join-Path $Release $ConfigTemplate) -Raw",
+    "    $json = $template.Replace('{{DATA}}', $DataRoot.Replace('\\', '\\\\')).Replace('{{BUNDLE}}', $run.Replace('\\', '\\\\'))",
+    "    $json = $json.Replace('{{OPERATOR_TOKEN}}', $OperatorToken).Replace('{{INGEST_SECRET}}', $IngestSecret)",
+    "    Set-Content -LiteralPath $configFile -Value $json -Encoding utf8",
+    "  }",
+    "  Set-Junction $run $Release",
+    "  if (-not (Get-Service -Name $Name -ErrorAction SilentlyContinue)) {",
+    `    & "$Shawl" add --name "$Name" --no-restart --stop-timeout ${stopTimeoutMs} --log-dir "$folder\\logs" --log-as "$Service" --log-rotate ${logRotation.rotate} --log-retain ${logRotation.retain} --cwd "$run\\app" --env "$ConfigFileVariable=$configFile" '--' "$run\\${bundleLayout.node}" @NodeFlags "$run\\$Entry" | Out-Null`,
+    '    if ($LASTEXITCODE -ne 0) { throw "shawl add $Name failed" }',
+    "  }",
+    '  & sc.exe config "$Name" start= delayed-auto DisplayName= "$DisplayName" | Out-Null',
+    '  & sc.exe description "$Name" "$Description" | Out-Null',
+    "  if ($AfterNats -and $NatsServices.Count -gt 0) {",
+    '    & sc.exe config "$Name" depend= "$($NatsServices -join \'/\')" | Out-Null',
+    '    if ($LASTEXITCODE -ne 0) { throw "sc.exe config depend= $Name failed" }',
+    "  }",
+    "  Set-VirtualAccount $Name",
+    "  Set-Recovery $Name",
+    `  & icacls.exe "$folder" /inheritance:r /grant:r '*S-1-5-32-544:(OI)(CI)F' '*S-1-5-18:(OI)(CI)F' "$($account):(OI)(CI)RX" | Out-Null`,
+    '  if ($LASTEXITCODE -ne 0) { throw "icacls failed on $folder" }',
+    "  foreach ($sub in @('logs') + $DataFolders) { Grant-Folder \"$folder\\$sub\" $account 'M' }",
+    "  if ($LakeRights) {",
+    `    New-Item -ItemType Directory -Force -Path "$DataRoot\\lake" | Out-Null`,
+    `    & icacls.exe "$DataRoot\\lake" /grant "$($account):(OI)(CI)$LakeRights" | Out-Null`,
+    '    if ($LASTEXITCODE -ne 0) { throw "icacls failed on the lake folder" }',
+    "  }",
+    "}",
   ];
   for (const service of nodeServices) {
-    const account = `NT SERVICE\\${service.serviceName}`;
+    const lakeRights = { none: undefined, read: "RX", write: "M" }[service.lakeAccess];
+    const settings: [string, string][] = [
+      ["Service", ps(service.name)],
+      ["Name", ps(service.serviceName)],
+      ["ConfigTemplate", ps(`deploy\\windows\\config\\${service.name}.json`)],
+      ["ConfigFileVariable", ps(`${service.envPrefix}_CONFIG_FILE`)],
+      ...(service.nodeFlags.length > 0
+        ? [["NodeFlags", `@(${service.nodeFlags.map(ps).join(", ")})`] as [string, string]]
+        : []),
+      ["Entry", ps(`app\\${service.entry}`)],
+      ["DisplayName", ps(service.displayName)],
+      ["Description", ps(service.description)],
+      ...(service.afterNats ? [["AfterNats", "$true"] as [string, string]] : []),
+      ...(service.dataFolders.length > 0
+        ? [["DataFolders", `@(${service.dataFolders.map(ps).join(", ")})`] as [string, string]]
+        : []),
+      ...(lakeRights ? [["LakeRights", ps(lakeRights)] as [string, string]] : []),
+    ];
     lines.push(
       `if ($Services -contains ${ps(service.name)}) {`,
-      `  $name = ${ps(service.serviceName)}`,
-      `  $folder = Join-Path $DataRoot ${ps(service.name)}`,
-      `  $run = Get-ServiceRun ${ps(service.name)}`,
-      "  New-Item -ItemType Directory -Force -Path $folder | Out-Null",
-      "  $configFile = Join-Path $folder 'config.json'",
-      "  if (-not (Test-Path -LiteralPath $configFile)) {",
-      `    $template = Get-Content -LiteralPath (Join-Path $Release ${ps(`deploy\\windows\\config\\${service.name}.json`)}) -Raw`,
-      "    $json = $template.Replace('{{DATA}}', $DataRoot.Replace('\\', '\\\\')).Replace('{{BUNDLE}}', $run.Replace('\\', '\\\\'))",
-      "    $json = $json.Replace('{{OPERATOR_TOKEN}}', $OperatorToken).Replace('{{INGEST_SECRET}}', $IngestSecret)",
-      "    Set-Content -LiteralPath $configFile -Value $json -Encoding utf8",
-      "  }",
-      "  Set-Junction $run $Release",
-      "  if (-not (Get-Service -Name $name -ErrorAction SilentlyContinue)) {",
-      `    & "$Shawl" add --name "$name" --no-restart --stop-timeout ${stopTimeoutMs} --log-dir "$folder\\logs" --log-as ${ps(service.name)} --log-rotate ${logRotation.rotate} --log-retain ${logRotation.retain} --cwd "$run\\app" --env "${service.envPrefix}_CONFIG_FILE=$configFile" '--' "$run\\${bundleLayout.node}"${service.nodeFlags.map((flag) => ` ${ps(flag)}`).join("")} "$run\\app\\${service.entry}" | Out-Null`,
-      '    if ($LASTEXITCODE -ne 0) { throw "shawl add $name failed" }',
-      "  }",
-      `  & sc.exe config "$name" start= delayed-auto DisplayName= ${ps(service.displayName)} | Out-Null`,
-      `  & sc.exe description "$name" ${ps(service.description)} | Out-Null`,
-      ...(service.afterNats
-        ? [
-            "  if ($NatsServices.Count -gt 0) {",
-            '    & sc.exe config "$name" depend= "$($NatsServices -join \'/\')" | Out-Null',
-            '    if ($LASTEXITCODE -ne 0) { throw "sc.exe config depend= $name failed" }',
-            "  }",
-          ]
-        : []),
-      "  Set-VirtualAccount $name",
-      "  Set-Recovery $name",
-      `  & icacls.exe "$folder" /inheritance:r /grant:r '*S-1-5-32-544:(OI)(CI)F' '*S-1-5-18:(OI)(CI)F' ${ps(`${account}:(OI)(CI)RX`)} | Out-Null`,
-      '  if ($LASTEXITCODE -ne 0) { throw "icacls failed on $folder" }',
-      `  Grant-Folder "$folder\\logs" ${ps(account)} 'M'`,
-      ...service.dataFolders.map((sub) => `  Grant-Folder "$folder\\${sub}" ${ps(account)} 'M'`),
-      ...(service.lakeAccess === "none"
-        ? []
-        : [
-            `  New-Item -ItemType Directory -Force -Path "$DataRoot\\lake" | Out-Null`,
-            `  & icacls.exe "$DataRoot\\lake" /grant ${ps(`${account}:(OI)(CI)${service.lakeAccess === "write" ? "M" : "RX"}`)} | Out-Null`,
-            '  if ($LASTEXITCODE -ne 0) { throw "icacls failed on the lake folder" }',
-          ]),
+      `  $settings = @{ ${settings.map(([key, value]) => `${key} = ${value}`).join("; ")} }`,
+      "  Install-PipelineService @settings",
       "}",
     );
   }
@@ -283,7 +317,7 @@ function uninstallScript(): string {
     ")",
     ...prologue,
     "",
-    ...commonFunctions(),
+    dotSourceCommon,
     "",
     "# The pipeline first (reverse install order), NATS last, so nothing loses its server while draining.",
     `$names = @(${[...nodeServices]
@@ -339,7 +373,7 @@ function upgradeScript(): string {
     ")",
     ...prologue,
     "",
-    ...commonFunctions(),
+    dotSourceCommon,
     "",
     "if (-not $env:LANGTIAN_OPERATOR_TOKEN) { throw 'set LANGTIAN_OPERATOR_TOKEN to the admin operator token' }",
     "$Version = (Get-Content -LiteralPath (Join-Path $Bundle 'VERSION') -Raw).Trim()",
@@ -348,7 +382,7 @@ function upgradeScript(): string {
     "  New-Item -ItemType Directory -Force -Path $Release | Out-Null",
     "  Copy-Item -Path (Join-Path $Bundle '*') -Destination $Release -Recurse",
     "}",
-    ...workspaceJunctions(),
+    "Set-WorkspaceJunctions $Release",
     `$Node = Join-Path $Release ${ps(bundleLayout.node)}`,
     `$Cli = Join-Path $Release ${ps(bundleLayout.adminCli)}`,
     `$ServiceNames = @{ ${nodeServices.map((s) => `${ps(s.name)} = ${ps(s.serviceName)}`).join("; ")} }`,
@@ -477,6 +511,7 @@ export function generatedFiles(): Map<string, string> {
     ["install.ps1", installScript()],
     ["uninstall.ps1", uninstallScript()],
     ["upgrade.ps1", upgradeScript()],
+    [commonScriptName, commonScript()],
   ]);
   for (const service of nodeServices)
     files.set(`config/${service.name}.json`, configTemplate(service.config));

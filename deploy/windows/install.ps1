@@ -22,45 +22,7 @@ param(
 Set-StrictMode -Version Latest
 $ErrorActionPreference = 'Stop'
 
-$InstallRoot = "$env:ProgramFiles\Langtian"
-$DataRoot = "$env:ProgramData\Langtian"
-
-function Get-ServiceRun([string]$Name) { Join-Path $InstallRoot ('run\' + $Name) }
-
-# A junction is removed without touching its target (Remove-Item may recurse into it).
-function Set-Junction([string]$Link, [string]$Target) {
-  if (Test-Path -LiteralPath $Link) { [System.IO.Directory]::Delete($Link, $false) }
-  New-Item -ItemType Junction -Path $Link -Target $Target | Out-Null
-}
-
-function Get-JunctionTarget([string]$Link) {
-  $item = Get-Item -LiteralPath $Link
-  return [string]($item.Target | Select-Object -First 1)
-}
-
-# Waits until the URL answers 200; false when TimeoutSeconds pass first.
-function Wait-Http([string]$Url, [int]$TimeoutSeconds) {
-  $until = (Get-Date).AddSeconds($TimeoutSeconds)
-  while ((Get-Date) -lt $until) {
-    try {
-      $response = Invoke-WebRequest -Uri $Url -UseBasicParsing -TimeoutSec 5
-      if ($response.StatusCode -eq 200) { return $true }
-    } catch {
-      Start-Sleep -Milliseconds 500
-    }
-  }
-  return $false
-}
-
-# A setting of a service's config.json, or the default when the file does not set it.
-function Get-ConfigValue([string]$Service, [string]$Key, $Default) {
-  $file = Join-Path $DataRoot ($Service + '\config.json')
-  if (-not (Test-Path -LiteralPath $file)) { return $Default }
-  $config = Get-Content -LiteralPath $file -Raw | ConvertFrom-Json
-  $property = $config.PSObject.Properties[$Key]
-  if ($null -eq $property) { return $Default }
-  return $property.Value
-}
+. (Join-Path $PSScriptRoot 'langtian-common.ps1')
 
 function New-Secret {
   $bytes = New-Object byte[] 32
@@ -83,15 +45,7 @@ if (-not (Test-Path -LiteralPath $Release)) {
   New-Item -ItemType Directory -Force -Path $Release | Out-Null
   Copy-Item -Path (Join-Path $Bundle '*') -Destination $Release -Recurse
 }
-foreach ($line in Get-Content -LiteralPath (Join-Path $Release 'app\workspace-links.txt')) {
-  if (-not $line) { continue }
-  $link, $target = $line -split '=', 2
-  $linkPath = Join-Path $Release ('app\' + $link)
-  if (-not (Test-Path -LiteralPath $linkPath)) {
-    New-Item -ItemType Directory -Force -Path (Split-Path -Parent $linkPath) | Out-Null
-    New-Item -ItemType Junction -Path $linkPath -Target (Join-Path $Release ('app\' + $target)) | Out-Null
-  }
-}
+Set-WorkspaceJunctions $Release
 New-Item -ItemType Directory -Force -Path (Join-Path $InstallRoot 'bin'), (Join-Path $InstallRoot 'run') | Out-Null
 # shawl.exe stays outside the releases: every service's binary path names it.
 $Shawl = Join-Path $InstallRoot 'bin\shawl.exe'
@@ -153,149 +107,67 @@ if ($NatsLayout -ne 'none') {
 }
 
 # 3. The pipeline services, each through shawl: Ctrl+C on stop, killed after the stop timeout.
-if ($Services -contains 'collector') {
-  $name = 'LangtianCollector'
-  $folder = Join-Path $DataRoot 'collector'
-  $run = Get-ServiceRun 'collector'
+function Install-PipelineService {
+  param(
+    [string]$Service, [string]$Name, [string]$ConfigTemplate, [string]$ConfigFileVariable,
+    [string[]]$NodeFlags = @(), [string]$Entry, [string]$DisplayName, [string]$Description,
+    # Starts after this machine's NATS nodes.
+    [switch]$AfterNats,
+    # Its own folders besides logs, and its rights on the lake (M, RX, or none when empty).
+    [string[]]$DataFolders = @(), [string]$LakeRights = ''
+  )
+  $account = "NT SERVICE\$Name"
+  $folder = Join-Path $DataRoot $Service
+  $run = Get-ServiceRun $Service
   New-Item -ItemType Directory -Force -Path $folder | Out-Null
   $configFile = Join-Path $folder 'config.json'
   if (-not (Test-Path -LiteralPath $configFile)) {
-    $template = Get-Content -LiteralPath (Join-Path $Release 'deploy\windows\config\collector.json') -Raw
+    $template = Get-Content -LiteralPath (Join-Path $Release $ConfigTemplate) -Raw
     $json = $template.Replace('{{DATA}}', $DataRoot.Replace('\', '\\')).Replace('{{BUNDLE}}', $run.Replace('\', '\\'))
     $json = $json.Replace('{{OPERATOR_TOKEN}}', $OperatorToken).Replace('{{INGEST_SECRET}}', $IngestSecret)
     Set-Content -LiteralPath $configFile -Value $json -Encoding utf8
   }
   Set-Junction $run $Release
-  if (-not (Get-Service -Name $name -ErrorAction SilentlyContinue)) {
-    & "$Shawl" add --name "$name" --no-restart --stop-timeout 35000 --log-dir "$folder\logs" --log-as 'collector' --log-rotate daily --log-retain 14 --cwd "$run\app" --env "LANGTIAN_COLLECTOR_CONFIG_FILE=$configFile" '--' "$run\node\node.exe" "$run\app\services\collector\src\main.ts" | Out-Null
-    if ($LASTEXITCODE -ne 0) { throw "shawl add $name failed" }
+  if (-not (Get-Service -Name $Name -ErrorAction SilentlyContinue)) {
+    & "$Shawl" add --name "$Name" --no-restart --stop-timeout 35000 --log-dir "$folder\logs" --log-as "$Service" --log-rotate daily --log-retain 14 --cwd "$run\app" --env "$ConfigFileVariable=$configFile" '--' "$run\node\node.exe" @NodeFlags "$run\$Entry" | Out-Null
+    if ($LASTEXITCODE -ne 0) { throw "shawl add $Name failed" }
   }
-  & sc.exe config "$name" start= delayed-auto DisplayName= 'Langtian EDA collector' | Out-Null
-  & sc.exe description "$name" 'Receives device events (UDP, HTTP push) and publishes them to NATS JetStream.' | Out-Null
-  Set-VirtualAccount $name
-  Set-Recovery $name
-  & icacls.exe "$folder" /inheritance:r /grant:r '*S-1-5-32-544:(OI)(CI)F' '*S-1-5-18:(OI)(CI)F' 'NT SERVICE\LangtianCollector:(OI)(CI)RX' | Out-Null
+  & sc.exe config "$Name" start= delayed-auto DisplayName= "$DisplayName" | Out-Null
+  & sc.exe description "$Name" "$Description" | Out-Null
+  if ($AfterNats -and $NatsServices.Count -gt 0) {
+    & sc.exe config "$Name" depend= "$($NatsServices -join '/')" | Out-Null
+    if ($LASTEXITCODE -ne 0) { throw "sc.exe config depend= $Name failed" }
+  }
+  Set-VirtualAccount $Name
+  Set-Recovery $Name
+  & icacls.exe "$folder" /inheritance:r /grant:r '*S-1-5-32-544:(OI)(CI)F' '*S-1-5-18:(OI)(CI)F' "$($account):(OI)(CI)RX" | Out-Null
   if ($LASTEXITCODE -ne 0) { throw "icacls failed on $folder" }
-  Grant-Folder "$folder\logs" 'NT SERVICE\LangtianCollector' 'M'
-  Grant-Folder "$folder\spool" 'NT SERVICE\LangtianCollector' 'M'
+  foreach ($sub in @('logs') + $DataFolders) { Grant-Folder "$folder\$sub" $account 'M' }
+  if ($LakeRights) {
+    New-Item -ItemType Directory -Force -Path "$DataRoot\lake" | Out-Null
+    & icacls.exe "$DataRoot\lake" /grant "$($account):(OI)(CI)$LakeRights" | Out-Null
+    if ($LASTEXITCODE -ne 0) { throw "icacls failed on the lake folder" }
+  }
+}
+if ($Services -contains 'collector') {
+  $settings = @{ Service = 'collector'; Name = 'LangtianCollector'; ConfigTemplate = 'deploy\windows\config\collector.json'; ConfigFileVariable = 'LANGTIAN_COLLECTOR_CONFIG_FILE'; Entry = 'app\services\collector\src\main.ts'; DisplayName = 'Langtian EDA collector'; Description = 'Receives device events (UDP, HTTP push) and publishes them to NATS JetStream.'; DataFolders = @('spool') }
+  Install-PipelineService @settings
 }
 if ($Services -contains 'bridge') {
-  $name = 'LangtianBridge'
-  $folder = Join-Path $DataRoot 'bridge'
-  $run = Get-ServiceRun 'bridge'
-  New-Item -ItemType Directory -Force -Path $folder | Out-Null
-  $configFile = Join-Path $folder 'config.json'
-  if (-not (Test-Path -LiteralPath $configFile)) {
-    $template = Get-Content -LiteralPath (Join-Path $Release 'deploy\windows\config\bridge.json') -Raw
-    $json = $template.Replace('{{DATA}}', $DataRoot.Replace('\', '\\')).Replace('{{BUNDLE}}', $run.Replace('\', '\\'))
-    $json = $json.Replace('{{OPERATOR_TOKEN}}', $OperatorToken).Replace('{{INGEST_SECRET}}', $IngestSecret)
-    Set-Content -LiteralPath $configFile -Value $json -Encoding utf8
-  }
-  Set-Junction $run $Release
-  if (-not (Get-Service -Name $name -ErrorAction SilentlyContinue)) {
-    & "$Shawl" add --name "$name" --no-restart --stop-timeout 35000 --log-dir "$folder\logs" --log-as 'bridge' --log-rotate daily --log-retain 14 --cwd "$run\app" --env "LANGTIAN_BRIDGE_CONFIG_FILE=$configFile" '--' "$run\node\node.exe" "$run\app\services\bridge\src\provision-and-run.ts" | Out-Null
-    if ($LASTEXITCODE -ne 0) { throw "shawl add $name failed" }
-  }
-  & sc.exe config "$name" start= delayed-auto DisplayName= 'Langtian EDA bridge' | Out-Null
-  & sc.exe description "$name" 'Moves events from the JetStream stream to Kafka, exactly once.' | Out-Null
-  if ($NatsServices.Count -gt 0) {
-    & sc.exe config "$name" depend= "$($NatsServices -join '/')" | Out-Null
-    if ($LASTEXITCODE -ne 0) { throw "sc.exe config depend= $name failed" }
-  }
-  Set-VirtualAccount $name
-  Set-Recovery $name
-  & icacls.exe "$folder" /inheritance:r /grant:r '*S-1-5-32-544:(OI)(CI)F' '*S-1-5-18:(OI)(CI)F' 'NT SERVICE\LangtianBridge:(OI)(CI)RX' | Out-Null
-  if ($LASTEXITCODE -ne 0) { throw "icacls failed on $folder" }
-  Grant-Folder "$folder\logs" 'NT SERVICE\LangtianBridge' 'M'
+  $settings = @{ Service = 'bridge'; Name = 'LangtianBridge'; ConfigTemplate = 'deploy\windows\config\bridge.json'; ConfigFileVariable = 'LANGTIAN_BRIDGE_CONFIG_FILE'; Entry = 'app\services\bridge\src\provision-and-run.ts'; DisplayName = 'Langtian EDA bridge'; Description = 'Moves events from the JetStream stream to Kafka, exactly once.'; AfterNats = $true }
+  Install-PipelineService @settings
 }
 if ($Services -contains 'lake-writer') {
-  $name = 'LangtianLakeWriter'
-  $folder = Join-Path $DataRoot 'lake-writer'
-  $run = Get-ServiceRun 'lake-writer'
-  New-Item -ItemType Directory -Force -Path $folder | Out-Null
-  $configFile = Join-Path $folder 'config.json'
-  if (-not (Test-Path -LiteralPath $configFile)) {
-    $template = Get-Content -LiteralPath (Join-Path $Release 'deploy\windows\config\lake-writer.json') -Raw
-    $json = $template.Replace('{{DATA}}', $DataRoot.Replace('\', '\\')).Replace('{{BUNDLE}}', $run.Replace('\', '\\'))
-    $json = $json.Replace('{{OPERATOR_TOKEN}}', $OperatorToken).Replace('{{INGEST_SECRET}}', $IngestSecret)
-    Set-Content -LiteralPath $configFile -Value $json -Encoding utf8
-  }
-  Set-Junction $run $Release
-  if (-not (Get-Service -Name $name -ErrorAction SilentlyContinue)) {
-    & "$Shawl" add --name "$name" --no-restart --stop-timeout 35000 --log-dir "$folder\logs" --log-as 'lake-writer' --log-rotate daily --log-retain 14 --cwd "$run\app" --env "LANGTIAN_LAKE_WRITER_CONFIG_FILE=$configFile" '--' "$run\node\node.exe" '--max-old-space-size=256' '--max-semi-space-size=4' "$run\app\services\lake-writer\src\main.ts" | Out-Null
-    if ($LASTEXITCODE -ne 0) { throw "shawl add $name failed" }
-  }
-  & sc.exe config "$name" start= delayed-auto DisplayName= 'Langtian EDA lake writer' | Out-Null
-  & sc.exe description "$name" 'Writes events from Kafka (or JetStream) into the DuckLake lake.' | Out-Null
-  Set-VirtualAccount $name
-  Set-Recovery $name
-  & icacls.exe "$folder" /inheritance:r /grant:r '*S-1-5-32-544:(OI)(CI)F' '*S-1-5-18:(OI)(CI)F' 'NT SERVICE\LangtianLakeWriter:(OI)(CI)RX' | Out-Null
-  if ($LASTEXITCODE -ne 0) { throw "icacls failed on $folder" }
-  Grant-Folder "$folder\logs" 'NT SERVICE\LangtianLakeWriter' 'M'
-  New-Item -ItemType Directory -Force -Path "$DataRoot\lake" | Out-Null
-  & icacls.exe "$DataRoot\lake" /grant 'NT SERVICE\LangtianLakeWriter:(OI)(CI)M' | Out-Null
-  if ($LASTEXITCODE -ne 0) { throw "icacls failed on the lake folder" }
+  $settings = @{ Service = 'lake-writer'; Name = 'LangtianLakeWriter'; ConfigTemplate = 'deploy\windows\config\lake-writer.json'; ConfigFileVariable = 'LANGTIAN_LAKE_WRITER_CONFIG_FILE'; NodeFlags = @('--max-old-space-size=256', '--max-semi-space-size=4'); Entry = 'app\services\lake-writer\src\main.ts'; DisplayName = 'Langtian EDA lake writer'; Description = 'Writes events from Kafka (or JetStream) into the DuckLake lake.'; LakeRights = 'M' }
+  Install-PipelineService @settings
 }
 if ($Services -contains 'query-api') {
-  $name = 'LangtianQueryApi'
-  $folder = Join-Path $DataRoot 'query-api'
-  $run = Get-ServiceRun 'query-api'
-  New-Item -ItemType Directory -Force -Path $folder | Out-Null
-  $configFile = Join-Path $folder 'config.json'
-  if (-not (Test-Path -LiteralPath $configFile)) {
-    $template = Get-Content -LiteralPath (Join-Path $Release 'deploy\windows\config\query-api.json') -Raw
-    $json = $template.Replace('{{DATA}}', $DataRoot.Replace('\', '\\')).Replace('{{BUNDLE}}', $run.Replace('\', '\\'))
-    $json = $json.Replace('{{OPERATOR_TOKEN}}', $OperatorToken).Replace('{{INGEST_SECRET}}', $IngestSecret)
-    Set-Content -LiteralPath $configFile -Value $json -Encoding utf8
-  }
-  Set-Junction $run $Release
-  if (-not (Get-Service -Name $name -ErrorAction SilentlyContinue)) {
-    & "$Shawl" add --name "$name" --no-restart --stop-timeout 35000 --log-dir "$folder\logs" --log-as 'query-api' --log-rotate daily --log-retain 14 --cwd "$run\app" --env "LANGTIAN_QUERY_API_CONFIG_FILE=$configFile" '--' "$run\node\node.exe" "$run\app\services\query-api\src\main.ts" | Out-Null
-    if ($LASTEXITCODE -ne 0) { throw "shawl add $name failed" }
-  }
-  & sc.exe config "$name" start= delayed-auto DisplayName= 'Langtian EDA query API' | Out-Null
-  & sc.exe description "$name" 'Answers read-only SQL and event queries on the lake.' | Out-Null
-  Set-VirtualAccount $name
-  Set-Recovery $name
-  & icacls.exe "$folder" /inheritance:r /grant:r '*S-1-5-32-544:(OI)(CI)F' '*S-1-5-18:(OI)(CI)F' 'NT SERVICE\LangtianQueryApi:(OI)(CI)RX' | Out-Null
-  if ($LASTEXITCODE -ne 0) { throw "icacls failed on $folder" }
-  Grant-Folder "$folder\logs" 'NT SERVICE\LangtianQueryApi' 'M'
-  Grant-Folder "$folder\tmp" 'NT SERVICE\LangtianQueryApi' 'M'
-  New-Item -ItemType Directory -Force -Path "$DataRoot\lake" | Out-Null
-  & icacls.exe "$DataRoot\lake" /grant 'NT SERVICE\LangtianQueryApi:(OI)(CI)RX' | Out-Null
-  if ($LASTEXITCODE -ne 0) { throw "icacls failed on the lake folder" }
+  $settings = @{ Service = 'query-api'; Name = 'LangtianQueryApi'; ConfigTemplate = 'deploy\windows\config\query-api.json'; ConfigFileVariable = 'LANGTIAN_QUERY_API_CONFIG_FILE'; Entry = 'app\services\query-api\src\main.ts'; DisplayName = 'Langtian EDA query API'; Description = 'Answers read-only SQL and event queries on the lake.'; DataFolders = @('tmp'); LakeRights = 'RX' }
+  Install-PipelineService @settings
 }
 if ($Services -contains 'admin') {
-  $name = 'LangtianAdmin'
-  $folder = Join-Path $DataRoot 'admin'
-  $run = Get-ServiceRun 'admin'
-  New-Item -ItemType Directory -Force -Path $folder | Out-Null
-  $configFile = Join-Path $folder 'config.json'
-  if (-not (Test-Path -LiteralPath $configFile)) {
-    $template = Get-Content -LiteralPath (Join-Path $Release 'deploy\windows\config\admin.json') -Raw
-    $json = $template.Replace('{{DATA}}', $DataRoot.Replace('\', '\\')).Replace('{{BUNDLE}}', $run.Replace('\', '\\'))
-    $json = $json.Replace('{{OPERATOR_TOKEN}}', $OperatorToken).Replace('{{INGEST_SECRET}}', $IngestSecret)
-    Set-Content -LiteralPath $configFile -Value $json -Encoding utf8
-  }
-  Set-Junction $run $Release
-  if (-not (Get-Service -Name $name -ErrorAction SilentlyContinue)) {
-    & "$Shawl" add --name "$name" --no-restart --stop-timeout 35000 --log-dir "$folder\logs" --log-as 'admin' --log-rotate daily --log-retain 14 --cwd "$run\app" --env "LANGTIAN_ADMIN_CONFIG_FILE=$configFile" '--' "$run\node\node.exe" "$run\app\services\admin\src\main.ts" | Out-Null
-    if ($LASTEXITCODE -ne 0) { throw "shawl add $name failed" }
-  }
-  & sc.exe config "$name" start= delayed-auto DisplayName= 'Langtian EDA admin' | Out-Null
-  & sc.exe description "$name" 'Operates the pipeline: status, drains, dead letters, the web UI.' | Out-Null
-  if ($NatsServices.Count -gt 0) {
-    & sc.exe config "$name" depend= "$($NatsServices -join '/')" | Out-Null
-    if ($LASTEXITCODE -ne 0) { throw "sc.exe config depend= $name failed" }
-  }
-  Set-VirtualAccount $name
-  Set-Recovery $name
-  & icacls.exe "$folder" /inheritance:r /grant:r '*S-1-5-32-544:(OI)(CI)F' '*S-1-5-18:(OI)(CI)F' 'NT SERVICE\LangtianAdmin:(OI)(CI)RX' | Out-Null
-  if ($LASTEXITCODE -ne 0) { throw "icacls failed on $folder" }
-  Grant-Folder "$folder\logs" 'NT SERVICE\LangtianAdmin' 'M'
-  New-Item -ItemType Directory -Force -Path "$DataRoot\lake" | Out-Null
-  & icacls.exe "$DataRoot\lake" /grant 'NT SERVICE\LangtianAdmin:(OI)(CI)RX' | Out-Null
-  if ($LASTEXITCODE -ne 0) { throw "icacls failed on the lake folder" }
+  $settings = @{ Service = 'admin'; Name = 'LangtianAdmin'; ConfigTemplate = 'deploy\windows\config\admin.json'; ConfigFileVariable = 'LANGTIAN_ADMIN_CONFIG_FILE'; Entry = 'app\services\admin\src\main.ts'; DisplayName = 'Langtian EDA admin'; Description = 'Operates the pipeline: status, drains, dead letters, the web UI.'; AfterNats = $true; LakeRights = 'RX' }
+  Install-PipelineService @settings
 }
 
 # 4. Start: NATS first, then the pipeline in install order.

@@ -2,7 +2,7 @@
  * Structure checks of the generated PowerShell scripts, for hosts without PowerShell. Not a
  * parser: it checks what breaks a script or a Windows host most often — unbalanced brackets
  * and quotes, declared parameters never used, POSIX paths, a missing strict prologue, unquoted
- * paths and variables in `sc.exe`/shawl/icacls calls, and bundle files the manifest does not
+ * paths and variables in `sc.exe`/shawl/icacls calls, and bundle (or dot-sourced) files the manifest does not
  * list. Each check returns its problems as text (empty: none).
  */
 
@@ -133,8 +133,21 @@ export function paramNames(text: string): string[] {
   return [...block.matchAll(/\]\s*\$(\w+)|\(\s*\$(\w+)|,\s*\$(\w+)/g)].map((m) => m[1] ?? m[2] ?? m[3] ?? "");
 }
 
+/** Options of {@link checkPowerShell}. */
+export interface CheckOptions {
+  /**
+   * The file is dot-sourced by scripts, not run: it runs in their scope after their strict
+   * prologue, so it need not start with one.
+   */
+  readonly dotSourced?: boolean;
+}
+
 /** Every check on one script; `bundleFiles` are the bundle paths the manifest lists. */
-export function checkPowerShell(text: string, bundleFiles: readonly string[]): string[] {
+export function checkPowerShell(
+  text: string,
+  bundleFiles: readonly string[],
+  options: CheckOptions = {},
+): string[] {
   const scanned = scanPowerShell(text);
   const problems = [...scanned.problems];
 
@@ -144,7 +157,10 @@ export function checkPowerShell(text: string, bundleFiles: readonly string[]): s
     .map((l) => l.trim())
     .filter((l) => l !== "");
   const afterParam = text.slice(text.search(/^\)\s*$/m) + 1).trimStart();
-  if (!afterParam.startsWith("Set-StrictMode -Version Latest\n$ErrorActionPreference = 'Stop'")) {
+  if (
+    !options.dotSourced &&
+    !afterParam.startsWith("Set-StrictMode -Version Latest\n$ErrorActionPreference = 'Stop'")
+  ) {
     problems.push(
       "the script does not start with Set-StrictMode -Version Latest and $ErrorActionPreference = 'Stop'",
     );
@@ -186,6 +202,12 @@ export function checkPowerShell(text: string, bundleFiles: readonly string[]): s
     for (const path of named) {
       if (!listed.has(path.toLowerCase())) problems.push(`bundle file ${path} is not in the manifest`);
     }
+  }
+
+  // Files dot-sourced from the script's own folder (deploy\windows in the bundle) are listed too.
+  for (const m of text.matchAll(/^\s*\.\s+\(Join-Path \$PSScriptRoot '([^']+)'\)/gm)) {
+    const path = `deploy\\windows\\${m[1] ?? ""}`;
+    if (!listed.has(path.toLowerCase())) problems.push(`dot-sourced file ${path} is not in the manifest`);
   }
   return problems;
 }

@@ -244,6 +244,8 @@ export const bundleLayout = {
   version: "VERSION",
   checksums: "SHA256SUMS",
   deployFolder: "deploy\\windows",
+  /** The helpers install.ps1, upgrade.ps1 and uninstall.ps1 dot-source from their own folder. */
+  commonScript: "deploy\\windows\\langtian-common.ps1",
   extensionFolder: "duckdb-extensions",
   webFolder: "app\\web\\dist",
   /** `node_modules\@langtian\<name>=<its folder>` per line: junctions install.ps1 makes (a zip holds no links). */

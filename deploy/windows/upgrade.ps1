@@ -23,45 +23,7 @@ param(
 Set-StrictMode -Version Latest
 $ErrorActionPreference = 'Stop'
 
-$InstallRoot = "$env:ProgramFiles\Langtian"
-$DataRoot = "$env:ProgramData\Langtian"
-
-function Get-ServiceRun([string]$Name) { Join-Path $InstallRoot ('run\' + $Name) }
-
-# A junction is removed without touching its target (Remove-Item may recurse into it).
-function Set-Junction([string]$Link, [string]$Target) {
-  if (Test-Path -LiteralPath $Link) { [System.IO.Directory]::Delete($Link, $false) }
-  New-Item -ItemType Junction -Path $Link -Target $Target | Out-Null
-}
-
-function Get-JunctionTarget([string]$Link) {
-  $item = Get-Item -LiteralPath $Link
-  return [string]($item.Target | Select-Object -First 1)
-}
-
-# Waits until the URL answers 200; false when TimeoutSeconds pass first.
-function Wait-Http([string]$Url, [int]$TimeoutSeconds) {
-  $until = (Get-Date).AddSeconds($TimeoutSeconds)
-  while ((Get-Date) -lt $until) {
-    try {
-      $response = Invoke-WebRequest -Uri $Url -UseBasicParsing -TimeoutSec 5
-      if ($response.StatusCode -eq 200) { return $true }
-    } catch {
-      Start-Sleep -Milliseconds 500
-    }
-  }
-  return $false
-}
-
-# A setting of a service's config.json, or the default when the file does not set it.
-function Get-ConfigValue([string]$Service, [string]$Key, $Default) {
-  $file = Join-Path $DataRoot ($Service + '\config.json')
-  if (-not (Test-Path -LiteralPath $file)) { return $Default }
-  $config = Get-Content -LiteralPath $file -Raw | ConvertFrom-Json
-  $property = $config.PSObject.Properties[$Key]
-  if ($null -eq $property) { return $Default }
-  return $property.Value
-}
+. (Join-Path $PSScriptRoot 'langtian-common.ps1')
 
 if (-not $env:LANGTIAN_OPERATOR_TOKEN) { throw 'set LANGTIAN_OPERATOR_TOKEN to the admin operator token' }
 $Version = (Get-Content -LiteralPath (Join-Path $Bundle 'VERSION') -Raw).Trim()
@@ -70,15 +32,7 @@ if (-not (Test-Path -LiteralPath $Release)) {
   New-Item -ItemType Directory -Force -Path $Release | Out-Null
   Copy-Item -Path (Join-Path $Bundle '*') -Destination $Release -Recurse
 }
-foreach ($line in Get-Content -LiteralPath (Join-Path $Release 'app\workspace-links.txt')) {
-  if (-not $line) { continue }
-  $link, $target = $line -split '=', 2
-  $linkPath = Join-Path $Release ('app\' + $link)
-  if (-not (Test-Path -LiteralPath $linkPath)) {
-    New-Item -ItemType Directory -Force -Path (Split-Path -Parent $linkPath) | Out-Null
-    New-Item -ItemType Junction -Path $linkPath -Target (Join-Path $Release ('app\' + $target)) | Out-Null
-  }
-}
+Set-WorkspaceJunctions $Release
 $Node = Join-Path $Release 'node\node.exe'
 $Cli = Join-Path $Release 'app\services\admin\src\cli\main.ts'
 $ServiceNames = @{ 'collector' = 'LangtianCollector'; 'bridge' = 'LangtianBridge'; 'lake-writer' = 'LangtianLakeWriter'; 'query-api' = 'LangtianQueryApi'; 'admin' = 'LangtianAdmin' }

@@ -7,7 +7,7 @@ import { loadBridgeConfig } from "../../services/bridge/src/config.ts";
 import { loadCollectorConfig } from "../../services/collector/src/config.ts";
 import { loadLakeWriterConfig } from "../../services/lake-writer/src/config.ts";
 import { loadQueryApiConfig } from "../../services/query-api/src/config.ts";
-import { generatedFiles, staleFiles, windowsDir } from "./generate.ts";
+import { commonScriptName, generatedFiles, staleFiles, windowsDir } from "./generate.ts";
 import { checkPowerShell, paramNames, scanPowerShell } from "./ps-check.ts";
 import { bundleLayout, natsLayouts, nodeServices, upgradeOrder } from "./services.ts";
 
@@ -20,6 +20,7 @@ const bundleFiles = [
   bundleLayout.shawl,
   bundleLayout.adminCli,
   bundleLayout.workspaceLinks,
+  bundleLayout.commonScript,
   ...nodeServices.map((s) => `app\\${s.entry}`),
   ...nodeServices.map((s) => `deploy\\windows\\config\\${s.name}.json`),
 ];
@@ -37,6 +38,11 @@ describe("the Windows deployment", () => {
       assert.deepEqual(checkPowerShell(text, bundleFiles), []);
     });
   }
+
+  it(`${commonScriptName}, which the scripts dot-source, passes the structure checks`, () => {
+    const text = generatedFiles().get(commonScriptName) ?? "";
+    assert.deepEqual(checkPowerShell(text, bundleFiles, { dotSourced: true }), []);
+  });
 
   it("every app file the bundle names exists in the repository", () => {
     for (const file of [bundleLayout.adminCli, ...nodeServices.map((s) => `app\\${s.entry}`)]) {
@@ -122,5 +128,16 @@ describe("the PowerShell structure checks", () => {
     const script = `${ok}$run = $Name; Start-Process "$run\\bin\\other.exe"\n`;
     assert.match(checkPowerShell(script, []).join(), /bin\\other\.exe is not in the manifest/);
     assert.deepEqual(checkPowerShell(script, ["bin\\other.exe"]), []);
+  });
+
+  it("find a dot-sourced file the manifest does not list", () => {
+    const script = `${ok}$Name\n. (Join-Path $PSScriptRoot 'other.ps1')\n`;
+    assert.match(checkPowerShell(script, []).join(), /deploy\\windows\\other\.ps1 is not in the manifest/);
+    assert.deepEqual(checkPowerShell(script, ["deploy\\windows\\other.ps1"]), []);
+  });
+
+  it("do not ask a dot-sourced file for a param block's prologue", () => {
+    assert.deepEqual(checkPowerShell("function Get-One { 1 }\n", [], { dotSourced: true }), []);
+    assert.match(checkPowerShell("function Get-One { 1 }\n", []).join(), /Set-StrictMode/);
   });
 });
