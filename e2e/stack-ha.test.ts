@@ -1,16 +1,12 @@
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { chmodSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { join } from "node:path";
 import { describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
-import { freePorts, tempDir, testJvmOptions } from "@langtian/testing";
+import { freePorts, runStack, tempDir, testJvmOptions } from "@langtian/testing";
 
 // `npm run stack -- --ha --smoke` end to end: 3 NATS nodes, 3 Kafka brokers, PostgreSQL,
 // SeaweedFS, 2 bridges and 2 lake writers on one machine. Here, with the sequential tests,
 // rather than beside scripts/stack.test.ts: it loads both cores for a few minutes.
-
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
 /** The servers' port variables of the --ha stack, each given a free port so none moves. */
 const PORT_KEYS = [
@@ -27,33 +23,14 @@ describe("npm run stack --ha --smoke", () => {
     // A temp dir is private (0700); PostgreSQL runs as the `postgres` user when we are root.
     chmodSync(stackDir, 0o755);
     const ports = await freePorts(PORT_KEYS.length);
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
+    const env: Record<string, string | undefined> = {
       LANGTIAN_STACK_DIR: stackDir,
       // Test brokers: small heaps and C1 only, as every test broker of the testing kit.
       LANGTIAN_STACK_KAFKA_JVM_OPTIONS: testJvmOptions.join(" "),
       ...Object.fromEntries(PORT_KEYS.map((key, i) => [`LANGTIAN_STACK_${key}_PORT`, String(ports[i])])),
     };
     const started = performance.now();
-    const { code, output } = await new Promise<{ code: number | null; output: string }>((done) => {
-      const child = spawn(
-        process.execPath,
-        [join(repoRoot, "scripts", "stack.ts"), "--ha", "--smoke", "--no-install"],
-        {
-          cwd: repoRoot,
-          env,
-          stdio: ["ignore", "pipe", "pipe"],
-        },
-      );
-      let text = "";
-      child.stdout.on("data", (chunk: Buffer) => {
-        text += chunk.toString();
-      });
-      child.stderr.on("data", (chunk: Buffer) => {
-        text += chunk.toString();
-      });
-      child.on("exit", (exitCode) => done({ code: exitCode, output: text }));
-    });
+    const { code, output } = await runStack({ flags: ["--ha"], env });
     process.stdout.write(
       `# stack --ha --smoke took ${((performance.now() - started) / 1000).toFixed(0)} s\n`,
     );

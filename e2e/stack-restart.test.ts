@@ -1,8 +1,15 @@
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { describe, it } from "node:test";
-import { freePorts, startNats, sumMetric, tempDir, testJvmOptions, waitFor } from "@langtian/testing";
+import {
+  freePorts,
+  runStack,
+  startNats,
+  sumMetric,
+  tempDir,
+  testJvmOptions,
+  waitFor,
+} from "@langtian/testing";
 import { connect } from "@nats-io/transport-node";
 import { readStreamEventIds } from "./support/accepted-events.ts";
 import { type LakeContents, readLakeContents } from "./support/lake-contents.ts";
@@ -14,7 +21,6 @@ import { TELEMETRY_TABLE } from "./support/pipeline.ts";
 // throughout, so events are in flight at every stop. After each run the test reads what the
 // stack kept: the JetStream stream (every event the collector accepted) and the lake.
 
-const repoRoot = resolve(import.meta.dirname, "..");
 /** The stream the stack's collector writes. */
 const STREAM = "EDA_EVENTS";
 
@@ -24,8 +30,7 @@ describe("npm run stack, stopped and started again", () => {
   }, async () => {
     const stackDir = tempDir("stack-restart");
     const [nats = 0, monitor = 0, kafka = 0, controller = 0] = await freePorts(4);
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
+    const env = {
       LANGTIAN_STACK_DIR: stackDir,
       LANGTIAN_STACK_NATS_PORT: String(nats),
       LANGTIAN_STACK_NATS_MONITOR_PORT: String(monitor),
@@ -34,7 +39,8 @@ describe("npm run stack, stopped and started again", () => {
       LANGTIAN_STACK_KAFKA_JVM_OPTIONS: testJvmOptions.join(" "),
     };
 
-    const first = await runStack(env, []);
+    const first = await runStack({ env });
+    assert.equal(first.code, 0, first.output);
     const kept = tableData(first.output);
     const afterFirst = await readKept(kept);
     process.stdout.write(
@@ -46,24 +52,29 @@ describe("npm run stack, stopped and started again", () => {
     // The second run holds until the lake has every event the first run accepted: what was
     // in flight at the first stop (spooled, in the stream, in Kafka) arrives now.
     let retransmits: number | undefined;
-    const second = await runStack(env, ["--hold"], async (output) => {
-      await waitFor(
-        async () => {
-          const lake = await readLakeContents(kept.catalogPath, kept.dataPath, TELEMETRY_TABLE).catch(
-            () => undefined,
-          );
-          return lake && afterFirst.streamIds.every((id) => lake.ids.has(id)) ? true : undefined;
-        },
-        { what: "the lake to hold every event of the first run", timeoutMs: 180_000, intervalMs: 3_000 },
-      );
-      // Datagrams JetStream took for retransmits of events it holds. A simulator starting at
-      // sequence 1 again would re-send every id of the first run, and its new readings would
-      // be dropped as duplicates; a few may be in-doubt events the first run spooled at its stop.
-      const collector = /^collector\s+(http:\/\/127\.0\.0\.1:\d+)/m.exec(output)?.[1];
-      assert.ok(collector, "the table names the collector's address");
-      const metrics = await (await fetch(`${collector}/metrics`)).text();
-      retransmits = sumMetric(metrics, "langtian_collector_duplicates_total");
+    const second = await runStack({
+      flags: ["--hold"],
+      env,
+      whileUp: async (output) => {
+        await waitFor(
+          async () => {
+            const lake = await readLakeContents(kept.catalogPath, kept.dataPath, TELEMETRY_TABLE).catch(
+              () => undefined,
+            );
+            return lake && afterFirst.streamIds.every((id) => lake.ids.has(id)) ? true : undefined;
+          },
+          { what: "the lake to hold every event of the first run", timeoutMs: 180_000, intervalMs: 3_000 },
+        );
+        // Datagrams JetStream took for retransmits of events it holds. A simulator starting at
+        // sequence 1 again would re-send every id of the first run, and its new readings would
+        // be dropped as duplicates; a few may be in-doubt events the first run spooled at its stop.
+        const collector = /^collector\s+(http:\/\/127\.0\.0\.1:\d+)/m.exec(output)?.[1];
+        assert.ok(collector, "the table names the collector's address");
+        const metrics = await (await fetch(`${collector}/metrics`)).text();
+        retransmits = sumMetric(metrics, "langtian_collector_duplicates_total");
+      },
     });
+    assert.equal(second.code, 0, second.output);
     process.stdout.write(`# second run: ${retransmits} datagrams taken for retransmits\n`);
     assert.ok(retransmits !== undefined, "the collector reports duplicates_total");
     assert.ok(
@@ -101,52 +112,6 @@ interface KeptData {
   readonly natsDir: string;
   readonly catalogPath: string;
   readonly dataPath: string;
-}
-
-/**
- * Runs `stack.ts --smoke --no-install` plus `flags` to its end; with `--hold`, `whileUp` runs
- * once the smoke check passed, then stdin ends and the stack shuts down (as on Ctrl+C).
- */
-async function runStack(
-  env: NodeJS.ProcessEnv,
-  flags: readonly string[],
-  whileUp?: (output: string) => Promise<void>,
-): Promise<{ output: string }> {
-  const child = spawn(
-    process.execPath,
-    [join(repoRoot, "scripts", "stack.ts"), "--smoke", "--no-install", ...flags],
-    { cwd: repoRoot, env, stdio: ["pipe", "pipe", "pipe"] },
-  );
-  let output = "";
-  let exited = false;
-  child.stdout.on("data", (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  child.stderr.on("data", (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  const exit = new Promise<number | null>((done) =>
-    child.on("exit", (code) => {
-      exited = true;
-      done(code);
-    }),
-  );
-  try {
-    if (whileUp) {
-      await waitFor(async () => (output.includes("smoke: holding until stdin ends") ? true : undefined), {
-        what: "the stack's smoke check to pass",
-        timeoutMs: 540_000,
-        intervalMs: 500,
-        giveUpIf: () => (exited ? `the stack exited:\n${output}` : undefined),
-      });
-      await whileUp(output);
-    }
-  } finally {
-    child.stdin.end();
-  }
-  const code = await exit;
-  assert.equal(code, 0, output);
-  return { output };
 }
 
 /** The nats-server's and the lake's folders from the table the stack prints. */

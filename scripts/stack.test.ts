@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { execFile, spawn } from "node:child_process";
+import { execFile } from "node:child_process";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { canListen, freePorts, tempDir, waitFor } from "../packages/testing/src/index.ts";
+import { canListen, freePorts, runStack, tempDir, waitFor } from "../packages/testing/src/index.ts";
 import { repoRoot } from "./lib/run.ts";
 
 /** The overview as `langtian status --json` prints it (the proto's JSON form). */
@@ -25,7 +25,6 @@ describe("npm run stack --smoke", () => {
   it("starts the servers and every stack service, passes a round trip through NATS and Kafka, reads the events in the lake through the query API, shows the whole deployment in the admin (langtian status), and shuts down cleanly", async () => {
     const [nats = 0, monitor = 0, kafka = 0, controller = 0] = await freePorts(4);
     const env = {
-      ...process.env,
       LANGTIAN_STACK_DIR: tempDir("stack"),
       LANGTIAN_STACK_NATS_PORT: String(nats),
       LANGTIAN_STACK_NATS_MONITOR_PORT: String(monitor),
@@ -34,70 +33,46 @@ describe("npm run stack --smoke", () => {
     };
     // --hold: the stack stays up after its smoke check until its stdin ends, so this test can
     // call the running admin from outside, as an operator does.
-    const child = spawn(
-      process.execPath,
-      [join(repoRoot, "scripts", "stack.ts"), "--smoke", "--hold", "--no-install"],
-      { cwd: repoRoot, env, stdio: ["pipe", "pipe", "pipe"] },
-    );
-    let output = "";
-    let exited = false;
-    child.stdout.on("data", (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    child.stderr.on("data", (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    const exit = new Promise<number | null>((resolve) =>
-      child.on("exit", (code) => {
-        exited = true;
-        resolve(code);
-      }),
-    );
-
-    let status: StatusJson;
+    let status: StatusJson | undefined;
     let eventTable = "";
-    try {
-      await waitFor(async () => (output.includes("smoke: holding until stdin ends") ? true : undefined), {
-        what: "the stack's smoke check to pass",
-        timeoutMs: 540_000,
-        intervalMs: 500,
-        giveUpIf: () => (exited ? `the stack exited:\n${output}` : undefined),
-      });
-      const adminUrl = /^admin: (http:\/\/127\.0\.0\.1:\d+)$/m.exec(output)?.[1];
-      assert.ok(adminUrl, `the stack prints the admin's address:\n${output}`);
-      const token = /^operator token of this run.*\n {2}(\S+)$/m.exec(output)?.[1];
-      assert.ok(token !== undefined && token.length >= 16, "the stack prints its operator token");
-      assert.match(output, /LANGTIAN_OPERATOR_TOKEN=\S+ npm run langtian -- drain bridge-1/);
-      // The table the simulator's events go to, as the query API found it.
-      const found = /smoke: the query API lists event table (\w+) with/.exec(output)?.[1];
-      assert.ok(found, "the query API found the event table");
-      eventTable = found;
+    const { code, output } = await runStack({
+      flags: ["--hold"],
+      env,
+      whileUp: async (output) => {
+        const adminUrl = /^admin: (http:\/\/127\.0\.0\.1:\d+)$/m.exec(output)?.[1];
+        assert.ok(adminUrl, `the stack prints the admin's address:\n${output}`);
+        const token = /^operator token of this run.*\n {2}(\S+)$/m.exec(output)?.[1];
+        assert.ok(token !== undefined && token.length >= 16, "the stack prints its operator token");
+        assert.match(output, /LANGTIAN_OPERATOR_TOKEN=\S+ npm run langtian -- drain bridge-1/);
+        // The table the simulator's events go to, as the query API found it.
+        const found = /smoke: the query API lists event table (\w+) with/.exec(output)?.[1];
+        assert.ok(found, "the query API found the event table");
+        eventTable = found;
 
-      // What an operator runs: the CLI as a child, told where the admin is.
-      status = await waitFor(
-        async () => {
-          const { code, stdout, stderr } = await langtian(["status", "--json"], adminUrl);
-          if (code !== 0 && code !== 3) throw new Error(`langtian status exited ${code}: ${stderr}`);
-          const s = JSON.parse(stdout) as StatusJson;
-          // Events flowed: every partition written to has a position stored in the lake.
-          const partitions = s.topics?.[0]?.partitions ?? [];
-          const flowed =
-            partitions.some((p) => Number(p.endOffset ?? 0) > 0) &&
-            partitions.every((p) => Number(p.endOffset ?? 0) === 0 || Number(p.lakePosition ?? -1) >= 0);
-          const rows = s.lake?.tables?.some((t) => t.name === eventTable && Number(t.rows ?? 0) > 0);
-          return code === 0 && flowed && rows ? s : undefined;
-        },
-        {
-          what: "langtian status to show everything ready and events in the lake",
-          timeoutMs: 60_000,
-          intervalMs: 1_000,
-        },
-      );
-    } finally {
-      child.stdin.end();
-    }
-    const code = await exit;
+        // What an operator runs: the CLI as a child, told where the admin is.
+        status = await waitFor(
+          async () => {
+            const { code, stdout, stderr } = await langtian(["status", "--json"], adminUrl);
+            if (code !== 0 && code !== 3) throw new Error(`langtian status exited ${code}: ${stderr}`);
+            const s = JSON.parse(stdout) as StatusJson;
+            // Events flowed: every partition written to has a position stored in the lake.
+            const partitions = s.topics?.[0]?.partitions ?? [];
+            const flowed =
+              partitions.some((p) => Number(p.endOffset ?? 0) > 0) &&
+              partitions.every((p) => Number(p.endOffset ?? 0) === 0 || Number(p.lakePosition ?? -1) >= 0);
+            const rows = s.lake?.tables?.some((t) => t.name === eventTable && Number(t.rows ?? 0) > 0);
+            return code === 0 && flowed && rows ? s : undefined;
+          },
+          {
+            what: "langtian status to show everything ready and events in the lake",
+            timeoutMs: 60_000,
+            intervalMs: 1_000,
+          },
+        );
+      },
+    });
     assert.equal(code, 0, output);
+    assert.ok(status, "langtian status answered");
 
     // Every instance the stack started, at its real endpoint, ready.
     assert.deepEqual(
@@ -155,9 +130,9 @@ describe("npm run stack --smoke", () => {
 describe("npm run stack --direct --smoke", () => {
   it("runs JetStream straight into the lake (no Kafka, no bridge): the simulator's events are read through the query API and the admin reports every instance ready", async () => {
     const stackDir = tempDir("stack");
-    const { code, output } = await runStack(["--direct", "--smoke", "--no-install"], {
-      LANGTIAN_STACK_DIR: stackDir,
-      ...(await chosenPorts(["NATS", "NATS_MONITOR"])),
+    const { code, output } = await runStack({
+      flags: ["--direct"],
+      env: { LANGTIAN_STACK_DIR: stackDir, ...(await chosenPorts(["NATS", "NATS_MONITOR"])) },
     });
     assert.equal(code, 0, output);
     assert.match(output, /smoke: 10 messages through JetStream \(no Kafka in this topology\)/);
@@ -173,7 +148,7 @@ describe("npm run stack --direct --smoke", () => {
 
 describe("npm run stack in a bad environment", () => {
   it("refuses an unknown flag with the list of valid ones, before starting anything", async () => {
-    const { code, output } = await runStack(["--smoke", "--hq"], {});
+    const { code, output } = await runStack({ flags: ["--hq"] });
     assert.equal(code, 2);
     assert.match(output, /unknown argument --hq; valid flags: --ha --direct --smoke --hold/);
   });
@@ -183,9 +158,8 @@ describe("npm run stack in a bad environment", () => {
     await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
     const port = (server.address() as { port: number }).port;
     try {
-      const { code, output } = await runStack(["--smoke", "--no-install"], {
-        LANGTIAN_STACK_DIR: tempDir("stack"),
-        LANGTIAN_STACK_NATS_PORT: String(port),
+      const { code, output } = await runStack({
+        env: { LANGTIAN_STACK_DIR: tempDir("stack"), LANGTIAN_STACK_NATS_PORT: String(port) },
       });
       assert.equal(code, 1);
       assert.match(
@@ -205,28 +179,6 @@ describe("npm run stack in a bad environment", () => {
 async function chosenPorts(keys: string[]): Promise<Record<string, string>> {
   const ports = await freePorts(keys.length);
   return Object.fromEntries(keys.map((key, i) => [`LANGTIAN_STACK_${key}_PORT`, String(ports[i])]));
-}
-
-/** Runs `npm run stack -- <args>` (its script as a child) to its end: exit code and all output. */
-function runStack(
-  args: string[],
-  env: Record<string, string>,
-): Promise<{ code: number | null; output: string }> {
-  return new Promise((done) => {
-    const child = spawn(process.execPath, [join(repoRoot, "scripts", "stack.ts"), ...args], {
-      cwd: repoRoot,
-      env: { ...process.env, ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let output = "";
-    child.stdout.on("data", (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    child.stderr.on("data", (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    child.on("exit", (code) => done({ code, output }));
-  });
 }
 
 /** `npm run langtian -- <args>`, without npm's own output: the CLI's entry point as a child. */

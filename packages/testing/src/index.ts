@@ -77,6 +77,7 @@ export {
   testKafkaBootstrap,
   testNatsUrl,
 } from "./launch/shared.ts";
+export { type RunStackOptions, runStack, type StackRun } from "./launch/stack-process.ts";
 export { ServerStartError } from "./launch/start-until-ready.ts";
 export { tempDir, uniqueName } from "./launch/temp.ts";
 export { WaitError, type WaitOptions, waitFor } from "./launch/wait.ts";
