@@ -21,20 +21,17 @@ import { fileURLToPath } from "node:url";
 import { parseArgs, promisify } from "node:util";
 import { cacheRoot, provisionDuckdbExtensions, runTool } from "@langtian/provision";
 import { postgresBinDir, provisionPython, startPostgres, tempDir } from "@langtian/testing";
+import { writerBenchOptions, writerBenchSettings } from "../src/writer-bench-args.ts";
 
 const execFileAsync = promisify(execFile);
 
 const { values: args } = parseArgs({
   options: {
-    quick: { type: "boolean", default: false },
-    seconds: { type: "string" },
-    writers: { type: "string" },
-    rows: { type: "string", default: "500" },
+    ...writerBenchOptions,
     formats: { type: "string", default: "iceberg,ducklake-sqlite,ducklake-postgres" },
   },
 });
-const seconds = args.seconds ?? (args.quick ? "3" : "20");
-const writers = args.writers ?? (args.quick ? "1" : "1,2");
+const { seconds, writerCounts, rowsPerCommit } = writerBenchSettings(args, { quick: "1", full: "1,2" });
 const here = fileURLToPath(new URL(".", import.meta.url));
 
 /** The experiment's venv, named after its requirements' hash and built once. */
@@ -81,7 +78,7 @@ const postgres = usesPostgres ? await startPostgres({ dir: tempDir("iceberg-benc
 try {
   if (postgres) {
     const bin = await postgresBinDir();
-    for (const count of writers.split(",")) {
+    for (const count of writerCounts) {
       await execFileAsync(join(bin, "createdb"), [
         ...["-h", "127.0.0.1", "-p", String(postgres.port), "-U", "lake"],
         `ducklake_postgres_${count}`,
@@ -93,7 +90,7 @@ try {
     [
       join(here, "iceberg_bench.py"),
       ...["--dir", tempDir("iceberg-bench")],
-      ...["--seconds", seconds, "--writers", writers, "--rows", args.rows ?? "500"],
+      ...["--seconds", String(seconds), "--writers", writerCounts.join(","), "--rows", String(rowsPerCommit)],
       ...["--formats", formats.join(",")],
       ...["--extensions", JSON.stringify(extensions)],
       ...(postgres ? ["--dsn", `host=127.0.0.1 port=${postgres.port} dbname={name} user=lake`] : []),

@@ -32,24 +32,20 @@ import { telemetryBatch } from "@langtian/lake-writer/testing";
 import { provisionDuckdbExtensions } from "@langtian/provision";
 import { postgresBinDir, startPostgres, tempDir } from "@langtian/testing";
 import { cpuSeconds, descendantsCpuSeconds } from "../src/proc-cpu.ts";
+import { writerBenchOptions, writerBenchSettings } from "../src/writer-bench-args.ts";
 import type { WorkerReport, WorkerSpec } from "./commit-worker.ts";
 
 const execFileAsync = promisify(execFile);
 
 const { values: args } = parseArgs({
   options: {
-    quick: { type: "boolean", default: false },
-    seconds: { type: "string" },
-    writers: { type: "string" },
-    rows: { type: "string", default: "500" },
+    ...writerBenchOptions,
     catalogs: { type: "string", default: "postgres" },
     "no-raw": { type: "boolean", default: false },
     "max-retries": { type: "string", default: "10" },
   },
 });
-const seconds = Number(args.seconds ?? (args.quick ? 3 : 20));
-const writerCounts = (args.writers ?? (args.quick ? "1,2" : "1,2,4,8")).split(",").map(Number);
-const rowsPerCommit = Number(args.rows);
+const { seconds, writerCounts, rowsPerCommit } = writerBenchSettings(args, { quick: "1,2", full: "1,2,4,8" });
 const maxCommitRetries = Number(args["max-retries"]);
 const catalogs = (args.catalogs ?? "postgres").split(",").map((kind) => {
   if (kind !== "postgres" && kind !== "sqlite") throw new Error(`catalog ${kind}: postgres or sqlite`);
@@ -168,13 +164,25 @@ async function footprint(lake: LakeConfig, bin: string | undefined): Promise<Foo
   };
 }
 
-/** Runs `writers` worker processes to the end and returns their reports. */
-async function runWorkers(make: (partition: number, startAtMs: number) => WorkerSpec, writers: number) {
+/**
+ * Runs `writers` worker processes to the end and returns their reports. Each commits to `target`
+ * (its mode, lake and DSN) on a partition of its own, with this run's rows per commit, duration
+ * and retries, from the same start time.
+ */
+async function runWorkers(target: Pick<WorkerSpec, "mode" | "lake" | "dsn">, writers: number) {
   // Far enough ahead for every process to start, load DuckDB and attach before the clock runs.
   const startAtMs = Date.now() + 4000 + 1500 * writers;
+  const workerSpec = (partition: number): WorkerSpec => ({
+    ...target,
+    partition,
+    rowsPerCommit,
+    startAtMs,
+    durationMs: seconds * 1000,
+    maxCommitRetries,
+  });
   const reports = await Promise.all(
     Array.from({ length: writers }, (_, partition) => {
-      const child = spawn(process.execPath, [workerPath, JSON.stringify(make(partition, startAtMs))], {
+      const child = spawn(process.execPath, [workerPath, JSON.stringify(workerSpec(partition))], {
         stdio: ["ignore", "pipe", "inherit"],
       });
       let out = "";
@@ -278,18 +286,7 @@ try {
       const before = await footprint(lake, bin);
       const loadBefore = loadavg();
       const pgCpuBefore = postgres ? postgresCpuSeconds() : 0;
-      const result = await runWorkers(
-        (partition, startAtMs) => ({
-          mode: "lake",
-          lake,
-          partition,
-          rowsPerCommit,
-          startAtMs,
-          durationMs: seconds * 1000,
-          maxCommitRetries,
-        }),
-        writers,
-      );
+      const result = await runWorkers({ mode: "lake", lake }, writers);
       const pgCpu = postgres ? postgresCpuSeconds() - pgCpuBefore : 0;
       const after = await footprint(lake, bin);
       const per1000 = (field: keyof Footprint) =>
@@ -330,16 +327,11 @@ try {
       const loadBefore = loadavg();
       const pgCpuBefore = postgresCpuSeconds();
       const result = await runWorkers(
-        (partition, startAtMs) => ({
+        {
           mode: "postgres",
           lake: { catalog: { kind: "postgres", dsn: dsnOf(name) }, dataPath: "" },
           dsn: dsnOf(name),
-          partition,
-          rowsPerCommit,
-          startAtMs,
-          durationMs: seconds * 1000,
-          maxCommitRetries,
-        }),
+        },
         writers,
       );
       const pgCpu = postgresCpuSeconds() - pgCpuBefore;
