@@ -4,6 +4,13 @@
  * downloaded), the catalog URI and SQL quoting.
  */
 export { type AttachOptions, attachLake, catalogUri, LAKE, LakeAttachError } from "./attach-lake.ts";
+export {
+  backupLake,
+  LakeBackupError,
+  type LakeBackupManifest,
+  type LocalLake,
+  restoreLake,
+} from "./backup-lake.ts";
 export { MissingExtensionsError, requireDuckdbExtensions } from "./extension-files.ts";
 export type { CatalogConfig, LakeConfig, S3Config } from "./lake-config.ts";
 export {
