@@ -1,24 +1,16 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { chmodSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
+import { tempDirsRemovedAfterTests } from "../../packages/provision/src/testing/index.ts";
 import { repoRoot } from "../lib/run.ts";
 
 const execFileAsync = promisify(execFile);
 
-const made: string[] = [];
-function tempDir(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), `langtian-${prefix}-`));
-  made.push(dir);
-  return dir;
-}
-after(() => {
-  for (const dir of made) rmSync(dir, { recursive: true, force: true });
-});
+const tempDir = tempDirsRemovedAfterTests();
 
 describe("provisioning on a machine without the prerequisites", () => {
   it("ends the step with how to get each missing tool, exit code 1 and no stack trace", async (t) => {

@@ -1,22 +1,13 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { acquireLock, INSTALL_COMPLETE_MARKER, installDir } from "./install-dir.ts";
 import { ProvisionError } from "./provision-error.ts";
+import { tempDirsRemovedAfterTests } from "./testing/index.ts";
 
-// Plain temp folders: this package sits below @langtian/testing and cannot use its tempDir.
-const made: string[] = [];
-function tempDir(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), `langtian-${prefix}-`));
-  made.push(dir);
-  return dir;
-}
-after(() => {
-  for (const dir of made) rmSync(dir, { recursive: true, force: true });
-});
+const tempDir = tempDirsRemovedAfterTests();
 
 describe("installDir in place", () => {
   it("builds in the final folder (what it writes may name its own path) and marks it complete last", async () => {

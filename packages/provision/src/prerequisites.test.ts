@@ -1,24 +1,15 @@
 import assert from "node:assert/strict";
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { chmodSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { createHeartbeat } from "./install-dir.ts";
 import { requireJava } from "./kafka.ts";
 import { javaMajorVersion, missingToolError, networkHint } from "./prerequisites.ts";
 import { ProvisionError } from "./provision-error.ts";
 import { runTool } from "./run-tool.ts";
+import { tempDirsRemovedAfterTests } from "./testing/index.ts";
 
-// Plain temp folders: this package sits below @langtian/testing and cannot use its tempDir.
-const made: string[] = [];
-function tempDir(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), `langtian-${prefix}-`));
-  made.push(dir);
-  return dir;
-}
-after(() => {
-  for (const dir of made) rmSync(dir, { recursive: true, force: true });
-});
+const tempDir = tempDirsRemovedAfterTests();
 
 /** An environment whose PATH is one empty folder: no tool can be found. */
 function barePathEnv(): NodeJS.ProcessEnv {
