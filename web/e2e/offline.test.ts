@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { screenshot, uiTestContext } from "./harness/index.ts";
+import { screenshot, uiTestContext, waitForOfflineCache } from "./harness/index.ts";
 
 /** What Chromium logs for every call while the admin is stopped. */
 const ADMIN_AWAY = [/ERR_CONNECTION_REFUSED/, /Failed to fetch/, /status of 50\d/];
@@ -27,10 +27,11 @@ describe("web UI offline", () => {
     const cells = await grid.getByRole("row").nth(1).getByRole("gridcell").allTextContents();
     const firstRow = cells.find((c) => c.trim().length > 4)?.trim() ?? "";
     assert.notEqual(firstRow, "", "the events page shows rows");
+    // The cache writes a moment after each answer; loading another page drops a write still waiting.
+    await waitForOfflineCache(page, "ListTables");
+    await waitForOfflineCache(page, "Browse");
     await page.goto("/audit");
     await page.getByRole("heading", { name: "Audit" }).waitFor();
-    // The offline cache writes shortly after each answer.
-    await page.waitForTimeout(1_000);
     const persisted = await page.evaluate(
       "navigator.storage.persisted ? navigator.storage.persisted() : Promise.resolve(false)",
     );

@@ -15,6 +15,7 @@ export {
   type UiPage,
   VIEWPORT,
 } from "./browser.ts";
+export { waitForOfflineCache } from "./offline-cache.ts";
 export {
   deleteStreams,
   startUiPlatform,

@@ -38,6 +38,19 @@ describe("the offline cache", () => {
     expect((await cache.usage()).entries).toBe(0);
   });
 
+  it("writes what is waiting at once when the page is left", async () => {
+    cache = await openOfflineCache({ dbName: `test-${Math.random()}`, writeDelayMs: 60_000 });
+    const client = new QueryClient();
+    const detach = cache.attach(client);
+    await client.fetchQuery({ queryKey: ["events"], queryFn: async () => [1, 2, 3] });
+    await settle(20);
+    expect((await cache.usage()).entries).toBe(0);
+    window.dispatchEvent(new Event("pagehide"));
+    await settle(30);
+    expect((await cache.usage()).entries).toBe(1);
+    detach();
+  });
+
   it("evicts the least recently used queries beyond its size cap", async () => {
     const big = "x".repeat(10_000); // ~20 kB each
     cache = await openOfflineCache({ dbName: `test-${Math.random()}`, writeDelayMs: 1, maxBytes: 50_000 });

@@ -101,7 +101,15 @@ export async function openOfflineCache(options: OfflineCacheOptions = {}): Promi
       }
     },
     attach(client) {
-      return client.getQueryCache().subscribe((event) => {
+      // A page being left writes what is waiting at once (best effort: the browser may still
+      // end the page before the write commits).
+      const writeNow = (): void => {
+        if (timer === undefined) return;
+        clearTimeout(timer);
+        void flush().catch(() => undefined);
+      };
+      globalThis.addEventListener?.("pagehide", writeNow);
+      const unsubscribe = client.getQueryCache().subscribe((event) => {
         if (restoring || event.type !== "updated" || event.action.type !== "success") return;
         const query = event.query;
         if (query.meta?.offline === false || query.state.data === undefined) return;
@@ -116,6 +124,10 @@ export async function openOfflineCache(options: OfflineCacheOptions = {}): Promi
         });
         if (timer === undefined) timer = setTimeout(() => void flush().catch(() => undefined), writeDelayMs);
       });
+      return () => {
+        globalThis.removeEventListener?.("pagehide", writeNow);
+        unsubscribe();
+      };
     },
     async usage() {
       const all = (await db.getAll(STORE)) as CachedQuery[];
