@@ -144,8 +144,9 @@ describe("the SQL console", () => {
     expect(screen.getByTestId("sql-error-caret").textContent).toBe("  FORM lake.t\n  ^");
     const editor = screen.getByLabelText(/Statement/) as HTMLTextAreaElement;
     expect(editor.getAttribute("aria-invalid")).toBe("true");
-    // The cursor is already there; the button also moves the focus.
-    expect(editor.selectionStart).toBe(11);
+    // The cursor goes there as the error arrives (an effect after the render that shows it);
+    // the button also moves the focus.
+    await waitFor(() => expect(editor.selectionStart).toBe(11));
     editor.setSelectionRange(0, 0);
     fireEvent.click(screen.getByRole("button", { name: "Show in the editor" }));
     expect(editor.selectionStart).toBe(11);
