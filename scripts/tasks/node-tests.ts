@@ -84,11 +84,20 @@ function startsSeaweedfs(file: string): boolean {
 }
 
 /**
+ * True for a test file that sends spans to the test OpenTelemetry Collector, so needs its build:
+ * by convention such files are named `*.otel.test.ts`.
+ */
+function exportsToOtelCollector(file: string): boolean {
+  return file.endsWith(".otel.test.ts");
+}
+
+/**
  * `npm test`'s test step: every unit and integration test of the repository, then the chaos and
  * browser tests. `provisioning` is what `npm test` started in the background at its first line;
  * each batch waits only for the tools its tests need. The SeaweedFS build is the long one when
  * cold: while it runs, every other test runs, and the S3 tests follow once it is done (or join
- * the first batch when it was done already). Run alone (`task.ts test:node`), it provisions
+ * the first batch when it was done already). The `*.otel.test.ts` files wait for the
+ * OpenTelemetry Collector's build the same way. Run alone (`task.ts test:node`), it provisions
  * itself.
  */
 export async function nodeTests(
@@ -104,15 +113,35 @@ export async function nodeTests(
       `the SeaweedFS build is still running: ${s3Files.join(", ")} run after the other tests\n`,
     );
   }
+  const otelFiles = files.filter((file) => exportsToOtelCollector(file) && !s3Files.includes(file));
+  const otelWaits = !provisioning.isReady("otel-collector");
+  if (otelWaits && otelFiles.length > 0) {
+    process.stdout.write(
+      `the OpenTelemetry Collector build is still running: ${otelFiles.join(", ")} run after the other tests\n`,
+    );
+  }
+  const later = [...(s3Waits ? s3Files : []), ...(otelWaits ? otelFiles : [])];
+  const otelCollectorReady = async () => {
+    if (!provisioning.isReady("otel-collector")) {
+      process.stdout.write("waiting for the OpenTelemetry Collector build\n");
+    }
+    await provisioning.ready("otel-collector");
+  };
   const seaweedfsReady = async () => {
     if (!provisioning.isReady("seaweedfs")) process.stdout.write("waiting for the SeaweedFS build\n");
     await provisioning.ready("seaweedfs");
   };
   await runWithSharedServers([
     {
-      files: s3Waits ? files.filter((file) => !s3Files.includes(file)) : files,
+      files: files.filter((file) => !later.includes(file)),
       concurrency: 3,
       timeoutMs: 600_000,
+    },
+    {
+      files: otelWaits ? otelFiles : [],
+      concurrency: 3,
+      timeoutMs: 600_000,
+      before: otelCollectorReady,
     },
     { files: s3Waits ? s3Files : [], concurrency: 3, timeoutMs: 600_000, before: seaweedfsReady },
     {

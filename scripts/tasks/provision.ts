@@ -5,6 +5,7 @@ import {
   provisionDuckdbExtensions,
   provisionKafka,
   provisionNatsServer,
+  provisionOtelCollector,
   provisionPrometheus,
   provisionPython,
   provisionSeaweedfs,
@@ -16,7 +17,8 @@ import {
  * DuckDB extension files (PyPI), SeaweedFS (the S3 store of the lake writer's S3 tests; the
  * long Go build when cold), Chromium for the web UI's browser tests (Debian's package,
  * installed with apt-get when root) and Prometheus with promtool for the alert-rule and
- * metrics tests (Debian's package, unpacked into the cache). Each is cached per user, locked
+ * metrics tests (Debian's package, unpacked into the cache) and the OpenTelemetry Collector the
+ * trace export tests send OTLP to (our Go module tools/otel-collector). Each is cached per user, locked
  * across processes and fast when already present. Services never provision: this step (or a
  * site's installer) puts the files where they read them.
  */
@@ -28,6 +30,7 @@ export const provisioners = {
   seaweedfs: provisionSeaweedfs,
   chromium: provisionChromium,
   prometheus: provisionPrometheus,
+  "otel-collector": provisionOtelCollector,
 } as const satisfies Record<string, () => Promise<unknown>>;
 
 /** Name of one provisioned tool. */
@@ -38,7 +41,7 @@ const allProvisioners = Object.keys(provisioners) as ProvisionerName[];
 /**
  * What each command needs, and nothing more. `npm run stack` runs nats-server, Kafka and the
  * lake writer (DuckDB extensions) on local storage, so it never waits for the SeaweedFS build,
- * the Python venv, Chromium or Prometheus; `--direct` has no Kafka; `--ha` keeps its lake files
+ * the Python venv, Chromium, Prometheus or the OpenTelemetry Collector; `--direct` has no Kafka; `--ha` keeps its lake files
  * on SeaweedFS (its PostgreSQL comes from Debian's package, outside this list). `npm test` needs
  * everything; `npm run provision` installs everything (a site or CI warming its cache).
  */

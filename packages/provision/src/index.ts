@@ -1,8 +1,8 @@
 /**
  * Provisioning of Langtian EDA: the per-user cache, a locked atomic installer, and the
  * provisioners of every tool the tests, the benchmarks and `npm run stack` need outside npm
- * (nats-server, the `nats` CLI, Kafka, a Python venv, DuckDB extension files, SeaweedFS, and
- * Debian's Chromium for the web UI's browser tests).
+ * (nats-server, the `nats` CLI, Kafka, a Python venv, DuckDB extension files, SeaweedFS, the test
+ * OpenTelemetry Collector, and Debian's Chromium for the web UI's browser tests).
  * Scripts and tests call them; services never do (they read what was provisioned).
  */
 export { cacheRoot } from "./cache-root.mjs";
@@ -41,6 +41,11 @@ export {
   provisionNatsCli,
   provisionNatsServer,
 } from "./nats.ts";
+export {
+  OTEL_COLLECTOR_MODULE_DIR,
+  OTEL_COLLECTOR_VERSION,
+  provisionOtelCollector,
+} from "./otel-collector.ts";
 export {
   type DownloadSource,
   javaMajorVersion,
