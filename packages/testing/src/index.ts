@@ -1,6 +1,7 @@
 /**
- * Test and dev infrastructure of Langtian EDA: launchers for real nats-server and Kafka on
- * free 127.0.0.1 ports, fault injection, and the provisioners of `@langtian/provision`.
+ * Test and dev infrastructure of Langtian EDA: launchers for real nats-server, Kafka and an
+ * OpenTelemetry Collector (OTLP receiver) on free 127.0.0.1 ports, fault injection, and the
+ * provisioners of `@langtian/provision`.
  */
 
 // Provisioning lives in @langtian/provision; re-exported so tests and benchmarks keep one import.
@@ -14,6 +15,7 @@ export {
   provisionKafka,
   provisionNatsCli,
   provisionNatsServer,
+  provisionOtelCollector,
   provisionPython,
 } from "@langtian/provision";
 export {
@@ -56,6 +58,12 @@ export {
   startNodeService,
   sumMetric,
 } from "./launch/node-service.ts";
+export {
+  type ExportedSpan,
+  type OtelCollector,
+  type StartOtelCollectorOptions,
+  startOtelCollector,
+} from "./launch/otel-collector.ts";
 export { canBindUdp, canListen, freePort, freePorts } from "./launch/ports.ts";
 export {
   PostgresDirError,
