@@ -185,8 +185,10 @@ describe("admin tail", () => {
     assert.equal(BigInt(sent) + skipped, BigInt(total), "every event is sent or counted as skipped");
     assert.ok(skipped > 0n);
     const seconds = (last - (first ?? last)) / 1000;
-    // A burst of `rate` at most, then `rate` per second.
-    assert.ok(sent <= rate + Math.ceil(seconds * rate) + 1, `${sent} sent in ${seconds.toFixed(2)} s`);
+    // A burst of `rate` at most, then `rate` per second; timed here, at the receiving end, so
+    // one more second of allowance for delivery delays on a loaded machine (still far below
+    // the 4,000 published).
+    assert.ok(sent <= 2 * rate + Math.ceil(seconds * rate) + 1, `${sent} sent in ${seconds.toFixed(2)} s`);
     assert.ok(sent >= rate, `${sent} sent`);
     await waitFor(async () => ((await consumers()).length === 0 ? true : undefined), {
       what: "the tail's consumer to be deleted",
