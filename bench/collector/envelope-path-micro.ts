@@ -1,11 +1,16 @@
 /**
  * In-process CPU time of the collector's per-datagram work for one device frame (not a test):
- * decode, build, event id, validate, encode, and all of them together. Prints µs per call.
+ * decode, build, event id, trace ids (a new unsampled trace per event, as when no spans are
+ * exported; `crypto.randomUUID` beside it for scale), validate, encode, and all of them
+ * together. Prints µs per call.
  *
  *   node bench/collector/envelope-path-micro.ts
  */
+
+import { randomUUID } from "node:crypto";
 import { buildEnvelope, createDefaultDecoders, encodeDeviceMessage } from "@langtian/collector";
 import { deterministicEventId, encodeEnvelope, validateEnvelope } from "@langtian/envelope";
+import { createEventTracer } from "@langtian/service-kit";
 
 const decoder = createDefaultDecoders().get("device-frame");
 if (decoder === undefined) throw new Error("no device-frame decoder");
@@ -21,6 +26,12 @@ const frames = Array.from({ length: 1000 }, (_, i) =>
 );
 const decoded = frames.map((f) => decoder.decode(f));
 const envelopes = decoded.map((d) => buildEnvelope(d, defaults, now));
+const tracer = createEventTracer({
+  config: { otlpEndpoint: undefined, sampleRatio: 0.01, headers: [], maxQueuedSpans: 1024 },
+  service: "collector",
+  version: "bench",
+  instanceId: "bench",
+});
 const at = <T>(list: T[], i: number) => list[i % list.length] as T;
 
 function time(name: string, f: (i: number) => unknown, n = 200_000): [string, number] {
@@ -38,10 +49,13 @@ console.log(
       time("decode", (i) => decoder.decode(at(frames, i))),
       time("build", (i) => buildEnvelope(at(decoded, i), defaults, now)),
       time("deterministicEventId", (i) => deterministicEventId("bench", "sim-1", BigInt(i))),
+      time("traceIds", () => tracer.startEvent("collector.publish", now).traceparent),
+      time("randomUUID", () => randomUUID()),
       time("validate", (i) => validateEnvelope(at(envelopes, i), { nowMs: now })),
       time("encode", (i) => encodeEnvelope(at(envelopes, i))),
       time("all", (i) => {
-        const e = buildEnvelope(decoder.decode(at(frames, i)), defaults, now);
+        const d = decoder.decode(at(frames, i));
+        const e = buildEnvelope(d, defaults, now, tracer.startEvent("collector.publish", now).traceparent);
         validateEnvelope(e, { nowMs: now });
         return encodeEnvelope(e);
       }),

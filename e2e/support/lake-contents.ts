@@ -63,6 +63,20 @@ export async function readLakeContents(
   });
 }
 
+/** Each event's `traceparent` as the lake holds it (null when the row has none). */
+export async function readLakeTraceparents(
+  catalogPath: string,
+  dataPath: string,
+  table: string,
+): Promise<Map<string, string | null>> {
+  return withLake(catalogPath, dataPath, async (connection) => {
+    const rows = (
+      await connection.runAndReadAll(`SELECT event_id, traceparent FROM ${LAKE}.${table}`)
+    ).getRows();
+    return new Map(rows.map((r) => [String(r[0]), r[1] === null ? null : String(r[1])]));
+  });
+}
+
 /**
  * Runs `read` on a connection to the lake read-side: a DuckDB instance of our own with the
  * ducklake extension, attached to the SQLite catalog, as any reader would.

@@ -47,6 +47,12 @@ export interface PipelineTopology {
 /** The `--ha` topology: 3 NATS nodes (stream R3), 3 Kafka brokers (replication 3, min ISR 2). */
 export const HA_TOPOLOGY = { natsNodes: 3, kafkaBrokers: 3 } as const satisfies PipelineTopology;
 
+/** What else the pipeline's services are given. */
+export interface PipelineOptions {
+  /** Environment of every service (names are per service: `LANGTIAN_<SERVICE>_…`). */
+  readonly serviceEnv?: Readonly<Record<string, string>>;
+}
+
 /** A whole pipeline on dedicated servers, every service a child process from its `main.ts`. */
 export interface Pipeline {
   /** The first NATS node (the only one on a single server). */
@@ -93,7 +99,9 @@ export async function startPipeline(
   source: PipelineSource,
   timeline: Timeline,
   topology: PipelineTopology = {},
+  options: PipelineOptions = {},
 ): Promise<Pipeline> {
+  const serviceEnv = options.serviceEnv ?? {};
   const root = tempDir("e2e-chaos");
   const base = uniqueName("chaos");
   const names = {
@@ -150,6 +158,7 @@ export async function startPipeline(
         LANGTIAN_COLLECTOR_STREAM_SUBJECT_PREFIX: `e2e.${base}`,
         LANGTIAN_COLLECTOR_SPOOL_DIR: join(root, "collector-spool"),
         LANGTIAN_COLLECTOR_UDP_LISTENERS: `udp://127.0.0.1:${udpPort}?decoder=device-frame&event_type=device.telemetry&source_system=e2e&name=frames`,
+        ...serviceEnv,
       },
     });
     // The writer reads its DuckDB extension files and never fetches them: provision first.
@@ -162,6 +171,7 @@ export async function startPipeline(
       LANGTIAN_LAKE_WRITER_LAKE_CATALOG_PATH: lake.catalogPath,
       LANGTIAN_LAKE_WRITER_LAKE_DATA_PATH: lake.dataPath,
       LANGTIAN_LAKE_WRITER_MAINTENANCE_INTERVAL_MS: "0",
+      ...serviceEnv,
     };
     const bridges: SupervisedService[] = [];
     if (source.kind === "kafka" && kafka) {
@@ -183,6 +193,7 @@ export async function startPipeline(
         LANGTIAN_BRIDGE_TOPICS_DEAD_LETTER_TOPIC: names.deadLetterTopic,
         LANGTIAN_BRIDGE_PIPELINE_BACKOFF_INITIAL_MS: "100",
         LANGTIAN_BRIDGE_PIPELINE_BACKOFF_MAX_MS: "1000",
+        ...serviceEnv,
       };
       // The explicit provision step (durable consumer, topics), run once as production does.
       const { stdout } = await promisify(execFile)(process.execPath, [scripts.bridge, "provision"], {

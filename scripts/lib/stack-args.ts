@@ -91,6 +91,9 @@ export function stackUsage(): string {
     "Environment: LANGTIAN_STACK_DIR (data folder), LANGTIAN_STACK_<NAME>_PORT (a port, e.g.",
     "LANGTIAN_STACK_NATS_PORT, LANGTIAN_STACK_ADMIN_HTTP_PORT), LANGTIAN_STACK_KAFKA_JVM_OPTIONS",
     "(the brokers' JVM flags, space-separated), LANGTIAN_STACK_LOG_FORMAT=json|pretty.",
+    "Every other LANGTIAN_<SERVICE>_… variable reaches that service, e.g.",
+    "LANGTIAN_COLLECTOR_TRACING_OTLP_ENDPOINT=http://127.0.0.1:4318 (spans over OTLP; the same",
+    "for LANGTIAN_BRIDGE_… and LANGTIAN_LAKE_WRITER_…).",
     "",
   ].join("\n");
 }

@@ -27,13 +27,17 @@ async function settledStatus(page: Page, pattern: RegExp): Promise<string> {
   return (await status.textContent()) ?? "";
 }
 
+/** Where the admin says traces are shown (the drawer links there). */
+const TRACE_URL = "http://traces.example/trace/{traceId}";
+
 /**
  * The events page on a lake the real pipeline wrote (producer → Kafka → lake writer → query
  * API, read through the admin's proxy): browse and filter, an event's drawer and its lineage,
  * time travel to an earlier snapshot, a CSV export of the whole result.
  */
 describe("web UI: events", () => {
-  const web = uiTestContext({ events: EVENTS });
+  // The deployment's trace viewer: the drawer links each event's trace there.
+  const web = uiTestContext({ events: EVENTS, admin: { web: { traceUrl: TRACE_URL } } });
 
   it("browses and filters the events, every filter in the URL", async () => {
     const ui = await web.open(web.platform.viewerKey, "/events");
@@ -113,6 +117,14 @@ describe("web UI: events", () => {
     );
     assert.match(lineage, /Committed in snapshot #\d+/);
     assert.match((await drawer.textContent()) ?? "", /device_id/);
+    // Its trace: the id the lake row keeps, linked to the trace viewer.
+    const trace = drawer.getByTestId("event-trace");
+    const traceId = /Trace ([0-9a-f]{32})/.exec((await trace.textContent()) ?? "")?.[1];
+    assert.ok(traceId, "the drawer shows the event's trace id");
+    assert.equal(
+      await trace.getByRole("link", { name: "Open the trace" }).getAttribute("href"),
+      TRACE_URL.replace("{traceId}", traceId),
+    );
     // The list stays visible beside the drawer.
     assert.ok(await grid.isVisible());
     await screenshot(page, "events-drawer");

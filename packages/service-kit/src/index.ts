@@ -47,6 +47,8 @@ export {
   RefusedError,
   toConnectError,
 } from "./errors.ts";
+export type { EventSpan, EventTracer, EventTracerOptions, HopKind } from "./event-tracer.ts";
+export { createEventTracer, exportHeaders } from "./event-tracer.ts";
 export type { CheckResult, DependencyCheck, DependencyState, HealthChecks } from "./health.ts";
 export { createHealthChecks, DEFAULT_CHECK_TIMEOUT_MS, requiredHealthy } from "./health.ts";
 export type { HealthReport, ServiceIdentity } from "./health-report.ts";
@@ -84,6 +86,11 @@ export type { ListenAddress, ServiceApp, ServiceAppOptions, ServiceFastify } fro
 export { createServiceApp, FORCE_CLOSE_AFTER_ABORT_MS } from "./service-app.ts";
 export type { ServiceConfig } from "./service-config.ts";
 export { accessFields, LOG_LEVELS, serviceFields } from "./service-config.ts";
+export { createServiceTracer } from "./service-tracer.ts";
 export type { ProcessLike, ShutdownHandle, ShutdownOptions, ShutdownTarget } from "./shutdown.ts";
 export { installShutdown, SHUTDOWN_SIGNALS, ShutdownExitCode } from "./shutdown.ts";
 export { TokenBucket, type TokenBucketOptions } from "./token-bucket.ts";
+export type { TraceParent } from "./trace-context.ts";
+export { formatTraceparent, newSpanId, newTraceId, parseTraceparent } from "./trace-context.ts";
+export type { TracingConfig } from "./tracing-fields.ts";
+export { tracingFields } from "./tracing-fields.ts";

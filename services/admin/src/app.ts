@@ -141,7 +141,7 @@ export function createApp(config: AdminConfig, deps: AdminDeps = {}): AdminApp {
   });
   const sessions = createSessions(config.web.sessionTtlMs, config.web.secureCookie);
   registerCors(service.fastify, config.web.allowedOrigins);
-  registerSessionRoutes(service.fastify, guard, sessions);
+  registerSessionRoutes(service.fastify, guard, sessions, { traceUrl: config.web.traceUrl });
   if (config.web.dir !== "") serveWeb(service.fastify, config.web.dir);
   const routes = adminRoutes({
     overview,

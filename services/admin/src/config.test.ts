@@ -49,4 +49,14 @@ describe("admin configuration", () => {
           JSON.stringify(["queryApi.url", "web.allowedOrigins[1]", "web.allowedOrigins[2]"]),
     );
   });
+
+  it("takes a trace viewer URL only with {traceId} in it", () => {
+    assert.equal(loadAdminConfig({}).web.traceUrl, "");
+    const jaeger = "http://127.0.0.1:16686/trace/{traceId}";
+    assert.equal(loadAdminConfig({ LANGTIAN_ADMIN_WEB_TRACE_URL: jaeger }).web.traceUrl, jaeger);
+    assert.throws(
+      () => loadAdminConfig({}, { web: { traceUrl: "http://127.0.0.1:16686/trace/" } }),
+      (err: unknown) => err instanceof ConfigError && err.issues.some((i) => i.path === "web.traceUrl"),
+    );
+  });
 });

@@ -120,6 +120,12 @@ export const adminConfigSchema = defineConfigSchema("admin", {
       description:
         'Origins of a UI served elsewhere that may call the admin, e.g. "https://langtian.localhost" (CORS, without credentials: such a UI sends its key). Empty: no CORS headers at all.',
     }),
+    traceUrl: string({
+      default: "",
+      pattern: /^$|^https?:\/\/\S*\{traceId\}\S*$/,
+      description:
+        'Where the UI links an event\'s trace: a URL with {traceId}, e.g. "http://127.0.0.1:16686/trace/{traceId}" (Jaeger) or a Grafana Tempo explore link. Empty: the UI shows the trace id without a link.',
+    }),
   },
   queryApi: {
     url: string({

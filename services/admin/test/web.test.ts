@@ -29,7 +29,7 @@ describe("admin web UI serving and sessions", () => {
           port: 0,
           logLevel: "warn",
           access: { apiKeys: [`ana:${VIEWER}:viewer`, `olga:${OPERATOR}:operator`] },
-          web: { dir: web },
+          web: { dir: web, traceUrl: "http://127.0.0.1:16686/trace/{traceId}" },
           nats: { url: await testNatsUrl(), streams: [] },
           kafka: { topics: [] },
           audit: { stream: uniqueName("AUDIT").toUpperCase() },
@@ -80,7 +80,11 @@ describe("admin web UI serving and sessions", () => {
     assert.equal((await post("not-a-key-of-ours-0123456789")).status, 401);
     const viewer = await post(VIEWER);
     assert.equal(viewer.status, 200);
-    assert.deepEqual((await viewer.json()) as object, { name: "ana", role: "viewer" });
+    assert.deepEqual((await viewer.json()) as object, {
+      name: "ana",
+      role: "viewer",
+      traceUrl: "http://127.0.0.1:16686/trace/{traceId}",
+    });
     const cookie = viewer.headers.get("set-cookie") ?? assert.fail("a session cookie");
     assert.match(cookie, /^langtian_session=[\w-]{40,}; Path=\/; HttpOnly; SameSite=Strict; Max-Age=\d+$/);
     const session = cookie.split(";")[0] ?? "";
@@ -115,7 +119,12 @@ describe("admin web UI serving and sessions", () => {
 
   it("answers who a bearer key is (a UI on another origin), and refuses a call without any key here", async () => {
     const who = await fetch(`${url}/v1/session`, { headers: { authorization: `Bearer ${OPERATOR}` } });
-    assert.deepEqual((await who.json()) as object, { name: "olga", role: "operator" });
+    // With the deployment's trace viewer, where the UI links an event's trace.
+    assert.deepEqual((await who.json()) as object, {
+      name: "olga",
+      role: "operator",
+      traceUrl: "http://127.0.0.1:16686/trace/{traceId}",
+    });
     const wrong = await fetch(`${url}/v1/session`, {
       headers: { authorization: "Bearer not-ours-0123456789xx" },
     });

@@ -1,4 +1,4 @@
-import { createServiceApp, DrainOrder, type ServiceApp } from "@langtian/service-kit";
+import { createServiceApp, createServiceTracer, DrainOrder, type ServiceApp } from "@langtian/service-kit";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import type { DestinationStream } from "pino";
@@ -63,6 +63,7 @@ export function createApp(config: BridgeConfig, deps: BridgeDeps = {}): BridgeAp
   });
   const { logger } = service;
   const metrics = createBridgeMetrics(service.metrics);
+  const tracer = createServiceTracer(service, config.tracing);
   let nc: NatsConnection | undefined;
   let sink: KafkaSink | undefined;
   let pipeline: Pipeline | undefined;
@@ -202,6 +203,7 @@ export function createApp(config: BridgeConfig, deps: BridgeDeps = {}): BridgeAp
         ordered,
         metrics,
         logger,
+        tracer,
       });
       source = await startJetStreamSource({
         nc,

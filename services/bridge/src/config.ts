@@ -12,6 +12,7 @@ import {
   serviceFields,
   string,
   stringList,
+  tracingFields,
 } from "@langtian/service-kit";
 import { isValidTopicName, parseTopicRules, type TopicRule } from "./mapping.ts";
 
@@ -21,6 +22,7 @@ import { isValidTopicName, parseTopicRules, type TopicRule } from "./mapping.ts"
  */
 export const bridgeConfigSchema = defineConfigSchema("bridge", {
   ...serviceFields({ port: 4102 }),
+  ...tracingFields(),
   nats: {
     url: string({ default: "nats://127.0.0.1:4222", description: "NATS server URL(s), comma-separated." }),
     stream: string({ default: "EDA_EVENTS", description: "JetStream stream the bridge reads." }),

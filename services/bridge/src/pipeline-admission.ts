@@ -1,3 +1,4 @@
+import type { EventTracer } from "@langtian/service-kit";
 import { type BackoffPolicy, backoffMs } from "./backoff.ts";
 import {
   DecodeCause,
@@ -24,6 +25,7 @@ export interface AdmissionOptions {
   readonly metrics: BridgeMetrics;
   readonly logger?: PipelineLogger;
   readonly now: () => number;
+  readonly tracer?: EventTracer | undefined;
   /** Naks a message and counts it under `reason`. */
   readonly nak: (msg: InboundMessage, reason: string, delayMs: number) => void;
 }
@@ -88,17 +90,37 @@ export function createAdmission(options: AdmissionOptions): Admission {
         },
         options.headerSet,
       );
+      // A recorded trace continues from this hop: the record carries the bridge span's context.
+      const span = options.tracer?.continueEvent(
+        "bridge.forward",
+        now(),
+        headers.get(BridgeHeaders.traceparent),
+        "producer",
+      );
+      if (span?.recording) {
+        headers.set(BridgeHeaders.traceparent, span.traceparent);
+        span.setAttributes({
+          "messaging.system": "kafka",
+          "messaging.operation.type": "send",
+          "messaging.destination.name": options.router.topicFor(msg.subject),
+          "langtian.event_id": event.eventId,
+          "langtian.event_type": event.eventType,
+          "langtian.nats.stream_sequence": msg.streamSequence,
+        });
+      }
       const key = recordKey(event);
       let bytes = msg.data.length + key.length;
       for (const [k, v] of headers) bytes += k.length + v.length;
       if (bytes > options.maxRecordBytes) {
         poison = { reason: PoisonReason.tooLarge, detail: `${bytes} bytes > ${options.maxRecordBytes}` };
+        span?.end(undefined, "too large for Kafka: dead-lettered");
       } else {
         item = {
           msg,
           record: { topic: options.router.topicFor(msg.subject), key, value: msg.data, headers },
           bytes,
           settle: { kind: "ack", eventMs: event.eventMs },
+          ...(span?.recording ? { span } : {}),
         };
       }
     } else {

@@ -1,3 +1,4 @@
+import type { EventSpan } from "@langtian/service-kit";
 import { BridgeHeaders } from "./mapping.ts";
 import type { InboundMessage, OutboundRecord } from "./pipeline-ports.ts";
 import type { PoisonReason } from "./read-event-for-bridge.ts";
@@ -13,6 +14,8 @@ export interface Item {
   readonly record: OutboundRecord;
   readonly bytes: number;
   readonly settle: Settle;
+  /** The event's bridge span, when its trace is recorded here: ended as the item settles. */
+  readonly span?: EventSpan;
 }
 
 /**

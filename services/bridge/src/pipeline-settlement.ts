@@ -43,9 +43,10 @@ export function createSettlement(options: SettlementOptions): Settlement {
       consecutiveFailures = 0;
       const t = now();
       let acked = 0;
-      for (const { msg, settle } of batch) {
+      for (const { msg, settle, span } of batch) {
         if (settle.kind === "ack") {
           msg.ack();
+          span?.end(t);
           acked++;
           if (settle.eventMs !== undefined)
             metrics.endToEndLagSeconds.observe(Math.max(0, (t - settle.eventMs) / 1000));
@@ -64,9 +65,11 @@ export function createSettlement(options: SettlementOptions): Settlement {
       pausedUntil = now() + pauseMs;
       metrics.kafkaErrors.inc();
       logger?.error({ err, records: batch.length, pauseMs }, "Kafka produce failed");
+      const failure = `Kafka produce failed: ${err instanceof Error ? err.message : String(err)}`;
       if (err instanceof RecordTooLargeError && batch.length === 1) {
         const [only] = batch as [Item];
         if (only.settle.kind === "ack") {
+          only.span?.end(undefined, failure);
           queue.unshift(
             deadLetterItem(only.msg, options.deadLetterTopic, PoisonReason.tooLarge, err.message, false),
           );
@@ -78,11 +81,17 @@ export function createSettlement(options: SettlementOptions): Settlement {
         queue.unshift(...batch);
         return;
       }
-      for (const item of batch)
+      // A redelivered message starts a new bridge span in the same trace.
+      for (const item of batch) {
+        item.span?.end(undefined, failure);
         nak(item.msg, "kafka-error", backoffMs(options.backoff, item.msg.deliveryCount));
+      }
       if (draining) {
         // Kafka is failing while we shut down: hand everything back now rather than hold it.
-        for (const item of queue.splice(0)) nak(item.msg, "draining", 0);
+        for (const item of queue.splice(0)) {
+          item.span?.end(undefined, "handed back at drain");
+          nak(item.msg, "draining", 0);
+        }
       }
     },
 

@@ -1,3 +1,4 @@
+import type { EventTracer } from "@langtian/service-kit";
 import type { BackoffPolicy } from "./backoff.ts";
 import type { HeaderSet, TopicRouter } from "./mapping.ts";
 import type { BridgeMetrics } from "./metrics.ts";
@@ -45,6 +46,8 @@ export interface PipelineOptions {
   readonly metrics: BridgeMetrics;
   readonly logger?: PipelineLogger;
   readonly now?: () => number;
+  /** Continues each event's trace: a span from the message's arrival to Kafka's confirmation. */
+  readonly tracer?: EventTracer;
 }
 
 /**
@@ -191,7 +194,10 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       paused = false;
       if (settlement.pausedUntil() > now()) {
         // A produce failed moments ago: nak what waits instead of holding it through a long outage.
-        for (const item of queue.splice(0)) nak(item.msg, "draining", 0);
+        for (const item of queue.splice(0)) {
+          item.span?.end(undefined, "handed back at drain");
+          nak(item.msg, "draining", 0);
+        }
         notify();
       }
       if (held() === 0) return Promise.resolve();

@@ -1,6 +1,7 @@
 import { ErrorCode, LangtianError } from "@langtian/errors";
 import {
   createServiceApp,
+  createServiceTracer,
   DrainOrder,
   isLoopbackHost,
   type ServiceApp,
@@ -91,6 +92,7 @@ export function createApp(config: CollectorConfig, deps: CollectorDeps = {}): Co
     ...(deps.logDestination !== undefined && { logDestination: deps.logDestination }),
   });
   const log = service.logger;
+  const tracer = createServiceTracer(service, config.tracing);
   const metrics = createCollectorMetrics(service.metrics, {
     spool: () => {
       const spool = running?.spool;
@@ -209,6 +211,7 @@ export function createApp(config: CollectorConfig, deps: CollectorDeps = {}): Co
           options: {
             subjectPrefix: config.stream.subjectPrefix,
             maxEventBytes: Math.min(config.ingest.maxEventBytes, maxEnvelopeBytes),
+            tracer,
           },
         },
       };
@@ -224,6 +227,7 @@ export function createApp(config: CollectorConfig, deps: CollectorDeps = {}): Co
         metrics,
         deadLetter,
         rejectionLog,
+        tracer,
         log,
       });
       for (const [name, socket] of bound) udp.set(name, socket);

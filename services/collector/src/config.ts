@@ -13,6 +13,7 @@ import {
   serviceFields,
   string,
   stringList,
+  tracingFields,
 } from "@langtian/service-kit";
 import { createDefaultDecoders } from "./decoders/index.ts";
 import { parseIngestAccess } from "./ingest-access.ts";
@@ -25,6 +26,7 @@ import { FsyncPolicy, OverflowPolicy } from "./spool.ts";
  */
 export const collectorConfigSchema = defineConfigSchema("collector", {
   ...serviceFields({ port: 4101 }),
+  ...tracingFields(),
   nats: {
     url: string({ default: "nats://127.0.0.1:4222", description: "NATS server URL(s), comma-separated." }),
     ackTimeoutMs: integer({ default: 5_000, min: 1, description: "How long to wait for a PubAck, in ms." }),

@@ -1,4 +1,5 @@
 import { encodeEnvelope, validateEnvelope } from "@langtian/envelope";
+import type { EventSpan, EventTracer } from "@langtian/service-kit";
 import type { DeadLetterSink } from "./dead-letter.ts";
 import { DecodeError, type Decoder } from "./decoders/index.ts";
 import { type Delivery, DeliveryRejectedError } from "./delivery.ts";
@@ -21,6 +22,8 @@ export interface DatagramHandlerOptions {
   readonly deadLetter?: DeadLetterSink | undefined;
   /** Logs each rejection (rate-limited) besides the counters. */
   readonly rejectionLog?: RejectionLog | undefined;
+  /** Starts each event's trace; its span lasts until JetStream (or the spool) has the event. */
+  readonly tracer?: EventTracer | undefined;
 }
 
 /** Handles one datagram: its bytes, receive time and (when known) the sender's address. */
@@ -60,14 +63,17 @@ export function createDatagramHandler(o: DatagramHandlerOptions): DatagramHandle
     let subject: string;
     let msgId: string;
     let headerLines: string | undefined;
+    let span: EventSpan | undefined;
     try {
       const event = o.decoder.decode(datagram);
       if (event.eventTimeMs !== undefined) o.metrics.eventTimes.record(receivedAtMs, event.eventTimeMs);
-      const envelope = buildEnvelope(event, o.defaults, receivedAtMs);
+      span = o.tracer?.startEvent("collector.publish", receivedAtMs, event.traceparent);
+      const envelope = buildEnvelope(event, o.defaults, receivedAtMs, span?.traceparent ?? event.traceparent);
       const violations = validateEnvelope(envelope, { nowMs: receivedAtMs });
       if (violations.length > 0) {
         const first = violations[0];
         reject(datagram, "invalid_envelope", `${first?.path}: ${first?.message}`, source);
+        span?.end(undefined, "invalid_envelope");
         return;
       }
       data = encodeEnvelope(envelope);
@@ -78,23 +84,54 @@ export function createDatagramHandler(o: DatagramHandlerOptions): DatagramHandle
           `envelope of ${data.length} bytes > ${o.maxEnvelopeBytes} the stream takes`,
           source,
         );
+        span?.end(undefined, "oversize");
         return;
       }
       subject = `${o.subjectPrefix}.${envelope.eventType}`;
       msgId = envelope.eventId;
       headerLines = eventHeaderLines(envelope, o.maxEnvelopeBytes - data.length);
+      if (span?.recording)
+        span.setAttributes(eventAttributes(envelope.eventId, envelope.eventType, subject, o.listener));
     } catch (err) {
       if (err instanceof DecodeError) reject(datagram, err.reason, err.message, source);
       else reject(datagram, "decoder_failed", err instanceof Error ? err.message : String(err), source);
+      span?.end(undefined, "decode_failed");
       return;
     }
     decoded.n++;
-    // Rejections (spool full, draining) are counted by delivery; a datagram has no sender to tell.
-    o.delivery.accept(
+    const outbound =
       headerLines === undefined
         ? { subject, msgId, data, receivedAtMs }
-        : { subject, msgId, data, receivedAtMs, eventHeaderLines: headerLines },
-      onRejected,
+        : { subject, msgId, data, receivedAtMs, eventHeaderLines: headerLines };
+    // Rejections (spool full, draining) are counted by delivery; a datagram has no sender to tell.
+    if (span?.recording !== true) {
+      o.delivery.accept(outbound, onRejected);
+      return;
+    }
+    const traced = span;
+    o.delivery.accept(
+      outbound,
+      (err) => {
+        onRejected(err);
+        traced.end(undefined, err instanceof Error ? err.message : String(err));
+      },
+      (outcome) => {
+        traced.setAttributes({ "langtian.delivery": outcome });
+        traced.end();
+      },
     );
+  };
+}
+
+/** What a recorded collector span says of its event (OpenTelemetry messaging conventions). */
+function eventAttributes(eventId: string, eventType: string, subject: string, listener: string) {
+  return {
+    "messaging.system": "nats",
+    "messaging.operation.type": "send",
+    "messaging.destination.name": subject,
+    "messaging.message.id": eventId,
+    "langtian.event_id": eventId,
+    "langtian.event_type": eventType,
+    "langtian.listener": listener,
   };
 }

@@ -156,9 +156,13 @@ export class Delivery {
    * Like {@link submit} for senders that cannot be answered (datagrams): no promise per
    * event; `onRejected` gets what `submit` would have rejected with.
    */
-  accept(event: OutboundEvent, onRejected: (err: unknown) => void): void {
+  accept(
+    event: OutboundEvent,
+    onRejected: (err: unknown) => void,
+    onSettled: (outcome: DeliveryOutcome) => void = ignore,
+  ): void {
     if (this.#closed) onRejected(this.#reject("draining"));
-    else this.#enqueue(event, ignore, onRejected);
+    else this.#enqueue(event, onSettled, onRejected);
   }
 
   #enqueue(

@@ -1,4 +1,3 @@
-import { create } from "@bufbuild/protobuf";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { deterministicEventId, uuidv7 } from "@langtian/envelope";
 import { type Envelope, EnvelopeSchema, TraceContextSchema } from "@langtian/proto";
@@ -17,11 +16,14 @@ export interface EnvelopeDefaults {
  *   device id and sequence number (retransmits get the same id and deduplicate); else a UUIDv7.
  * - `event_timestamp`: the device clock when present, else the receive time.
  * - `partition_key`: the device id.
+ * - `trace_context`: `traceparent` (the event's trace, see the collector's tracer) with the
+ *   device's `tracestate`; none when `traceparent` is empty.
  */
 export function buildEnvelope(
   event: DecodedEvent,
   defaults: EnvelopeDefaults,
   receivedAtMs: number,
+  traceparent: string | undefined = event.traceparent,
 ): Envelope {
   const sourceSystem = event.sourceSystem ?? defaults.sourceSystem;
   const eventId =
@@ -43,11 +45,12 @@ export function buildEnvelope(
     receivedTimestamp: msToTimestamp(receivedAtMs),
   };
   if (event.deviceId !== undefined) envelope.partitionKey = event.deviceId;
-  if (event.traceparent !== undefined && event.traceparent !== "") {
-    envelope.traceContext = create(TraceContextSchema, {
-      traceparent: event.traceparent,
+  if (traceparent !== undefined && traceparent !== "") {
+    envelope.traceContext = {
+      $typeName: TraceContextSchema.typeName,
+      traceparent,
       tracestate: event.tracestate ?? "",
-    });
+    };
   }
   return envelope;
 }

@@ -12,6 +12,7 @@ import {
   type IngestResponse,
   IngestResponseSchema,
 } from "@langtian/proto";
+import type { EventTracer } from "@langtian/service-kit";
 import { type Delivery, type DeliveryOutcome, DeliveryRejectedError } from "./delivery.ts";
 import type { CollectorMetrics } from "./metrics.ts";
 import { eventHeaderLines } from "./outbound-event.ts";
@@ -21,6 +22,8 @@ export interface PushIngestOptions {
   readonly subjectPrefix: string;
   /** Largest encoded envelope accepted, in bytes. */
   readonly maxEventBytes: number;
+  /** Starts each accepted event's trace (a child of the pusher's trace context when it sent one). */
+  readonly tracer?: EventTracer | undefined;
 }
 
 /** An event of a pushed batch that could not even be parsed (HTTP JSON only). */
@@ -76,9 +79,31 @@ export async function ingestBatch(
           ),
         );
       }
+      const span = opts.tracer?.startEvent(
+        "collector.publish",
+        receivedAtMs,
+        event.traceContext?.traceparent,
+      );
+      if (span !== undefined && span.traceparent !== "") {
+        event.traceContext = {
+          $typeName: "langtian.envelope.v1.TraceContext",
+          traceparent: span.traceparent,
+          tracestate: event.traceContext?.tracestate ?? "",
+        };
+      }
       const data = encodeEnvelope(event);
       if (data.length > opts.maxEventBytes) {
+        span?.end(undefined, "too_large");
         return fail(index, event.eventId, "too_large", `${data.length} bytes > ${opts.maxEventBytes}`);
+      }
+      if (span?.recording) {
+        span.setAttributes({
+          "messaging.system": "nats",
+          "messaging.destination.name": `${opts.subjectPrefix}.${event.eventType}`,
+          "langtian.event_id": event.eventId,
+          "langtian.event_type": event.eventType,
+          "langtian.listener": "push",
+        });
       }
       try {
         const headerLines = eventHeaderLines(event, opts.maxEventBytes - data.length);
@@ -92,11 +117,13 @@ export async function ingestBatch(
           receivedAtMs,
           ...(headerLines === undefined ? {} : { eventHeaderLines: headerLines }),
         });
+        span?.end();
         metrics.ingestEvents.inc({ result: "accepted" });
         accepted.push(
           create(AcceptedEventSchema, { index, eventId: event.eventId, outcome: OUTCOMES[outcome] }),
         );
       } catch (err) {
+        span?.end(undefined, err instanceof Error ? err.message : String(err));
         if (!(err instanceof DeliveryRejectedError)) throw err;
         fail(index, event.eventId, err.reason, err.message);
       }

@@ -1,3 +1,4 @@
+import type { EventTracer } from "@langtian/service-kit";
 import type { Logger } from "pino";
 import type { CollectorConfig, ListenerConfig } from "./config.ts";
 import { createDatagramHandler } from "./datagram-handler.ts";
@@ -23,6 +24,7 @@ export interface UdpIntakeOptions {
   readonly metrics: CollectorMetrics;
   readonly deadLetter: DeadLetterSink | undefined;
   readonly rejectionLog: RejectionLog;
+  readonly tracer?: EventTracer | undefined;
   readonly log: Logger;
 }
 
@@ -58,6 +60,7 @@ async function bindOne(o: UdpIntakeOptions, l: ListenerConfig): Promise<UdpListe
     metrics,
     deadLetter: o.deadLetter,
     rejectionLog: o.rejectionLog,
+    tracer: o.tracer,
   });
   const handler = onlyFromNetworks(o.udpSources, decode, (datagram, source) => {
     metrics.datagramsReceived.inc({ listener: l.name });

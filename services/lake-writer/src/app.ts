@@ -2,7 +2,13 @@ import { readFile } from "node:fs/promises";
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { devicePayloadRegistry } from "@langtian/envelope";
 import { requireDuckdbExtensions } from "@langtian/lake";
-import { createServiceApp, DrainOrder, type ServiceApp, volumeMetrics } from "@langtian/service-kit";
+import {
+  createServiceApp,
+  createServiceTracer,
+  DrainOrder,
+  type ServiceApp,
+  volumeMetrics,
+} from "@langtian/service-kit";
 import type { DestinationStream } from "pino";
 import pkg from "../package.json" with { type: "json" };
 import { type LakeWriterConfig, lakeConfigOf, lakeWriterConfigSchema } from "./config.ts";
@@ -61,6 +67,7 @@ export function createApp(config: LakeWriterConfig, deps: LakeWriterDeps = {}): 
   let maintenanceTimer: NodeJS.Timeout | undefined;
   let maintenanceRun: Promise<void> | undefined;
   const metrics = createLakeWriterMetrics(service.metrics, () => loop?.lag() ?? new Map());
+  const tracer = createServiceTracer(service, config.tracing);
   // A local lake fills a disk this process writes; an S3 lake's space is the object store's.
   if (!config.lake.dataPath.startsWith("s3://"))
     volumeMetrics(service.metrics, { lake: config.lake.dataPath });
@@ -142,6 +149,8 @@ export function createApp(config: LakeWriterConfig, deps: LakeWriterDeps = {}): 
       clientId: config.kafka.clientId,
       startFrom: config.kafka.startFrom,
       fetchMaxWaitMs: config.kafka.fetchMaxWaitMs,
+      // The bridge's span is the parent of this writer's: read only when spans are exported.
+      readTraceparent: tracer.exporting,
       sessionTimeoutMs: config.kafka.sessionTimeoutMs,
       ...(config.kafka.groupInstanceId !== undefined && { groupInstanceId: config.kafka.groupInstanceId }),
     });
@@ -177,6 +186,7 @@ export function createApp(config: LakeWriterConfig, deps: LakeWriterDeps = {}): 
         dedupe: config.dedupe,
         connection,
         owner,
+        tracer,
         registry: devicePayloadRegistry,
         limits: {
           maxBatchRows: config.batch.maxRows,

@@ -13,6 +13,7 @@ import {
   serviceFields,
   string,
   stringList,
+  tracingFields,
 } from "@langtian/service-kit";
 
 /** What Kafka accepts as a group.instance.id: ASCII letters, digits, '.', '_', '-'; 1–249 chars. */
@@ -24,6 +25,7 @@ const GROUP_INSTANCE_ID_PATTERN = /^[A-Za-z0-9._-]{1,249}$/;
  */
 export const lakeWriterConfigSchema = defineConfigSchema("lake-writer", {
   ...serviceFields({ port: 4103 }),
+  ...tracingFields(),
   lake: {
     ...lakeConfigFields(),
     dataInliningRowLimit: integer({

@@ -8,6 +8,8 @@ export type Role = (typeof Role)[keyof typeof Role];
 export interface Session {
   readonly name: string;
   readonly role: Role;
+  /** Where the deployment shows a trace: a URL with `{traceId}`; absent when none is configured. */
+  readonly traceUrl?: string;
 }
 
 /** The login failed: a wrong key, or an admin that refused it; `message` says why. */
@@ -100,8 +102,10 @@ export function createSessionClient(
 }
 
 function sessionOf(body: unknown): Session {
-  const { name, role } = (body ?? {}) as { name?: unknown; role?: unknown };
+  const { name, role, traceUrl } = (body ?? {}) as { name?: unknown; role?: unknown; traceUrl?: unknown };
   if (typeof name !== "string" || (role !== Role.viewer && role !== Role.operator))
     throw new LoginError("the admin's session answer is not understood");
-  return { name, role };
+  return typeof traceUrl === "string" && traceUrl.includes("{traceId}")
+    ? { name, role, traceUrl }
+    : { name, role };
 }

@@ -4,14 +4,14 @@ import { addStaticKeyToTransport } from "@connectrpc/connect-query";
 import { createMemoryHistory } from "@tanstack/react-router";
 import { render } from "@testing-library/react";
 import type { Auth, AuthState } from "../api/auth.ts";
-import type { Role } from "../api/session.ts";
+import type { Role, Session } from "../api/session.ts";
 import { unauthenticatedInterceptor } from "../api/transport.ts";
 import { App } from "../app.tsx";
 import type { OfflineCache } from "../offline/offline-cache.ts";
 import { createAppRouter, createQueryClient, loginAgain, type RouterContext } from "../router.tsx";
 
 /** A login that is always `name` with `role` (or nobody), for component tests. */
-export function fakeAuth(user: { name: string; role: Role } | undefined, offline = false): Auth {
+export function fakeAuth(user: Session | undefined, offline = false): Auth {
   let state: AuthState = { user, offline };
   const listeners = new Set<() => void>();
   const set = (next: AuthState) => {

@@ -16,7 +16,14 @@ export function registerSessionRoutes(
   fastify: ServiceFastify,
   guard: ApiKeyGuard<Role>,
   sessions: Sessions,
+  links: SessionLinks = {},
 ): void {
+  // What the UI is told beside who the caller is: where the deployment's traces are shown.
+  const answer = (caller: { name: string; role: Role }) => ({
+    name: caller.name,
+    role: caller.role,
+    ...(links.traceUrl ? { traceUrl: links.traceUrl } : {}),
+  });
   fastify.post(SESSION_PATH, { bodyLimit: 4096 }, async (request, reply) => {
     const key = (request.body as { key?: unknown } | null)?.key;
     if (typeof key !== "string" || key === "")
@@ -29,7 +36,7 @@ export function registerSessionRoutes(
         "this admin has no keys: nothing to log in with",
       );
     reply.header("set-cookie", sessions.open(caller));
-    return { name: caller.name, role: caller.role };
+    return answer(caller);
   });
   // Who the UI is: its session; else the bearer key a cross-origin UI sends; else anonymous,
   // when this admin lets callers without a key view (no keys configured, loopback only).
@@ -42,12 +49,18 @@ export function registerSessionRoutes(
       throw new RefusedError(Code.Unauthenticated, "no_session", "no session: log in with POST /v1/session", {
         httpStatus: 401,
       });
-    return { name: caller.name, role: caller.role };
+    return answer(caller);
   });
   fastify.delete(SESSION_PATH, async (request, reply) => {
     reply.header("set-cookie", sessions.close(request.headers.cookie));
     return {};
   });
+}
+
+/** Links of the deployment the UI shows (see the admin's `web` config). */
+export interface SessionLinks {
+  /** A URL with `{traceId}` where a trace is shown; empty or absent: no link. */
+  readonly traceUrl?: string;
 }
 
 /** The anonymous viewer, when callers without a key may view; undefined when they need a key. */

@@ -60,7 +60,7 @@ export function createBatchCommitter(options: BatchCommitterOptions): BatchCommi
   let dropped: "fenced" | "failed" | undefined;
 
   /** Writes one batch with its positions in one lake transaction, then tells the source. */
-  async function commit({ builder, reached }: ClosedBatch): Promise<void> {
+  async function commit({ builder, reached, spans }: ClosedBatch): Promise<void> {
     if (reached.size === 0) return;
     const started = performance.now();
     const entries = [...reached].flatMap(([partition, nextPosition]) => {
@@ -71,8 +71,16 @@ export function createBatchCommitter(options: BatchCommitterOptions): BatchCommi
       tables: builder.build(),
       positions: entries.map(({ lease, nextPosition }) => ({ lease, nextPosition, expected: lease.stored })),
     };
-    const result = await writer.write(lakeBatch);
+    let result: Awaited<ReturnType<BatchWriter["write"]>>;
+    try {
+      result = await writer.write(lakeBatch);
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err);
+      for (const span of spans) span.end(undefined, `lake commit failed: ${reason}`);
+      throw err;
+    }
     const committedAt = Date.now();
+    for (const span of spans) span.end(committedAt);
     for (const { partition, lease, nextPosition } of entries) {
       // Only the lease the batch was built under moves: a partition claimed again meanwhile
       // already holds the lake's position.

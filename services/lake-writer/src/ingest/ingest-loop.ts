@@ -1,5 +1,6 @@
 import type { Registry } from "@bufbuild/protobuf";
 import type { DuckDBConnection } from "@duckdb/node-api";
+import type { EventTracer } from "@langtian/service-kit";
 import type { BatchWriter } from "../lake/batch-writer.ts";
 import type { PartitionKey } from "../lake/partition-ledger.ts";
 import { abortableSleep } from "./abortable-sleep.ts";
@@ -46,6 +47,8 @@ export interface IngestLoopOptions {
   registry: Registry;
   limits: BatchLimits;
   observer?: IngestObserver;
+  /** Continues each event's trace to the commit of its batch. */
+  tracer?: EventTracer;
   /** Pause after the first failed commit before reading again; doubles per failure up to 15×. Default 1000 ms. */
   retryDelayMs?: number;
   /**
@@ -159,7 +162,14 @@ export function createIngestLoop(options: IngestLoopOptions): IngestLoop {
     ...(options.commitStallMs !== undefined && { commitStallMs: options.commitStallMs }),
     reading: () => readPositions.size > 0,
   });
-  const batch = createOpenBatch({ source, registry, limits, dedupe: options.dedupe ?? true, readPositions });
+  const batch = createOpenBatch({
+    source,
+    registry,
+    limits,
+    dedupe: options.dedupe ?? true,
+    readPositions,
+    tracer: options.tracer,
+  });
   const committer = createBatchCommitter({
     source,
     writer,

@@ -1,4 +1,5 @@
 import type { Registry } from "@bufbuild/protobuf";
+import type { EventSpan, EventTracer } from "@langtian/service-kit";
 import type { PartitionKey } from "../lake/partition-ledger.ts";
 import { type BatchBuilder, createBatchBuilder } from "../tables/batch-builder.ts";
 import { routeRecord } from "../tables/event-tables.ts";
@@ -9,6 +10,8 @@ import type { Source, SourceRecord } from "./source.ts";
 export interface ClosedBatch {
   readonly builder: BatchBuilder;
   readonly reached: Map<string, bigint>;
+  /** The recorded spans of its events, ended when the commit lands or fails. */
+  readonly spans: EventSpan[];
 }
 
 /** Options of {@link createOpenBatch}. */
@@ -20,6 +23,8 @@ export interface OpenBatchOptions {
   dedupe: boolean;
   /** The loop's read positions, advanced as records are taken. */
   readPositions: Map<string, bigint>;
+  /** Continues each event's trace: a span from its arrival here to the commit of its batch. */
+  tracer?: EventTracer | undefined;
 }
 
 /**
@@ -50,7 +55,8 @@ export interface OpenBatch {
 
 /** Creates the open batch of one ingest loop (see {@link OpenBatch}). */
 export function createOpenBatch(options: OpenBatchOptions): OpenBatch {
-  const { source, registry, limits, readPositions } = options;
+  const { source, registry, limits, readPositions, tracer } = options;
+  const tracing = tracer?.exporting === true;
   /** Ledger keys by partition id: built once, not once per record (and shared by its rows). */
   const keys = new Map<string, PartitionKey>();
   const keyOf = (partition: string): PartitionKey => {
@@ -64,6 +70,7 @@ export function createOpenBatch(options: OpenBatchOptions): OpenBatch {
   const newBuilder = () => createBatchBuilder({ dedupe: options.dedupe });
   let builder = newBuilder();
   let reached = new Map<string, bigint>();
+  let spans: EventSpan[] = [];
   let bytes = 0;
   let openedAt = 0;
 
@@ -75,13 +82,13 @@ export function createOpenBatch(options: OpenBatchOptions): OpenBatch {
       const expected = readPositions.get(record.partition);
       if (expected === undefined || record.position < expected) return false;
       const key = keyOf(record.partition);
-      builder.add(
-        routeRecord(
-          record.value,
-          { source: key.source, partition: key.partition, position: record.position },
-          registry,
-        ),
+      const routed = routeRecord(
+        record.value,
+        { source: key.source, partition: key.partition, position: record.position },
+        registry,
       );
+      builder.add(routed);
+      if (tracing) traceRecord(record, routed);
       bytes += record.value.byteLength;
       batch.advance(record.partition, record.position + 1n);
       if (openedAt === 0) openedAt = performance.now();
@@ -103,16 +110,36 @@ export function createOpenBatch(options: OpenBatchOptions): OpenBatch {
       return batch.full() || (openedAt > 0 && performance.now() - openedAt >= limits.flushIntervalMs);
     },
     take() {
-      const closed = { builder, reached };
+      const closed = { builder, reached, spans };
+      spans = [];
       batch.reset();
       return closed;
     },
     reset() {
+      for (const span of spans) span.end(undefined, "batch dropped: its records are read again");
+      spans = [];
       builder = newBuilder();
       reached = new Map();
       bytes = 0;
       openedAt = 0;
     },
   };
+
+  /** Starts the event's lake span (a child of the bridge's, or of the collector's on the direct path). */
+  function traceRecord(record: SourceRecord, routed: ReturnType<typeof routeRecord>): void {
+    const envelope = routed.kind === "row" ? routed.envelope : undefined;
+    const parent = record.traceparent ?? envelope?.traceContext?.traceparent;
+    const span = tracer?.continueEvent("lake_writer.commit", Date.now(), parent, "consumer");
+    if (span === undefined || !span.recording) return;
+    span.setAttributes({
+      "messaging.operation.type": "process",
+      "langtian.source_partition": record.partition,
+      "langtian.source_position": String(record.position),
+      ...(envelope === undefined
+        ? { "langtian.dead_letter": true }
+        : { "langtian.event_id": envelope.eventId, "langtian.event_type": envelope.eventType }),
+    });
+    spans.push(span);
+  }
   return batch;
 }

@@ -7,6 +7,11 @@ export interface SourceRecord {
   /** Kafka offset or JetStream stream sequence of this record. */
   position: bigint;
   value: Uint8Array;
+  /**
+   * The record's `traceparent` header (the bridge's span), when the source was asked to read
+   * it (spans are exported); else the envelope's own trace context is continued.
+   */
+  traceparent?: string;
 }
 
 /** What one poll returned. */

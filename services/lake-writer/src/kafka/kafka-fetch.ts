@@ -22,6 +22,8 @@ export interface FetchOptions {
   fetchMaxWaitMs?: number;
   /** Most bytes per fetch. Default 16 MiB. */
   fetchMaxBytes?: number;
+  /** Reads each record's `traceparent` header (only when spans are exported: it costs a scan of the headers). */
+  readTraceparent?: boolean;
 }
 
 /** One fetch's records plus what it learnt about the partitions (for lag and offset commits). */
@@ -122,10 +124,12 @@ export function createFetcher(consumer: Consumer, options: FetchOptions, isClose
                 const offset = batch.firstOffset + BigInt(record.offsetDelta);
                 // A fetch starts at the batch holding `from`: skip what came before it.
                 if (offset < from || record.value === null) continue;
+                const traceparent = options.readTraceparent ? traceparentOf(record.headers) : undefined;
                 result.records.push({
                   partition: id,
                   position: offset,
                   value: record.value,
+                  ...(traceparent === undefined ? {} : { traceparent }),
                 } satisfies SourceRecord);
               }
             }
@@ -138,6 +142,16 @@ export function createFetcher(consumer: Consumer, options: FetchOptions, isClose
   };
 }
 
+/** The value of a record's `traceparent` header, if it has one. */
+function traceparentOf(headers: readonly (readonly [Buffer | null, Buffer | null])[]): string | undefined {
+  for (const [key, value] of headers) {
+    if (key !== null && value !== null && key.length === 11 && key.toString("latin1") === "traceparent") {
+      return value.toString("latin1");
+    }
+  }
+  return undefined;
+}
+
 /** Records of one fetch, packed: record i is `data[ends[i-1] … ends[i])` of partition `partitions[partitionOf[i]]`. */
 export interface PackedRecords {
   partitions: string[];
@@ -145,6 +159,8 @@ export interface PackedRecords {
   positions: BigInt64Array<ArrayBuffer>;
   ends: Uint32Array<ArrayBuffer>;
   data: Uint8Array<ArrayBuffer>;
+  /** Each record's `traceparent` ("" for none); absent when no record has one. */
+  traceparents?: string[];
 }
 
 /** Copies the records' values into one buffer (the fetch buffers stay in this thread). */
@@ -158,6 +174,7 @@ export function packRecords(result: FetchResult): PackedRecords {
   let bytes = 0;
   for (const record of result.records) bytes += record.value.byteLength;
   const data = new Uint8Array(bytes);
+  let traceparents: string[] | undefined;
   let end = 0;
   for (let i = 0; i < count; i++) {
     const record = result.records[i];
@@ -173,22 +190,31 @@ export function packRecords(result: FetchResult): PackedRecords {
     data.set(record.value, end);
     end += record.value.byteLength;
     ends[i] = end;
+    if (record.traceparent !== undefined) {
+      traceparents ??= new Array<string>(count).fill("");
+      traceparents[i] = record.traceparent;
+    }
   }
-  return { partitions, partitionOf, positions, ends, data };
+  return traceparents === undefined
+    ? { partitions, partitionOf, positions, ends, data }
+    : { partitions, partitionOf, positions, ends, data, traceparents };
 }
 
 /** Records of {@link packRecords} again: values are views of the one buffer, not copies. */
 export function unpackRecords(packed: PackedRecords): SourceRecord[] {
-  const { partitions, partitionOf, positions, ends, data } = packed;
+  const { partitions, partitionOf, positions, ends, data, traceparents } = packed;
   const records: SourceRecord[] = new Array(ends.length);
   let start = 0;
   for (let i = 0; i < ends.length; i++) {
     const end = ends[i] as number;
-    records[i] = {
+    const record: SourceRecord = {
       partition: partitions[partitionOf[i] as number] as string,
       position: positions[i] as bigint,
       value: data.subarray(start, end),
     };
+    const traceparent = traceparents?.[i];
+    if (traceparent !== undefined && traceparent !== "") record.traceparent = traceparent;
+    records[i] = record;
     start = end;
   }
   return records;

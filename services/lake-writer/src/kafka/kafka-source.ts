@@ -27,6 +27,8 @@ export interface KafkaSourceOptions {
   fetchMaxWaitMs?: number;
   /** Most bytes per fetch. Default 16 MiB. */
   fetchMaxBytes?: number;
+  /** Reads each record's `traceparent` header (when spans are exported). */
+  readTraceparent?: boolean;
   /** Classic group protocol session timeout. Default 20 s. */
   sessionTimeoutMs?: number;
   /**
@@ -192,6 +194,7 @@ function createWorkerFetcher(options: KafkaSourceOptions): Fetcher & { close(): 
       topics: options.topics,
       ...(options.fetchMaxWaitMs !== undefined && { fetchMaxWaitMs: options.fetchMaxWaitMs }),
       ...(options.fetchMaxBytes !== undefined && { fetchMaxBytes: options.fetchMaxBytes }),
+      ...(options.readTraceparent === true && { readTraceparent: true }),
     };
     // No resourceLimits: a fetch holds up to fetchMaxBytes per partition, so a writer that
     // fell behind needs far more than a small cap allows, and an out-of-memory worker fails

@@ -20,7 +20,7 @@ import {
 } from "@langtian/proto";
 import { act, cleanup, fireEvent, screen, waitFor, within } from "@testing-library/react";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import { renderApp } from "../../testing/render-app.tsx";
+import { fakeAuth, renderApp } from "../../testing/render-app.tsx";
 
 afterEach(cleanup);
 
@@ -46,6 +46,7 @@ const COLUMNS = [
   ["received_timestamp", "TIMESTAMP WITH TIME ZONE"],
   ["source_system", "VARCHAR"],
   ["partition_key", "VARCHAR"],
+  ["traceparent", "VARCHAR"],
   ["_source", "VARCHAR"],
   ["_partition", "VARCHAR"],
   ["_position", "BIGINT"],
@@ -70,6 +71,7 @@ function makeEvents(): FakeEvent[] {
       received_timestamp: new Date(T0 + i * 1000 + 250).toISOString(),
       source_system: i % 2 === 0 ? "stack" : "field",
       partition_key: `dev-${i % 3}`,
+      traceparent: `00-${traceIdOfEvent(i)}-00f067aa0ba902b7-01`,
       _source: "kafka:eda.events",
       _partition: "2",
       _position: String(40 + i),
@@ -77,6 +79,9 @@ function makeEvents(): FakeEvent[] {
     },
   }));
 }
+
+/** The trace id of fake event i (32 hex digits). */
+const traceIdOfEvent = (i: number) => `4bf92f3577b34da6a3ce929d0e0e${String(i).padStart(4, "0")}`;
 
 function matches(e: FakeEvent, f: EventFilter | undefined, snapshot: number): boolean {
   if (e.snapshot > snapshot) return false;
@@ -307,6 +312,33 @@ describe("the events page", () => {
     expect(router.state.location.search).toEqual({ source: "field" });
     await waitFor(() => expect(document.activeElement?.getAttribute("role")).toBe("grid"));
     expect(screen.queryByRole("dialog")).toBeNull();
+  });
+
+  it("shows the event's trace id, linked to where the deployment shows traces", async () => {
+    const fake = fakeQueryService();
+    const id = "0190a000-0000-7000-8000-000000000003";
+    const auth = fakeAuth({
+      name: "tester",
+      role: "viewer",
+      traceUrl: "http://traces.example/trace/{traceId}",
+    });
+    renderApp(`/events/${id}`, fake.routes, { auth });
+    const drawer = await screen.findByRole("dialog", { name: `Event ${id}` });
+    const trace = await within(drawer).findByTestId("event-trace");
+    expect(trace.textContent).toContain(traceIdOfEvent(3));
+    const link = within(trace).getByRole("link", { name: "Open the trace" });
+    expect(link.getAttribute("href")).toBe(`http://traces.example/trace/${traceIdOfEvent(3)}`);
+  });
+
+  it("shows the trace id without a link when the admin names no trace viewer", async () => {
+    const fake = fakeQueryService();
+    const id = "0190a000-0000-7000-8000-000000000004";
+    renderApp(`/events/${id}`, fake.routes);
+    const trace = await within(await screen.findByRole("dialog", { name: `Event ${id}` })).findByTestId(
+      "event-trace",
+    );
+    expect(trace.textContent).toContain(traceIdOfEvent(4));
+    expect(within(trace).queryByRole("link")).toBeNull();
   });
 
   it("opens a direct link to an event over the list; Enter in the grid opens another", async () => {

@@ -3,6 +3,7 @@ import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { useQuery } from "@connectrpc/connect-query";
 import { type At, type GetEventResponse, type Lineage, QueryService } from "@langtian/proto";
 import { type KeyboardEvent, useEffect, useRef } from "react";
+import { useAuthState } from "../../../api/use-auth.ts";
 import { formatTime, hexDump, timestampMs } from "../../../ui/format.ts";
 import { EmptyState, QueryView } from "../../../ui/query-state.tsx";
 import { base64Bytes, cellText, ENVELOPE_COLUMNS, isTimestampType, recordOf } from "./event-cells.ts";
@@ -63,6 +64,7 @@ function EventDetails({ data }: { data: GetEventResponse }) {
       <p className="muted">
         Table <span className="mono">{data.table}</span>
       </p>
+      <TraceLine traceparent={record.traceparent} />
       {data.lineage === undefined ? null : (
         <LineageTimeline lineage={data.lineage} eventTime={record.event_timestamp} />
       )}
@@ -85,6 +87,33 @@ function EventDetails({ data }: { data: GetEventResponse }) {
         <FieldList names={envelope.map((c) => c.name)} record={record} types={types} />
       </section>
     </div>
+  );
+}
+
+/** The trace id of a W3C `traceparent` ("00-<trace id>-<span id>-<flags>"), if it is one. */
+export function traceIdOf(traceparent: JsonValue | undefined): string | undefined {
+  if (typeof traceparent !== "string") return undefined;
+  const m = /^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}/.exec(traceparent);
+  return m?.[1] === undefined || /^0+$/.test(m[1]) ? undefined : m[1];
+}
+
+/** The event's trace: its id, linked to where the deployment shows traces when the admin names it. */
+function TraceLine({ traceparent }: { traceparent: JsonValue | undefined }) {
+  const traceUrl = useAuthState().user?.traceUrl;
+  const traceId = traceIdOf(traceparent);
+  if (traceId === undefined) return null;
+  return (
+    <p className="event-trace" data-testid="event-trace">
+      Trace <span className="mono">{traceId}</span>
+      {traceUrl === undefined ? null : (
+        <>
+          {" "}
+          <a href={traceUrl.replaceAll("{traceId}", traceId)} target="_blank" rel="noreferrer">
+            Open the trace
+          </a>
+        </>
+      )}
+    </p>
   );
 }
 
