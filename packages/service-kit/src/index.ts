@@ -54,6 +54,8 @@ export { createHealthChecks, DEFAULT_CHECK_TIMEOUT_MS, requiredHealthy } from ".
 export type { HealthReport, ServiceIdentity } from "./health-report.ts";
 export { buildHealthReport } from "./health-report.ts";
 export { httpAnswerFor, registerHttpRefusals } from "./http-refusals.ts";
+export type { UntilJetStreamAnswersOptions } from "./jetstream-startup.ts";
+export { isRefusedByJetStream, untilJetStreamAnswers } from "./jetstream-startup.ts";
 export type {
   CounterSource,
   DrainHook,

@@ -51,6 +51,7 @@ export {
   type StartNatsOptions,
   startNats,
   startNatsCluster,
+  startNatsWithoutJetStream,
 } from "./launch/nats.ts";
 export {
   type NodeService,

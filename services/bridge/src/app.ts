@@ -1,4 +1,10 @@
-import { createServiceApp, createServiceTracer, DrainOrder, type ServiceApp } from "@langtian/service-kit";
+import {
+  createServiceApp,
+  createServiceTracer,
+  DrainOrder,
+  type ServiceApp,
+  untilJetStreamAnswers,
+} from "@langtian/service-kit";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import type { DestinationStream } from "pino";
@@ -179,8 +185,17 @@ export function createApp(config: BridgeConfig, deps: BridgeDeps = {}): BridgeAp
         retryDelayMs: config.kafka.retryDelayMs,
       });
       const js = jetstream(nc);
-      const consumer = await js.consumers.get(config.nats.stream, config.nats.durable);
-      const info = await consumer.info();
+      // Started while the NATS cluster elects a leader (a node was just lost), JetStream's
+      // requests time out for a few seconds: wait for it rather than exit into a restart loop.
+      // A missing stream or consumer is JetStream's answer and fails at once.
+      const wait = { deadlineMs: config.nats.startupWaitMs, stopped: () => stopping, log: logger };
+      const { consumer, info } = await untilJetStreamAnswers(
+        async () => {
+          const found = await js.consumers.get(config.nats.stream, config.nats.durable);
+          return { consumer: found, info: await found.info() };
+        },
+        { what: "bind the durable consumer", ...wait },
+      );
       const ordered = info.config.priority_policy === "pinned_client";
       if (config.connectorConfig.bucket !== "") {
         // Each change is applied between two messages: held ones keep the topic they were
@@ -191,6 +206,8 @@ export function createApp(config: BridgeConfig, deps: BridgeDeps = {}): BridgeAp
           metrics: service.metrics,
           logger,
           onChange: (next) => pipeline?.reconfigure(next.settings),
+          startupWaitMs: wait.deadlineMs,
+          stopped: wait.stopped,
         });
       }
       // No await between reading the settings and creating the pipeline: no change is missed.
@@ -225,7 +242,10 @@ export function createApp(config: BridgeConfig, deps: BridgeDeps = {}): BridgeAp
           if (!stopping) rejectFailed(err);
         },
       );
-      const jsm = await jetstreamManager(nc);
+      const jsm = await untilJetStreamAnswers(() => jetstreamManager(connection), {
+        what: "open the stream manager",
+        ...wait,
+      });
       const stream = { stream: config.nats.stream };
       const limit = (gauge: BridgeMetrics["streamLimitBytes"], value: number | undefined) => {
         // -1 (or 0) means unlimited: no sample, so "near its limit" has nothing to compare.

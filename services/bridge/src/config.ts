@@ -62,6 +62,12 @@ export const bridgeConfigSchema = defineConfigSchema("bridge", {
       min: 1000,
       description: "Lifetime of one pull request, in ms.",
     }),
+    startupWaitMs: integer({
+      default: 60_000,
+      min: 0,
+      description:
+        "How long startup waits for JetStream to answer (a cluster electing a leader after losing a node) before failing, in ms.",
+    }),
     consumerInfoIntervalMs: integer({
       default: 5000,
       min: 100,

@@ -5,7 +5,7 @@ import {
   openConnectorConfigBucket,
   type TopicRule,
 } from "@langtian/connector-config";
-import type { MetricFactory } from "@langtian/service-kit";
+import { type MetricFactory, untilJetStreamAnswers } from "@langtian/service-kit";
 import type { KvEntry } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { BridgeConfig } from "./config.ts";
@@ -71,6 +71,10 @@ export interface ConnectorConfigWatchOptions {
   readonly logger: WatchLogger;
   /** Called with every newly applied configuration (not with the initial one). */
   readonly onChange: (applied: AppliedConnectorConfig) => void;
+  /** How long to wait for JetStream to answer (a cluster electing a leader), in ms; 0: fail at once. */
+  readonly startupWaitMs?: number;
+  /** True once the bridge is stopping: no more waiting. */
+  readonly stopped?: () => boolean;
 }
 
 /** A running watch of the shared configuration. */
@@ -104,7 +108,21 @@ export async function startConnectorConfigWatch(
     name: "connector_config_revision",
     help: "KV revision of the shared connector configuration in effect (0: the instance's own configuration).",
   });
-  const kv = await openConnectorConfigBucket(o.nc, bucket, replicas);
+  // Read, then watch (the watch replays the latest value first: a value put in between is not
+  // missed); the watch is the last request, so a failed attempt leaves nothing running.
+  const { initial, watch } = await untilJetStreamAnswers(
+    async () => {
+      const kv = await openConnectorConfigBucket(o.nc, bucket, replicas);
+      const read = await kv.get(key);
+      return { initial: read, watch: await kv.watch({ key }) };
+    },
+    {
+      what: "watch the shared connector configuration",
+      deadlineMs: o.startupWaitMs ?? 0,
+      ...(o.stopped && { stopped: o.stopped }),
+      log: o.logger,
+    },
+  );
   let current = appliedConnectorConfig(o.config, 0);
   // Highest revision looked at, applied or not: the watch replays the latest value first.
   let seen = 0;
@@ -122,7 +140,6 @@ export async function startConnectorConfigWatch(
     return undefined;
   }
 
-  const initial = await kv.get(key);
   if (initial !== null) {
     seen = initial.revision;
     current = fromEntry(initial) ?? current;
@@ -135,7 +152,6 @@ export async function startConnectorConfigWatch(
       : "shared connector configuration applied",
   );
 
-  const watch = await kv.watch({ key });
   void (async () => {
     for await (const entry of watch) {
       if (entry.revision <= seen) continue;

@@ -5,14 +5,21 @@ import { fileURLToPath } from "node:url";
 import { ShutdownExitCode } from "@langtian/service-kit";
 import {
   freePort,
+  type NatsServer,
   type ProcessExit,
   type ServerProcess,
   spawnServer,
+  startNats,
+  startNatsWithoutJetStream,
   tempDir,
   testKafkaBootstrap,
   testNatsUrl,
+  waitFor,
 } from "@langtian/testing";
+import { jetstream } from "@nats-io/jetstream";
+import { connect } from "@nats-io/transport-node";
 import { type ChildBridge, runProvisionCli, startChildBridge } from "../src/testing/child-bridge.ts";
+import { missingEvents, publishEvents, readTopic } from "../src/testing/harness.ts";
 import { testBridgeEnv, testNames } from "../src/testing/test-env.ts";
 
 const mainScript = fileURLToPath(new URL("../src/main.ts", import.meta.url));
@@ -74,5 +81,69 @@ describe("bridge process (main.ts): exit status", () => {
     children.push(child);
     const exit = await child.process.stop(30_000);
     assert.deepEqual(exit, { code: 0, signal: null }, child.process.logTail(20));
+  });
+});
+
+// A bridge (re)started while its NATS cluster elects a leader (a node was just lost) finds
+// NATS but JetStream's requests time out for a few seconds; it must wait for JetStream, not
+// exit into its service manager's restart loop. Made repeatable with a nats-server without
+// JetStream on the port of a stopped JetStream server (its requests find no responder), then
+// that JetStream server again, with its store (stream, consumer and events) as it was.
+describe("bridge process (main.ts): JetStream not answering at start (dedicated nats-server)", () => {
+  let nats: NatsServer | undefined;
+  let core: ServerProcess | undefined;
+  let bridge: ServerProcess | undefined;
+  after(async () => {
+    await bridge?.kill();
+    await core?.stop();
+    await nats?.stop();
+  });
+
+  it("waits for JetStream, then binds its consumer and bridges what the stream holds", async () => {
+    const kafkaBootstrap = await testKafkaBootstrap();
+    nats = await startNats();
+    const names = testNames("main-js-late");
+    const env = testBridgeEnv({ natsUrl: nats.url, kafkaBootstrap }, names);
+    await runProvisionCli(env);
+    const nc = await connect({ servers: nats.url });
+    const published = await publishEvents(jetstream(nc), {
+      subject: `${names.subjectPrefix}.telemetry`,
+      count: 500,
+    }).finally(() => nc.close());
+    await nats.stop();
+    core = await startNatsWithoutJetStream(nats.port);
+
+    const port = await freePort();
+    bridge = spawnServer({
+      command: process.execPath,
+      args: [mainScript],
+      logFile: join(tempDir("bridge-main"), "bridge.log"),
+      env: { ...process.env, ...env, LANGTIAN_BRIDGE_PORT: String(port), LANGTIAN_BRIDGE_LOG_LEVEL: "info" },
+    });
+    const running = bridge;
+    const log = () => running.logTail(60);
+    await waitFor(
+      async () =>
+        /JetStream does not answer yet \(bind the durable consumer\)/.test(log()) ? true : undefined,
+      {
+        what: "the bridge to wait for JetStream",
+        timeoutMs: 60_000,
+        giveUpIf: () => (running.isRunning() ? undefined : `it exited:\n${log()}`),
+      },
+    );
+
+    await core.stop();
+    await nats.start();
+    const seen = await readTopic({ bootstrap: kafkaBootstrap, topic: names.topic });
+    try {
+      await seen.until((t) => t.counts.size >= published.eventIds.length, 120_000);
+      assert.deepEqual(missingEvents(published.eventIds, seen), []);
+    } finally {
+      await seen.close();
+    }
+    assert.ok(running.isRunning(), `the bridge kept running:\n${log()}`);
+    const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
+    assert.equal(ready.status, 200, log());
+    assert.doesNotMatch(log(), /"level":60/, "no fatal error on the way");
   });
 });

@@ -1,25 +1,10 @@
-import { JetStreamApiError, jetstreamManager } from "@nats-io/jetstream";
+import { isRefusedByJetStream } from "@langtian/service-kit";
+import { jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import type { Logger } from "pino";
 import type { CollectorConfig } from "./config.ts";
 import { createJetStreamTarget, type SwitchableTarget } from "./publish-target.ts";
 import { type EnsureStreamResult, ensureStream } from "./stream-provisioner.ts";
-
-/** JetStream's "system temporarily unavailable" (a cluster without a meta leader right now). */
-const JS_TEMPORARILY_UNAVAILABLE = 10008;
-
-/**
- * Whether a failure to provision the stream is JetStream's answer (a refused configuration,
- * e.g. more replicas than servers: the operator must act) rather than JetStream not answering
- * for now (a request timed out or found no responder, the cluster is electing a leader after
- * losing a node), which passes by itself.
- */
-export function isRefusedByJetStream(err: unknown): boolean {
-  for (let e: unknown = err; e instanceof Error; e = e.cause) {
-    if (e instanceof JetStreamApiError) return e.code !== JS_TEMPORARILY_UNAVAILABLE;
-  }
-  return false;
-}
 
 /** What the link needs. */
 export interface NatsLinkOptions {

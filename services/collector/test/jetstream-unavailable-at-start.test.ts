@@ -1,17 +1,13 @@
 import assert from "node:assert/strict";
-import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import {
   freePort,
   type NatsServer,
-  provisionNatsServer,
   type ServerProcess,
-  spawnServer,
   startNats,
-  tempDir,
+  startNatsWithoutJetStream,
   waitFor,
 } from "@langtian/testing";
-import { connect } from "@nats-io/transport-node";
 import { type CollectorApp, createApp } from "../src/app.ts";
 import { runSimulator } from "../src/simulator/device-simulator.ts";
 import {
@@ -26,7 +22,8 @@ import {
 // a node and is electing a leader: JetStream requests time out) must start, keep its UDP port
 // open and spool, as it does when NATS itself is unreachable, and not exit with a startup
 // error. Made repeatable here with a nats-server without JetStream on the port first (its
-// JetStream requests find no responder), then one with JetStream on the same port.
+// JetStream requests find no responder), then one with JetStream on the same port (the
+// bridge's test of the same window: services/bridge/test/main.test.ts).
 describe("JetStream not answering at startup (dedicated nats-server)", () => {
   let core: ServerProcess | undefined;
   let jetStream: NatsServer | undefined;
@@ -41,19 +38,7 @@ describe("JetStream not answering at startup (dedicated nats-server)", () => {
   it("starts, spools what it accepts, and provisions the stream and delivers once JetStream answers", async () => {
     const port = await freePort();
     const url = `nats://127.0.0.1:${port}`;
-    core = spawnServer({
-      command: await provisionNatsServer(),
-      args: ["-a", "127.0.0.1", "-p", String(port)],
-      logFile: join(tempDir("core-nats"), "nats-server.log"),
-    });
-    await waitFor(
-      async () => {
-        const nc = await connect({ servers: url, reconnect: false, timeout: 1_000 }).catch(() => undefined);
-        await nc?.close();
-        return nc ? true : undefined;
-      },
-      { what: "nats-server without JetStream to listen", timeoutMs: 30_000 },
-    );
+    core = await startNatsWithoutJetStream(port);
     const config = isolatedConfig(url, { nats: { url, ackTimeoutMs: 2_000, startupWaitMs: 5_000 } });
     app = createApp(config, { logDestination: quietLog });
     await app.start();

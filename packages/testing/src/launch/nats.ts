@@ -200,3 +200,27 @@ async function jetStreamReady(url: string): Promise<boolean> {
     await nc.close();
   }
 }
+
+/**
+ * Starts a nats-server without JetStream on `port` (often the port of a stopped
+ * {@link NatsServer}): clients connect, but every JetStream request finds no responder, as
+ * they time out while a cluster that just lost a node elects a leader. Stop it, then start
+ * the JetStream server again on the same port, to end that window.
+ */
+export async function startNatsWithoutJetStream(port: number): Promise<ServerProcess> {
+  const url = `nats://127.0.0.1:${port}`;
+  return await startUntilReady({
+    what: `nats-server without JetStream on port ${port}`,
+    spec: {
+      command: await provisionNatsServer(),
+      args: ["-a", "127.0.0.1", "-p", String(port)],
+      logFile: join(tempDir("core-nats"), "nats-server.log"),
+    },
+    ready: async () => {
+      const nc = await connect({ servers: url, reconnect: false, timeout: 2_000 });
+      await nc.close();
+      return true;
+    },
+    timeoutMs: defaultReadyTimeoutMs,
+  });
+}
