@@ -18,6 +18,7 @@ import {
   TracerProvider,
 } from "@opentelemetry/sdk-trace";
 import type { Logger } from "pino";
+import { boundedSpans, type SpanCounts } from "./span-accounting.ts";
 import { formatTraceparent, newUnsampledTraceparent, parseTraceparent } from "./trace-context.ts";
 import type { TracingConfig } from "./tracing-fields.ts";
 
@@ -69,6 +70,8 @@ export interface EventTracerOptions {
   readonly logger?: Logger;
   /** Replaces the OTLP exporter (unit tests). */
   readonly exporter?: SpanExporter;
+  /** Where exported and dropped spans are counted (the service's metrics). */
+  readonly counts?: SpanCounts;
 }
 
 /** A hop that records nothing: it passes `traceparent` on (one small object per event). */
@@ -118,12 +121,15 @@ export function createEventTracer(options: EventTracerOptions): EventTracer {
   const { config } = options;
   const endpoint = config.otlpEndpoint;
   if (endpoint === undefined && options.exporter === undefined) return notExporting();
-  const exporter =
+  const bounded = boundedSpans(
     options.exporter ??
-    new OTLPTraceExporter({
-      url: `${(endpoint ?? "").replace(/\/+$/, "")}/v1/traces`,
-      headers: exportHeaders(config.headers),
-    });
+      new OTLPTraceExporter({
+        url: `${(endpoint ?? "").replace(/\/+$/, "")}/v1/traces`,
+        headers: exportHeaders(config.headers),
+      }),
+    config.maxQueuedSpans,
+    options.counts ?? { exported() {}, failed() {}, dropped() {} },
+  );
   const provider = new TracerProvider({
     resource: resourceFromAttributes({
       "service.name": options.service,
@@ -132,12 +138,15 @@ export function createEventTracer(options: EventTracerOptions): EventTracer {
     }),
     sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(config.sampleRatio) }),
     spanProcessors: [
-      new BatchSpanProcessor({
-        exporter,
-        maxQueueSize: config.maxQueuedSpans,
-        maxExportBatchSize: Math.min(512, config.maxQueuedSpans),
-        scheduledDelayMillis: 1000,
-      }),
+      bounded.wrap(
+        new BatchSpanProcessor({
+          exporter: bounded.exporter,
+          // Never reached: the bound in front of it drops first, and counts what it drops.
+          maxQueueSize: config.maxQueuedSpans,
+          maxExportBatchSize: Math.min(512, config.maxQueuedSpans),
+          scheduledDelayMillis: 1000,
+        }),
+      ),
     ],
   });
   const tracer: Tracer = provider.getTracer("langtian-eda", options.version);

@@ -1,6 +1,7 @@
 import { createEventTracer, type EventTracer } from "./event-tracer.ts";
 import { DrainOrder } from "./lifecycle.ts";
 import type { ServiceApp } from "./service-app.ts";
+import { spanCountsIn } from "./span-accounting.ts";
 import type { TracingConfig } from "./tracing-fields.ts";
 
 /**
@@ -14,6 +15,7 @@ export function createServiceTracer(app: ServiceApp, config: TracingConfig): Eve
     version: app.version,
     instanceId: app.instanceId,
     logger: app.logger,
+    ...(config.otlpEndpoint !== undefined && { counts: spanCountsIn(app.metrics) }),
   });
   if (!tracer.exporting) return tracer;
   app.lifecycle.onDrain({
