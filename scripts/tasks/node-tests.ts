@@ -16,12 +16,21 @@ const testGlobs = [
 ];
 
 /**
- * The end-to-end chaos tests run after the rest, one at a time: each loads both cores with a
- * whole pipeline, and beside other suites the load alone made unrelated timing-sensitive
- * tests (a bridge drain's sweep of late deliveries) flaky. The web UI's browser tests join
- * them: each starts a lake writer, a query API, an admin and Chromium.
+ * The end-to-end tests run after the rest: each starts a whole pipeline (or a lake writer, a
+ * query API, an admin and Chromium for the web UI's browser tests), and beside other suites
+ * the load alone made unrelated timing-sensitive tests (a bridge drain's sweep of late
+ * deliveries) flaky.
  */
 const e2eGlobs = ["e2e/**/*.test.ts", "web/e2e/**/*.test.ts"];
+
+/**
+ * Of those, the ones that load both cores alone (the replicated topology's 3 NATS nodes,
+ * 3 Kafka brokers, 2 bridges and 2 lake writers, or 2,000 events/s and more through two of
+ * each) run one at a time. The others run two at a time: much of their time is spent waiting
+ * (a 60 s NATS outage at 1,000 events/s, a stack stopped and started again, pages loading),
+ * which the second one fills; one at a time, they took 525 s against 365 s two at a time.
+ */
+const wholeBoxGlobs = ["e2e/chaos-*.test.ts", "e2e/rolling-upgrade.test.ts", "e2e/stack-ha.test.ts"];
 
 /** One `node --test` run of {@link runWithSharedServers}. */
 export interface TestBatch {
@@ -131,6 +140,7 @@ export async function nodeTests(
     if (!provisioning.isReady("seaweedfs")) process.stdout.write("waiting for the SeaweedFS build\n");
     await provisioning.ready("seaweedfs");
   };
+  const wholeBoxFiles = expand(wholeBoxGlobs);
   await runWithSharedServers([
     {
       files: files.filter((file) => !later.includes(file)),
@@ -144,9 +154,10 @@ export async function nodeTests(
       before: otelCollectorReady,
     },
     { files: s3Waits ? s3Files : [], concurrency: 3, timeoutMs: 600_000, before: seaweedfsReady },
+    { files: wholeBoxFiles, concurrency: 1, timeoutMs: 900_000 },
     {
-      files: expand(e2eGlobs),
-      concurrency: 1,
+      files: expand(e2eGlobs).filter((file) => !wholeBoxFiles.includes(file)),
+      concurrency: 2,
       timeoutMs: 900_000,
       before: () => provisioning.ready("chromium"),
     },
