@@ -186,6 +186,33 @@ describe("installShutdown", () => {
     assert.deepEqual(proc.codes, [ShutdownExitCode.failed]);
   });
 
+  it("a start that fails because a signal stopped it keeps the stop's exit code; otherwise it exits 3", async () => {
+    const drained = async (): Promise<DrainResult> => ({
+      phase: "drained",
+      deadlineExceeded: false,
+      pending: [],
+      failed: [],
+    });
+    const stopped = new FakeProcess();
+    const handle = installShutdown(fakeTarget(drained), { deadlineMs: 10_000, process: stopped });
+    stopped.emit("SIGTERM", "SIGTERM");
+    assert.equal(await handle.startFailed(new Error("connection closed")), ShutdownExitCode.clean);
+    assert.deepEqual(stopped.codes, [ShutdownExitCode.clean]);
+
+    const failing = new FakeProcess();
+    const { logger, lines } = logCapture();
+    const other = installShutdown(
+      fakeTarget(drained, async () => {}, logger),
+      {
+        deadlineMs: 10_000,
+        process: failing,
+      },
+    );
+    assert.equal(await other.startFailed(new Error("consumer not found")), ShutdownExitCode.failed);
+    assert.deepEqual(failing.codes, [ShutdownExitCode.failed]);
+    assert.equal(lines.find((l) => l.level === 60)?.reason, "start failed");
+  });
+
   it("runs once when shutdown() is called directly and a signal follows the finish", async () => {
     const proc = new FakeProcess();
     let drains = 0;

@@ -66,6 +66,13 @@ export interface ShutdownHandle {
    * shutdown's exit code into `failed` too (the error is real whatever stopped the service).
    */
   fail(reason: string, err?: unknown): Promise<ShutdownExitCode>;
+  /**
+   * `start()` threw: a fatal error (`fail("start failed", err)`), unless a requested shutdown
+   * was already running. A start that waits (for JetStream, say) ends with an error when a
+   * signal stops the service meanwhile; that error is the stop's doing, and the stop's exit
+   * code stands (a service manager must not restart a service it asked to stop).
+   */
+  startFailed(err: unknown): Promise<ShutdownExitCode>;
   /** Removes the signal listeners. */
   uninstall(): void;
 }
@@ -154,6 +161,16 @@ export function installShutdown(app: ShutdownTarget, options: ShutdownOptions): 
       log.fatal({ err, reason }, `fatal: ${reason}; draining, then exiting with ${ShutdownExitCode.failed}`);
       running ??= run(reason);
       return running;
+    },
+    startFailed(err) {
+      if (running !== undefined && !failure) {
+        log.info(
+          { err: err instanceof Error ? err.message : String(err) },
+          "start ended by the requested stop",
+        );
+        return running;
+      }
+      return this.fail("start failed", err);
     },
     uninstall() {
       for (const s of signals) proc.off(s, onSignal);

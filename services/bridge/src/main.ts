@@ -24,6 +24,6 @@ if (process.argv[2] === "provision") {
     const address = await app.service.listen();
     app.service.logger.info({ url: address.url }, "bridge listening");
   } catch (err) {
-    await shutdown.fail("start failed", err);
+    await shutdown.startFailed(err);
   }
 }

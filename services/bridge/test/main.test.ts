@@ -92,14 +92,37 @@ describe("bridge process (main.ts): exit status", () => {
 describe("bridge process (main.ts): JetStream not answering at start (dedicated nats-server)", () => {
   let nats: NatsServer | undefined;
   let core: ServerProcess | undefined;
-  let bridge: ServerProcess | undefined;
+  const bridges: ServerProcess[] = [];
   after(async () => {
-    await bridge?.kill();
+    for (const bridge of bridges) await bridge.kill();
     await core?.stop();
     await nats?.stop();
   });
 
-  it("waits for JetStream, then binds its consumer and bridges what the stream holds", async () => {
+  /** Starts main.ts and waits until it says it waits for JetStream. */
+  async function startWaitingBridge(env: Record<string, string>, port: number): Promise<ServerProcess> {
+    const bridge = spawnServer({
+      command: process.execPath,
+      args: [mainScript],
+      logFile: join(tempDir("bridge-main"), "bridge.log"),
+      env: { ...process.env, ...env, LANGTIAN_BRIDGE_PORT: String(port), LANGTIAN_BRIDGE_LOG_LEVEL: "info" },
+    });
+    bridges.push(bridge);
+    await waitFor(
+      async () =>
+        /JetStream does not answer yet \(bind the durable consumer\)/.test(bridge.logTail(60))
+          ? true
+          : undefined,
+      {
+        what: "the bridge to wait for JetStream",
+        timeoutMs: 60_000,
+        giveUpIf: () => (bridge.isRunning() ? undefined : `it exited:\n${bridge.logTail(60)}`),
+      },
+    );
+    return bridge;
+  }
+
+  it("waits for JetStream, then binds its consumer and bridges what the stream holds; stopped while it waits, it exits 0", async () => {
     const kafkaBootstrap = await testKafkaBootstrap();
     nats = await startNats();
     const names = testNames("main-js-late");
@@ -113,25 +136,18 @@ describe("bridge process (main.ts): JetStream not answering at start (dedicated 
     await nats.stop();
     core = await startNatsWithoutJetStream(nats.port);
 
-    const port = await freePort();
-    bridge = spawnServer({
-      command: process.execPath,
-      args: [mainScript],
-      logFile: join(tempDir("bridge-main"), "bridge.log"),
-      env: { ...process.env, ...env, LANGTIAN_BRIDGE_PORT: String(port), LANGTIAN_BRIDGE_LOG_LEVEL: "info" },
-    });
-    const running = bridge;
-    const log = () => running.logTail(60);
-    await waitFor(
-      async () =>
-        /JetStream does not answer yet \(bind the durable consumer\)/.test(log()) ? true : undefined,
-      {
-        what: "the bridge to wait for JetStream",
-        timeoutMs: 60_000,
-        giveUpIf: () => (running.isRunning() ? undefined : `it exited:\n${log()}`),
-      },
+    // A stop requested while it waits is a clean stop (exit 0), not a failed start (3), which a
+    // service manager would answer with a restart.
+    const stoppedWhileWaiting = await startWaitingBridge(env, await freePort());
+    assert.deepEqual(
+      await stoppedWhileWaiting.stop(30_000),
+      { code: 0, signal: null },
+      stoppedWhileWaiting.logTail(30),
     );
 
+    const port = await freePort();
+    const bridge = await startWaitingBridge(env, port);
+    const log = () => bridge.logTail(60);
     await core.stop();
     await nats.start();
     const seen = await readTopic({ bootstrap: kafkaBootstrap, topic: names.topic });
@@ -141,7 +157,7 @@ describe("bridge process (main.ts): JetStream not answering at start (dedicated 
     } finally {
       await seen.close();
     }
-    assert.ok(running.isRunning(), `the bridge kept running:\n${log()}`);
+    assert.ok(bridge.isRunning(), `the bridge kept running:\n${log()}`);
     const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
     assert.equal(ready.status, 200, log());
     assert.doesNotMatch(log(), /"level":60/, "no fatal error on the way");

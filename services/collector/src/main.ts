@@ -17,5 +17,5 @@ try {
     "collector listening",
   );
 } catch (err) {
-  await shutdown.fail("start failed", err);
+  await shutdown.startFailed(err);
 }

@@ -14,5 +14,5 @@ try {
   const address = await app.service.listen();
   app.service.logger.info({ url: address.url }, "lake writer listening");
 } catch (err) {
-  await shutdown.fail("start failed", err);
+  await shutdown.startFailed(err);
 }

@@ -11,5 +11,5 @@ try {
   const address = await app.service.listen();
   app.service.logger.info({ url: address.url }, "query API listening");
 } catch (err) {
-  await shutdown.fail("start failed", err);
+  await shutdown.startFailed(err);
 }
