@@ -185,6 +185,28 @@ describe("observability of a running pipeline", () => {
     assert.ok(Number(rows.result[0]?.value[1]) >= 50, `rows written: ${JSON.stringify(rows.result)}`);
   });
 
+  it("Prometheus reads the spans a service could not export", async () => {
+    // The collector exports to a receiver that is not there (see startObservedPipeline); the
+    // OTLP exporter gives a batch up after its retries, about 10 s.
+    const failed = await waitFor(
+      async () => {
+        const { result } = await api<{
+          result: { metric: Record<string, string>; value: [number, string] }[];
+        }>(
+          prometheusUrl,
+          `/api/v1/query?query=${encodeURIComponent('langtian_collector_trace_spans_dropped_total{reason="export_failed"}')}`,
+        );
+        return Number(result[0]?.value[1]) >= 50 ? result : undefined;
+      },
+      { what: "the collector's 50 failed span exports to be counted", timeoutMs: 90_000, intervalMs: 1_000 },
+    );
+    assert.deepEqual(
+      failed.map((r) => [r.metric.job, r.value[1]]),
+      [["langtian-collector", "50"]],
+      "one span per event sent, each counted once",
+    );
+  });
+
   it("Prometheus reads the stream's fill, the volumes' free space and the devices' clock offsets", async () => {
     assert.ok(pipeline);
     const query = async (q: string) =>

@@ -12,6 +12,7 @@ import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { provisionDuckdbExtensions } from "@langtian/provision";
 import {
+  freePort,
   type NodeService,
   startNodeService,
   tempDir,
@@ -54,12 +55,16 @@ export async function startObservedPipeline(): Promise<ObservedPipeline> {
   const topic = `${base}.events`;
   const lake = { catalogPath: join(dir, "lake", "catalog.sqlite"), dataPath: join(dir, "lake", "data") };
   mkdirSync(join(dir, "lake"), { recursive: true });
-  const [natsUrl, kafkaBootstrap, extensions, udpPort] = await Promise.all([
+  const [natsUrl, kafkaBootstrap, extensions, udpPort, silentPort] = await Promise.all([
     testNatsUrl(),
     testKafkaBootstrap(),
     provisionDuckdbExtensions(),
     freeUdpPort(),
+    freePort(),
   ]);
+  // The collector traces every event to an OTLP receiver that is not there: its exports fail,
+  // as they do when a site's receiver is down, so the span counters have samples to alert on.
+  const unreachableReceiver = `http://127.0.0.1:${silentPort}`;
   const started: NodeService[] = [];
   let stopping: Promise<void> | undefined;
   const stop = () => {
@@ -89,6 +94,8 @@ export async function startObservedPipeline(): Promise<ObservedPipeline> {
       LANGTIAN_COLLECTOR_STREAM_SUBJECT_PREFIX: `obs.${base}`,
       LANGTIAN_COLLECTOR_SPOOL_DIR: join(dir, "spool"),
       LANGTIAN_COLLECTOR_UDP_LISTENERS: `udp://127.0.0.1:${udpPort}?decoder=json&event_type=device.telemetry&source_system=obs&name=json`,
+      LANGTIAN_COLLECTOR_TRACING_OTLP_ENDPOINT: unreachableReceiver,
+      LANGTIAN_COLLECTOR_TRACING_SAMPLE_RATIO: "1",
     });
     const bridgeEnv = {
       LANGTIAN_BRIDGE_PORT: "0",
