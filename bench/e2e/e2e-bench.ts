@@ -114,6 +114,11 @@ interface RunningPipeline {
   readonly lakeWriter: NodeService;
   /** The processes of each service (the query API's once it runs). */
   readonly processes: ServiceProcesses[];
+  /**
+   * Where the events are: each stage's counters now (cumulative since the pipeline started).
+   * Printed with a step that left events unseen, to tell which stage holds them.
+   */
+  stageTally(): Promise<Record<string, number>>;
   /** Starts the query API on the lake (once the writer created the event table). */
   startQueryApi(): Promise<NodeService>;
   /** Stops the services in reverse start order (drain), then the servers. */
@@ -214,10 +219,43 @@ async function startPipeline(path: "kafka" | "jetstream"): Promise<RunningPipeli
       { name: "lake-writer", pids: [lakeWriter.process.pid] },
       { name: "bench (load generator + query API poller)", pids: [process.pid] },
     ];
+    const tallied: [string, NodeService | undefined, string[]][] = [
+      [
+        "collector",
+        collector,
+        [
+          "datagrams_received_total",
+          // Read but shed (the receive thread's queue was full, reason receive_queue_full) or bad.
+          "decode_errors_total",
+          "published_total",
+          "duplicates_total",
+          "spooled_total",
+          "spool_replayed_total",
+          "spool_depth_events",
+          "rejected_total",
+        ],
+      ],
+      [
+        "bridge",
+        bridge,
+        ["consumed_total", "acked_total", "redeliveries_total", "dead_lettered_total", "consumer_pending"],
+      ],
+      ["lake_writer", lakeWriter, ["rows_written_total", "duplicates_dropped_total", "dead_letters_total"]],
+    ];
     return {
       udpPort,
       lakeWriter,
       processes,
+      async stageTally() {
+        const tally: Record<string, number> = {};
+        for (const [stage, service, names] of tallied) {
+          if (service === undefined) continue;
+          const text = await service.metricsText();
+          for (const name of names)
+            tally[`${stage}_${name}`] = sumMetric(text, `langtian_${stage}_${name}`) ?? 0;
+        }
+        return tally;
+      },
       async startQueryApi() {
         const queryApi = await launch("query-api", "LANGTIAN_QUERY_API", mains.queryApi, {
           LANGTIAN_QUERY_API_LAKE_EXTENSION_DIR: extensions.extensionDirectory,
@@ -544,6 +582,10 @@ async function runPath(path: "kafka" | "jetstream") {
         notVisible: sent.sent - summary.events,
         latencyMs: { p50: summary.p50, p95: summary.p95, p99: summary.p99, max: summary.max },
         allVisibleAfterLastSendMs: Math.round(performance.now() - sendEnded),
+        // Every frame the sender sent so far against each stage's counters, when some are unseen.
+        ...(sent.sent - summary.events > 0 && {
+          whereTheyAre: { framesSentSoFar: sender.sent(), ...(await pipeline.stageTally()) },
+        }),
         usageWhileSending: used,
         queryApiPolls: poller.take(),
         loadavg: { start: loadavgAtStart, end: procLoadavg() },
