@@ -78,4 +78,26 @@ describe("spawnServer", () => {
     assert.deepEqual(lines, ["hello", "bye"]);
     assert.equal(server.logTail(), "hello\nbye");
   });
+
+  it("sees a server that ignores SIGTERM killed after the grace, even with nothing else keeping its parent alive", async () => {
+    // The parent awaits only the stop (at top level): before the fix it ended mid-await (13).
+    const script = `
+import { spawnServer } from ${JSON.stringify(join(import.meta.dirname, "server-process.ts"))};
+import { tempDir } from ${JSON.stringify(join(import.meta.dirname, "temp.ts"))};
+const server = spawnServer({ command: "sh", args: ["-c", "trap '' TERM; echo up; sleep 600"], logFile: tempDir("stubborn") + "/sh.log" });
+await new Promise((resolve) => setTimeout(resolve, 500));
+const exit = await server.stop(300);
+process.stdout.write(JSON.stringify(exit) + "\\n");
+`;
+    const parent = spawn(process.execPath, ["--input-type=module", "-e", script], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    let out = "";
+    parent.stdout?.on("data", (chunk: Buffer) => {
+      out += chunk.toString();
+    });
+    const code = await new Promise<number | null>((resolve) => parent.once("exit", (c) => resolve(c)));
+    assert.equal(code, 0, out);
+    assert.deepEqual(JSON.parse(out.trim()), { code: null, signal: "SIGKILL" });
+  });
 });

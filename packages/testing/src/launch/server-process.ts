@@ -101,7 +101,14 @@ export function spawnServer(spec: ServerProcessSpec): ServerProcess {
     clearTimeout(timer);
     if (first !== "timeout") return first;
     signalGroup(pid, "SIGKILL");
-    return exited;
+    // Still ref'd until the exit is seen: with nothing else pending, a process awaiting an
+    // unref'd child's exit would end mid-await (a stack's shutdown exited 13 that way).
+    const keepAlive = setInterval(() => {}, 1_000);
+    try {
+      return await exited;
+    } finally {
+      clearInterval(keepAlive);
+    }
   };
 
   return {
