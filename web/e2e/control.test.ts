@@ -260,20 +260,20 @@ describe("web UI control: dead letters, configuration, schemas, audit", () => {
     // The undecodable bytes fail again: a third dead letter, at a new offset.
     await waitForDeadLetters(page, 3);
 
-    // The large event passes the raised limit and lands in the lake: its table appears.
+    // The large event passes the raised limit and lands in the lake: its table appears, then its
+    // row (the writer creates a table in a snapshot of its own, before the one with the rows).
     await page.goto("/schemas");
     const table = page.getByRole("link", { name: /ui_replay_v1/ });
     await waitFor(
       async () => {
-        if (await table.isVisible()) return true;
+        if ((await table.isVisible()) && /1 row\b/.test((await table.textContent()) ?? "")) return true;
         await page.reload();
         await page.getByRole("navigation", { name: "Event types and tables" }).waitFor();
         await page.waitForLoadState("networkidle");
         return undefined;
       },
-      { what: "the replayed event's table in the lake", timeoutMs: 90_000, intervalMs: 1_000 },
+      { what: "the replayed event's table in the lake, with its row", timeoutMs: 90_000, intervalMs: 1_000 },
     );
-    assert.match((await table.textContent()) ?? "", /1 row\b/);
     await table.click();
     await page.getByRole("table", { name: "Columns of ui_replay_v1" }).waitFor();
 
