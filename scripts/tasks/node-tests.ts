@@ -1,7 +1,10 @@
-import { globSync, readFileSync } from "node:fs";
+import { globSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
+import { cacheRoot } from "../../packages/provision/src/cache-root.mjs";
 import { startSharedServers } from "../../packages/testing/src/index.ts";
 import { repoRoot, run } from "../lib/run.ts";
+import { longestFirst, readTestDurations, saveTestDurations } from "../lib/test-durations.ts";
 import { commandNeeds, type Provisioning, startProvisioning } from "./provision.ts";
 
 /** Test files of every workspace: unit tests next to the code, integration scenarios in `test/`. */
@@ -32,6 +35,24 @@ const e2eGlobs = ["e2e/**/*.test.ts", "web/e2e/**/*.test.ts"];
  */
 const wholeBoxGlobs = ["e2e/chaos-*.test.ts", "e2e/rolling-upgrade.test.ts", "e2e/stack-ha.test.ts"];
 
+/** Where each test file's last duration is kept (see {@link longestFirst}). */
+const testDurationsFile = join(cacheRoot(), "test-durations.json");
+const durationsReporter = join(repoRoot, "scripts", "lib", "file-durations-reporter.ts");
+
+/** Adds a batch's measured durations to {@link testDurationsFile}; a batch that ended early wrote none. */
+function recordDurations(report: string): void {
+  try {
+    const measured: unknown = JSON.parse(readFileSync(report, "utf8"));
+    if (typeof measured === "object" && measured !== null) {
+      saveTestDurations(testDurationsFile, repoRoot, measured as Record<string, number>);
+    }
+  } catch {
+    // No report (the run was interrupted): the order stays as it was.
+  } finally {
+    rmSync(report, { force: true });
+  }
+}
+
 /** One `node --test` run of {@link runWithSharedServers}. */
 export interface TestBatch {
   /** Test files or globs, relative to the repository root. */
@@ -47,8 +68,10 @@ export interface TestBatch {
 /**
  * Starts the shared nats-server and Kafka broker once, then runs the batches one after the
  * other against them. Tests isolate themselves by unique stream, topic and folder names; tests
- * that stop or reconfigure servers start dedicated ones. A failing batch does not keep the
- * later ones from running; the first failure is thrown at the end.
+ * that stop or reconfigure servers start dedicated ones. A batch's files start longest first,
+ * by their last run's durations (kept in the per-user cache), so that no long file starts
+ * last and runs on alone. A failing batch does not keep the later ones from running; the
+ * first failure is thrown at the end.
  */
 export async function runWithSharedServers(batches: readonly TestBatch[]): Promise<void> {
   const servers = await startSharedServers();
@@ -57,8 +80,9 @@ export async function runWithSharedServers(batches: readonly TestBatch[]): Promi
   );
   const failures: unknown[] = [];
   try {
-    for (const batch of batches) {
+    for (const [index, batch] of batches.entries()) {
       if (batch.files.length === 0) continue;
+      const report = join(tmpdir(), `langtian-test-durations-${process.pid}-${index}.json`);
       try {
         await batch.before?.();
         await run(
@@ -67,12 +91,18 @@ export async function runWithSharedServers(batches: readonly TestBatch[]): Promi
             "--test",
             `--test-concurrency=${batch.concurrency}`,
             `--test-timeout=${batch.timeoutMs}`,
-            ...batch.files,
+            "--test-reporter=spec",
+            "--test-reporter-destination=stdout",
+            `--test-reporter=${durationsReporter}`,
+            `--test-reporter-destination=${report}`,
+            ...longestFirst(batch.files, readTestDurations(testDurationsFile)),
           ],
           { env: servers.env },
         );
       } catch (err) {
         failures.push(err);
+      } finally {
+        recordDurations(report);
       }
     }
   } finally {

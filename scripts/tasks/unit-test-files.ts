@@ -38,6 +38,7 @@ export const unitTestFiles: readonly string[] = [
   "packages/testing/src/faults/freeze-folder.test.ts",
   "packages/testing/src/launch/node-service.test.ts",
   "scripts/lib/pretty-log.test.ts",
+  "scripts/lib/test-durations.test.ts",
   "scripts/tasks/import-boundaries.test.ts",
   "scripts/tasks/posix-only.test.ts",
   "scripts/tasks/proto.test.ts",
