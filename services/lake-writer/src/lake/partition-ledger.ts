@@ -51,10 +51,21 @@ export async function ensureStateSchema(connection: DuckDBConnection): Promise<v
   );
 }
 
+/** The columns of a ledger table, as `CREATE TABLE` takes them. */
+export const LEDGER_COLUMNS =
+  "source VARCHAR, partition_id VARCHAR, next_position BIGINT, owner VARCHAR, epoch BIGINT, " +
+  "updated_at TIMESTAMPTZ, watermark_us BIGINT";
+
 /**
  * Takes ownership of a partition: bumps its epoch in the lake (creating its ledger row on
  * first use) and returns the lease with the lake's next position. Any writer still
  * holding an older epoch is fenced from then on.
+ *
+ * The ledger row is created with its table, in one transaction, and a claim only ever
+ * rewrites that row. DuckLake refuses the second of two concurrent transactions that create
+ * the same table or change the same table's rows, but never two that only append: two
+ * writers that each inserted a first row into an empty ledger would both commit, leave two
+ * rows, and each advance its own, writing the partition's events twice.
  */
 export async function claimPartition(
   connection: DuckDBConnection,
@@ -62,35 +73,73 @@ export async function claimPartition(
   owner: string,
 ): Promise<PartitionLease> {
   const table = ledgerTable(key);
+  const name = `${key.source}/${key.partition}`;
   await runInTransaction(
     connection,
-    () =>
-      connection.run(
-        `CREATE TABLE IF NOT EXISTS ${table} (source VARCHAR, partition_id VARCHAR, next_position BIGINT, ` +
-          "owner VARCHAR, epoch BIGINT, updated_at TIMESTAMPTZ, watermark_us BIGINT)",
-      ),
+    async () => {
+      await connection.run(`CREATE TABLE IF NOT EXISTS ${table} (${LEDGER_COLUMNS})`);
+      const rows = await connection.runAndReadAll(`SELECT count(*) FROM ${table}`);
+      // Epoch 0 and no owner: nobody holds the partition until the first claim below.
+      if (Number(rows.getRows()[0]?.[0] ?? 0) === 0) {
+        await connection.run(
+          `INSERT INTO ${table} VALUES (${quoteString(key.source)}, ${quoteString(key.partition)}, NULL, NULL, 0, now(), NULL)`,
+        );
+      }
+    },
     { maxRetries: 10 },
   );
   return runInTransaction(
     connection,
     async () => {
-      const reader = await connection.runAndReadAll(`SELECT next_position, epoch FROM ${table}`);
+      const reader = await connection.runAndReadAll(
+        `SELECT next_position, epoch, watermark_us FROM ${table}`,
+      );
       const rows = reader.getRows();
       const current = rows[0];
-      if (!current) {
-        await connection.run(
-          `INSERT INTO ${table} VALUES (${quoteString(key.source)}, ${quoteString(key.partition)}, NULL, $1, 1, now(), NULL)`,
-          [owner],
+      if (!current) throw new LedgerCorruptError(name, "it has no row");
+      const positions = new Set(rows.map((r) => (r[0] === null ? "none" : String(r[0]))));
+      if (positions.size > 1) {
+        throw new LedgerCorruptError(
+          name,
+          `it has ${rows.length} rows with different positions (${[...positions].sort().join(", ")}); ` +
+            "compare the partition's events in the lake with its source before fixing the ledger by hand",
         );
-        return { key, owner, epoch: 1n, nextPosition: null, table };
       }
-      const epoch = (current[1] as bigint) + 1n;
-      await connection.run(`UPDATE ${table} SET owner = $1, epoch = $2, updated_at = now()`, [owner, epoch]);
+      const epoch = rows.reduce((max, r) => ((r[1] as bigint) > max ? (r[1] as bigint) : max), 0n) + 1n;
+      if (rows.length === 1) {
+        await connection.run(`UPDATE ${table} SET owner = $1, epoch = $2, updated_at = now()`, [
+          owner,
+          epoch,
+        ]);
+      } else {
+        // Seeded twice (an empty ledger two writers claimed at once, before anything was
+        // written: their rows agree on the position): one row again. Concurrent repairs delete
+        // the same rows, so DuckLake lets one of them commit.
+        const watermark = rows.find((r) => r[2] !== null)?.[2] ?? null;
+        await connection.run(`DELETE FROM ${table}`);
+        await connection.run(`INSERT INTO ${table} VALUES ($1, $2, $3, $4, $5, now(), $6)`, [
+          key.source,
+          key.partition,
+          current[0] ?? null,
+          owner,
+          epoch,
+          watermark,
+        ]);
+      }
       const nextPosition = current[0] === null ? null : (current[0] as bigint);
       return { key, owner, epoch, nextPosition, table };
     },
     { maxRetries: 20 },
   );
+}
+
+/** A partition's ledger cannot say who owns it or where it stands; nothing is claimed. */
+export class LedgerCorruptError extends LangtianError {
+  override readonly code = ErrorCode.dataLoss;
+  override name = "LedgerCorruptError";
+  constructor(partition: string, what: string) {
+    super(`partition ${partition}: the lake's position ledger is damaged: ${what}`);
+  }
 }
 
 /**
